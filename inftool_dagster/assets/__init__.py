@@ -1,0 +1,1 @@
+"""The round's assets, grouped by domain."""

@@ -1,0 +1,111 @@
+"""``inftool``: the things people do without the UI.
+
+Every long-running command ends by printing one JSON line on stdout, so scripts and
+benchmarks can read its figures; progress and logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+
+def _emit(payload: dict) -> None:
+    click.echo(json.dumps(payload, default=str))
+
+
+@click.group()
+@click.version_option(package_name="inftool-dagster")
+def main() -> None:
+    """Turn raw API specifications into a tool-calling model."""
+
+
+# --- catalog -----------------------------------------------------------------
+@main.group()
+def catalog() -> None:
+    """Build and inspect tool catalogs."""
+
+
+@catalog.command("build")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--workers", type=int, default=0, help="Worker processes (0: one per core).")
+@click.option("--max-spec-mb", type=float, default=64.0, help="Specs larger than this are rejected unread.")
+@click.option("--progress/--no-progress", default=True)
+def catalog_build(paths: tuple[str, ...], out_dir: str, workers: int, max_spec_mb: float, progress: bool) -> None:
+    """Ingest OpenAPI/Swagger specs, tool lists, function docs and MCP listings (files, dirs, .tgz)."""
+    from inftool_dagster.catalog import build_catalog
+
+    build = build_catalog(
+        list(paths), workers=workers or None, max_spec_bytes=int(max_spec_mb * 1024 * 1024),
+        progress=progress and sys.stderr.isatty(),
+    )
+    build.write(out_dir)
+    _emit(build.summary())
+
+
+# --- models ------------------------------------------------------------------
+@main.group()
+def model() -> None:
+    """The model registry (embedded default: smollm2-135m-instruct)."""
+
+
+@model.command("info")
+@click.argument("name", default="smollm2-135m-instruct")
+def model_info_cmd(name: str) -> None:
+    """Load NAME (embedded name, local path or cached hub id) and print what it is."""
+    from inftool_dagster.models.loading import model_info
+    from inftool_dagster.models.registry import ModelResolutionError
+
+    try:
+        info = model_info(name)
+    except ModelResolutionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(info.as_dict())
+
+
+# --- rounds ------------------------------------------------------------------
+@main.group("round")
+def round_group() -> None:
+    """Run rounds of the loop on a persistent Dagster instance."""
+
+
+@round_group.command("run")
+@click.option("--home", default=None, help="Artifacts and Dagster instance root (default: $INFTOOL_HOME or ./.inftool).")
+@click.option("--round", "round_key", default=None, help="Round partition key (default r0000).")
+@click.option("--specs", multiple=True, help="Spec files/dirs/.tgz (default: the bundled samples).")
+def round_run(home: str | None, round_key: str | None, specs: tuple[str, ...]) -> None:
+    """Materialize one round's assets (and run their checks) in Dagster."""
+    from inftool_dagster.resources.workspace import default_home
+    from inftool_dagster.round_runner import run_round
+
+    summary = run_round(home or default_home(), round_key=round_key, spec_paths=list(specs) or None)
+    click.echo(
+        f"round {summary['round']}: {'succeeded' if summary['success'] else 'FAILED'}; artifacts in "
+        f"{summary['artifacts']}; see the run in the UI with `inftool ui`", err=True,
+    )
+    _emit(summary)
+    if not summary["success"]:
+        sys.exit(1)
+
+
+@main.command("ui")
+@click.option("--home", default=None, help="Same as for `inftool round run`.")
+@click.option("--port", default=3000, type=int)
+def ui(home: str | None, port: int) -> None:
+    """Start `dagster dev` on this project's definitions and instance."""
+    from inftool_dagster.resources.workspace import default_home
+    from inftool_dagster.round_runner import prepare_dagster_home
+
+    prepare_dagster_home(Path(home or default_home()).resolve())
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "inftool_dagster.definitions", "-p", str(port)]
+    sys.exit(subprocess.call(cmd, env=os.environ.copy()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,32 @@
+"""The Dagster code location: ``dagster dev -m inftool_dagster.definitions``."""
+
+import dagster as dg
+
+from inftool_dagster.assets.catalog import (
+    api_specs,
+    catalog_descriptions_present,
+    catalog_names_unique,
+    catalog_schemas_valid,
+    tool_catalog,
+)
+from inftool_dagster.assets.partitions import rounds
+from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
+
+ROUND_JOB = "inftool_round"
+
+round_job = dg.define_asset_job(
+    ROUND_JOB,
+    selection=dg.AssetSelection.assets(tool_catalog),
+    partitions_def=rounds,
+    description="One round of the loop, in dependency order (grows as the loop's assets land).",
+)
+
+defs = dg.Definitions(
+    assets=[api_specs, tool_catalog],
+    asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present],
+    jobs=[round_job],
+    resources={
+        "workspace": WorkspaceResource(),
+        "spec_sources": SpecSourcesResource(),
+    },
+)

@@ -1,0 +1,6 @@
+"""Dagster resources: where round artifacts live, and which specs feed the catalog."""
+
+from .specs import SpecSourcesResource
+from .workspace import WorkspaceResource
+
+__all__ = ["SpecSourcesResource", "WorkspaceResource"]

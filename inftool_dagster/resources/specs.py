@@ -1,0 +1,21 @@
+"""The API specifications a round ingests."""
+
+
+from pathlib import Path
+
+import dagster as dg
+
+from inftool_dagster.catalog.builder import DEFAULT_MAX_SPEC_BYTES
+
+SAMPLE_SPECS = Path(__file__).resolve().parent.parent / "sample_specs"
+
+
+class SpecSourcesResource(dg.ConfigurableResource):
+    """Files, directories or ``.tgz`` archives of specs; empty means the bundled samples."""
+
+    paths: list[str] = []
+    max_spec_bytes: int = DEFAULT_MAX_SPEC_BYTES
+    workers: int = 0  # 0: one per CPU core
+
+    def resolved_paths(self) -> list[str]:
+        return list(self.paths) or [str(SAMPLE_SPECS)]

@@ -1,0 +1,68 @@
+"""Run a round of the loop on a real, persistent Dagster instance (what ``inftool round run`` does).
+
+The instance lives in ``{INFTOOL_HOME}/dagster_home``, so ``inftool ui`` (``dagster dev``) shows
+the same runs, partitions, checks and metadata afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+LOCAL_DAGSTER_YAML = """\
+# Written by inftool: a local SQLite-backed instance (see deployments/ for Postgres, K8s, ECS).
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(home: Path) -> Path:
+    dagster_home = home / "dagster_home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(LOCAL_DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    os.environ["INFTOOL_HOME"] = str(home)
+    return dagster_home
+
+
+def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: list[str] | None = None) -> dict[str, Any]:
+    home = Path(home).resolve()
+    prepare_dagster_home(home)
+    from dagster import DagsterInstance
+
+    from inftool_dagster.assets.partitions import round_key as make_key
+    from inftool_dagster.definitions import ROUND_JOB, defs
+
+    instance = DagsterInstance.get()
+    existing = instance.get_dynamic_partitions("rounds")
+    key = round_key or make_key(0)
+    if key not in existing:
+        instance.add_dynamic_partitions("rounds", [key])
+    run_config: dict[str, Any] = {}
+    if spec_paths:
+        run_config = {"resources": {"spec_sources": {"config": {"paths": [str(Path(p).resolve()) for p in spec_paths]}}}}
+    job = defs.resolve_job_def(ROUND_JOB)
+    result = job.execute_in_process(
+        run_config=run_config, instance=instance, partition_key=key, tags={"inftool/round": key},
+        raise_on_error=False,
+    )
+    checks = [
+        {"check": str(e.asset_check_evaluation_data.check_name), "passed": e.asset_check_evaluation_data.passed}
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    materialized = sorted(
+        e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+    )
+    return {
+        "round": key,
+        "run_id": result.run_id,
+        "success": result.success,
+        "materialized": materialized,
+        "checks": checks,
+        "artifacts": str(home / "rounds" / key),
+        "dagster_home": os.environ["DAGSTER_HOME"],
+    }

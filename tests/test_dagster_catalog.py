@@ -1,0 +1,73 @@
+"""The catalog asset and its checks on a real Dagster instance."""
+
+import subprocess
+import sys
+
+import dagster as dg
+import polars as pl
+
+from inftool_dagster.assets.catalog import catalog_dir
+from inftool_dagster.definitions import ROUND_JOB, defs
+from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
+
+
+def _run(instance, tmp_path, paths=None):
+    instance.add_dynamic_partitions("rounds", ["r0000"])
+    job = defs.resolve_job_def(ROUND_JOB)
+    config = {"resources": {"workspace": {"config": {"root": str(tmp_path)}}}}
+    if paths:
+        config["resources"]["spec_sources"] = {"config": {"paths": [str(p) for p in paths]}}
+    return job.execute_in_process(run_config=config, instance=instance, partition_key="r0000", raise_on_error=False)
+
+
+def _checks(result):
+    return {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+        for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path):
+    with dg.instance_for_test() as instance:
+        result = _run(instance, tmp_path)
+        assert result.success
+        assert _checks(result) == {"catalog_schemas_valid": True, "catalog_names_unique": True,
+                                   "catalog_descriptions_present": True}
+        materialization = instance.get_latest_materialization_event(dg.AssetKey("tool_catalog")).asset_materialization
+        assert materialization.partition == "r0000"
+        assert materialization.metadata["functions"].value == 25
+        frame = pl.read_parquet(catalog_dir(WorkspaceResource(root=str(tmp_path)), "r0000") / "catalog.parquet")
+        assert frame.height == 25
+
+
+def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch):
+    """A catalog whose schema is broken after the build fails the blocking check loudly."""
+    import inftool_dagster.assets.catalog as catalog_assets
+
+    real = catalog_assets.build_catalog
+
+    def corrupting_build(*args, **kwargs):
+        build = real(*args, **kwargs)
+        build.functions = build.functions.with_columns(
+            pl.when(pl.col("name") == "get_note").then(pl.lit('{"type": "object", "required": "note_id"}'))
+            .otherwise(pl.col("parameters")).alias("parameters"))
+        return build
+
+    monkeypatch.setattr(catalog_assets, "build_catalog", corrupting_build)
+    with dg.instance_for_test() as instance:
+        result = _run(instance, tmp_path)
+        assert not result.success
+        assert _checks(result)["catalog_schemas_valid"] is False
+
+
+def test_definitions_validate():
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "inftool_dagster.definitions"],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "passed validation" in proc.stderr + proc.stdout
+
+
+def test_spec_sources_default_to_bundled_samples(samples):
+    assert SpecSourcesResource().resolved_paths() == [str(samples)]
