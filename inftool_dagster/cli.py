@@ -69,6 +69,33 @@ def model_info_cmd(name: str) -> None:
     _emit(info.as_dict())
 
 
+# --- MCP server --------------------------------------------------------------
+@main.group()
+def mcp() -> None:
+    """The MCP Server agent: a catalog served as a simulated MCP server."""
+
+
+@mcp.command("serve")
+@click.option("--catalog", "catalog_dir", required=True, type=click.Path(exists=True), help="Catalog dir (catalog.parquet).")
+@click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8765, type=int)
+@click.option("--seed", default=0, type=int, help="Simulation seed: same seed, tool and arguments give the same result.")
+@click.option("--page-size", default=200, type=int, help="tools/list page size.")
+def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int, page_size: int) -> None:
+    """Serve CATALOG over stdio or streamable HTTP (at http://HOST:PORT/mcp)."""
+    from inftool_dagster.mcp_server import CatalogServer
+    from inftool_dagster.mcp_server.transports import run_stdio, serve_http
+
+    server = CatalogServer.from_catalog(catalog_dir, seed=seed, page_size=page_size)
+    click.echo(f"serving {len(server.tools)} tools over {transport}"
+               + (f" at http://{host}:{port}/mcp" if transport == "http" else ""), err=True)
+    if transport == "stdio":
+        run_stdio(server)
+    else:
+        serve_http(server, host, port)
+
+
 # --- rounds ------------------------------------------------------------------
 @main.group("round")
 def round_group() -> None:

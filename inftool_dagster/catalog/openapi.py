@@ -138,7 +138,7 @@ def _operation_function(
         if isinstance(schema, dict):
             description = _clean_text(param.get("description"))
             if description and "description" not in schema:
-                schema["description"] = description[:MAX_DESCRIPTION]
+                schema = {**schema, "description": description[:MAX_DESCRIPTION]}
         add(name, schema, location, location == "path" or param.get("required") is True, name)
 
     if version != "swagger-2.0" and "requestBody" in operation:

@@ -22,11 +22,15 @@ TYPE_ALIASES = {
     "string": "string", "bool": "boolean", "boolean": "boolean", "integer": "integer",
     "number": "number", "null": "null", "file": "string",
 }
+# Tuples, not sets: output key order must not depend on hash randomization (stable JSON text).
 STRING_KEYS = ("title", "description", "format", "pattern", "$comment", "contentMediaType", "contentEncoding")
 NUMBER_KEYS = ("minimum", "maximum")
+EXCLUSIVE_KEYS = frozenset({"exclusiveMinimum", "exclusiveMaximum"})
 COUNT_KEYS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
 BOOL_KEYS = ("uniqueItems", "readOnly", "writeOnly", "deprecated")
 SCHEMA_LIST_KEYS = ("allOf", "anyOf", "oneOf")
+OBJECT_KEYS = frozenset({"properties", "patternProperties", "additionalProperties", "required"})
+ARRAY_KEYS = frozenset({"items", "prefixItems"})
 MAX_DESCRIPTION = 1024
 
 
@@ -48,6 +52,9 @@ class SchemaConverter:
         self.notes: list[str] = []
         self._nodes = 0
         self._truncated = False
+        self._cuts = 0  # cycle/depth/budget cuts so far: a subtree without cuts can be cached
+        # (ref, depth) -> (converted, node count): shared specs reuse components heavily.
+        self._cache: dict[tuple[str, int, int], tuple[Any, int]] = {}
 
     # -- references -------------------------------------------------------------
     def resolve(self, ref: str) -> Any:
@@ -80,12 +87,17 @@ class SchemaConverter:
 
     # -- conversion -------------------------------------------------------------
     def convert(self, schema: Any) -> Any:
-        """Convert one fragment with a fresh node budget."""
+        """Convert one fragment with a fresh node budget.
+
+        The result may share sub-objects with earlier results (cached components): copy
+        before mutating.
+        """
         self._nodes = 0
         self._truncated = False
         return self._convert(schema, ())
 
     def _note(self, text: str) -> None:
+        self._cuts += 1
         if text not in self.notes and len(self.notes) < 50:
             self.notes.append(text)
 
@@ -96,6 +108,7 @@ class SchemaConverter:
             return {}
         self._nodes += 1
         if self._nodes > self.max_nodes:
+            self._cuts += 1
             if not self._truncated:
                 self._truncated = True
                 self._note(f"schema truncated at {self.max_nodes} nodes")
@@ -116,11 +129,19 @@ class SchemaConverter:
         if len(stack) >= self.max_ref_depth:
             self._note(f"reference chain cut at depth {self.max_ref_depth} ({name})")
             return {"type": "object", "description": f"({name}: nesting depth limit)"}
-        target = self.resolve(ref)
-        if target is None:
-            self._note(f"unresolvable reference {ref[:120]} replaced by an open schema")
-            return {"description": f"(unresolved reference {name})"}
-        out = self._convert(target, stack + (ref,))
+        cached = self._cache.get((ref, len(stack), self.max_ref_depth))
+        if cached is not None and self._nodes + cached[1] <= self.max_nodes:
+            self._nodes += cached[1]
+            out = cached[0]
+        else:
+            target = self.resolve(ref)
+            if target is None:
+                self._note(f"unresolvable reference {ref[:120]} replaced by an open schema")
+                return {"description": f"(unresolved reference {name})"}
+            cuts, nodes = self._cuts, self._nodes
+            out = self._convert(target, stack + (ref,))
+            if self._cuts == cuts:  # pure: identical wherever this ref appears at this depth
+                self._cache[(ref, len(stack), self.max_ref_depth)] = (out, self._nodes - nodes)
         # OpenAPI 3.1 allows siblings next to $ref; keep the local description.
         if isinstance(out, dict) and isinstance(node.get("description"), str):
             out = {**out, "description": node["description"][:MAX_DESCRIPTION]}
@@ -131,24 +152,35 @@ class SchemaConverter:
         types = self._types(node, out)
         if types is not None:
             out["type"] = types[0] if len(types) == 1 else types
+        present = node.keys()  # check only keywords the node has: this loop runs ~1M times on big specs
         for key in STRING_KEYS:
-            value = node.get(key)
+            if key not in node:
+                continue
+            value = node[key]
             if isinstance(value, str):
                 out[key] = value[:MAX_DESCRIPTION] if key == "description" else value
         for key in NUMBER_KEYS:
-            value = _number(node.get(key))
+            if key not in node:
+                continue
+            value = _number(node[key])
             if value is not None:
                 out[key] = value
-        self._exclusive_bounds(node, out)
-        multiple = _number(node.get("multipleOf"))
-        if multiple is not None and multiple > 0:
-            out["multipleOf"] = multiple
+        if EXCLUSIVE_KEYS & present:
+            self._exclusive_bounds(node, out)
+        if "multipleOf" in node:
+            multiple = _number(node["multipleOf"])
+            if multiple is not None and multiple > 0:
+                out["multipleOf"] = multiple
         for key in COUNT_KEYS:
-            value = _count(node.get(key))
+            if key not in node:
+                continue
+            value = _count(node[key])
             if value is not None:
                 out[key] = value
         for key in BOOL_KEYS:
-            if isinstance(node.get(key), bool):
+            if key not in node:
+                continue
+            if isinstance(node[key], bool):
                 out[key] = node[key]
         if "enum" in node:
             enum = node["enum"]
@@ -164,8 +196,10 @@ class SchemaConverter:
             out["examples"] = examples[:5]
         elif "example" in node:
             out["examples"] = [node["example"]]
-        self._object_keywords(node, out, stack)
-        self._array_keywords(node, out, stack)
+        if OBJECT_KEYS & present:
+            self._object_keywords(node, out, stack)
+        if ARRAY_KEYS & present:
+            self._array_keywords(node, out, stack)
         for key in SCHEMA_LIST_KEYS:
             branches = node.get(key)
             if isinstance(branches, list) and branches:
