@@ -7,6 +7,7 @@ from inftool_dagster.assets.catalog import (
     catalog_descriptions_present,
     catalog_names_unique,
     catalog_schemas_valid,
+    catalog_served_over_mcp,
     tool_catalog,
 )
 from inftool_dagster.assets.partitions import rounds
@@ -23,7 +24,7 @@ round_job = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[api_specs, tool_catalog],
-    asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present],
+    asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp],
     jobs=[round_job],
     resources={
         "workspace": WorkspaceResource(),

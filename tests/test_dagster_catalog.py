@@ -32,7 +32,12 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path):
         result = _run(instance, tmp_path)
         assert result.success
         assert _checks(result) == {"catalog_schemas_valid": True, "catalog_names_unique": True,
-                                   "catalog_descriptions_present": True}
+                                   "catalog_descriptions_present": True, "catalog_served_over_mcp": True}
+        smoke = next(e.asset_check_evaluation_data.metadata for e in result.all_events
+                     if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                     and e.asset_check_evaluation_data.check_name == "catalog_served_over_mcp")
+        assert smoke["called"].value == smoke["listed"].value == 25
+        assert smoke["conformance"].value >= 0.9
         materialization = instance.get_latest_materialization_event(dg.AssetKey("tool_catalog")).asset_materialization
         assert materialization.partition == "r0000"
         assert materialization.metadata["functions"].value == 25

@@ -37,6 +37,8 @@ def api_specs(context: dg.AssetExecutionContext, spec_sources: SpecSourcesResour
 class ToolCatalogConfig(dg.Config):
     min_description_rate: float = 0.9
     max_schema_checks: int = 20_000  # meta-validation sample size (all of a small catalog)
+    min_simulation_conformance: float = 0.9
+    max_simulated_tools: int = 500
 
 
 def catalog_dir(workspace: WorkspaceResource, partition_key: str) -> Path:
@@ -137,4 +139,24 @@ def catalog_descriptions_present(
         passed=rate >= config.min_description_rate,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"description_rate": rate, "threshold": config.min_description_rate},
+    )
+
+
+@dg.asset_check(asset=tool_catalog, partitions_def=rounds,
+                description="The catalog serves as an MCP server: every tool lists, and simulated calls on "
+                            "schema-drawn arguments validate and conform to the response schemas.")
+def catalog_served_over_mcp(
+    context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource, config: ToolCatalogConfig
+) -> dg.AssetCheckResult:
+    from inftool_dagster.mcp_server import CatalogServer
+    from inftool_dagster.mcp_server.smoke import smoke_test
+
+    server = CatalogServer.from_catalog(catalog_dir(workspace, context.partition_key))
+    report = smoke_test(server, max_tools=config.max_simulated_tools)
+    return dg.AssetCheckResult(
+        passed=report.listed == report.tools and report.conformance >= config.min_simulation_conformance,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"tools": report.tools, "listed": report.listed, "called": report.called,
+                  "tool_errors": report.tool_errors, "nonconforming": report.nonconforming,
+                  "conformance": report.conformance, "examples": dg.MetadataValue.json(report.examples)},
     )
