@@ -10,7 +10,6 @@ from inftool_dagster.assets.catalog import (
     catalog_served_over_mcp,
     tool_catalog,
 )
-from inftool_dagster.assets.partitions import rounds
 from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 
 ROUND_JOB = "inftool_round"
@@ -18,7 +17,6 @@ ROUND_JOB = "inftool_round"
 round_job = dg.define_asset_job(
     ROUND_JOB,
     selection=dg.AssetSelection.assets(tool_catalog),
-    partitions_def=rounds,
     description="One round of the loop, in dependency order (grows as the loop's assets land).",
 )
 
