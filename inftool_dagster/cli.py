@@ -96,6 +96,26 @@ def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int,
         serve_http(server, host, port)
 
 
+# --- serving ----------------------------------------------------------------
+@main.command("serve")
+@click.option("--model", "model_name", default="smollm2-135m-instruct", help="Embedded name, local checkpoint or cached hub id.")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--device", default="cpu")
+@click.option("--tool-format", type=click.Choice(["auto", "native", "prompt"]), default="auto")
+def serve(model_name: str, host: str, port: int, device: str, tool_format: str) -> None:
+    """OpenAI-compatible /v1/chat/completions (tools in, tool_calls out) and /v1/models."""
+    import uvicorn
+
+    from inftool_dagster.llm.backend import TransformersConfig
+    from inftool_dagster.llm.serve import create_app
+    from inftool_dagster.llm.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(TransformersConfig(model=model_name, device=device, tool_format=tool_format))
+    click.echo(f"serving {model_name} at http://{host}:{port}/v1", err=True)
+    uvicorn.run(create_app(backend, model_name), host=host, port=port, log_level="warning")
+
+
 # --- rounds ------------------------------------------------------------------
 @main.group("round")
 def round_group() -> None:

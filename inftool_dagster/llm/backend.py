@@ -1,0 +1,80 @@
+"""One interface for every LLM backend, chosen by typed configuration.
+
+``generate(conversations, params, tools)`` takes a batch of OpenAI-format conversations and
+returns one list of ``n`` Generations per conversation; a failing item is a recorded
+failure, never a lost batch.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, Field
+
+from .types import Generation, Message, SamplingParams
+
+
+class LLMBackend(ABC):
+    name: str = "backend"
+
+    @abstractmethod
+    def generate(
+        self, conversations: list[list[Message]], params: SamplingParams, tools: list[list[dict]] | None = None
+    ) -> list[list[Generation]]:
+        """Completions for each conversation (``tools[i]``: OpenAI tool dicts offered to conversation i)."""
+
+    def close(self) -> None:  # pragma: no cover - optional
+        pass
+
+
+class TransformersConfig(BaseModel):
+    kind: Literal["transformers"] = "transformers"
+    model: str = "smollm2-135m-instruct"
+    device: str = "cpu"
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    batch_size: int = 8
+    tool_format: Literal["auto", "native", "prompt"] = "auto"
+
+
+class VLLMConfig(BaseModel):
+    kind: Literal["vllm"] = "vllm"
+    model: str
+    dtype: str = "auto"
+    gpu_memory_utilization: float = 0.85
+    max_model_len: int | None = None
+    tool_format: Literal["auto", "native", "prompt"] = "auto"
+
+
+class OpenAIConfig(BaseModel):
+    kind: Literal["openai"] = "openai"
+    model: str
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key: str = "EMPTY"
+    max_concurrency: int = 8
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    backoff_s: float = 0.5
+
+
+BackendConfig = Annotated[Union[TransformersConfig, VLLMConfig, OpenAIConfig], Field(discriminator="kind")]
+
+
+def make_backend(config: Any) -> LLMBackend:
+    """Build the backend a config describes (a dict is validated first)."""
+    from pydantic import TypeAdapter
+
+    cfg = TypeAdapter(BackendConfig).validate_python(config) if isinstance(config, dict) else config
+    if isinstance(cfg, TransformersConfig):
+        from .transformers_backend import TransformersBackend
+
+        return TransformersBackend(cfg)
+    if isinstance(cfg, VLLMConfig):
+        from .vllm_backend import VLLMBackend
+
+        return VLLMBackend(cfg)
+    if isinstance(cfg, OpenAIConfig):
+        from .openai_backend import OpenAIBackend
+
+        return OpenAIBackend(cfg)
+    raise TypeError(f"unknown backend config {cfg!r}")

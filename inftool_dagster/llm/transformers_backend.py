@@ -1,0 +1,98 @@
+"""transformers backend: true batched generation with left padding, CPU or GPU."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .backend import LLMBackend, TransformersConfig
+from .prompts import render_prompt
+from .types import Generation, Message, SamplingParams, truncate_at_stop
+
+log = logging.getLogger(__name__)
+
+
+class TransformersBackend(LLMBackend):
+    name = "transformers"
+
+    def __init__(self, config: TransformersConfig, *, model: Any = None, tokenizer: Any = None) -> None:
+        import torch
+
+        self.config = config
+        if model is None or tokenizer is None:
+            from inftool_dagster.models.loading import load_model, load_tokenizer
+            from inftool_dagster.models.registry import resolve_model
+
+            resolved = resolve_model(config.model)
+            tokenizer = tokenizer or load_tokenizer(resolved)
+            model = model or load_model(resolved, dtype=getattr(torch, config.dtype), device=config.device)
+        self.model = model
+        self.tokenizer = tokenizer
+        self.tokenizer.padding_side = "left"  # decoder-only batching: pad on the left
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+
+    def prompts(self, conversations: list[list[Message]], tools: list[list[dict]] | None) -> list[str]:
+        return [render_prompt(self.tokenizer, conv, tools[i] if tools else None, self.config.tool_format)
+                for i, conv in enumerate(conversations)]
+
+    def generate(self, conversations, params: SamplingParams, tools=None) -> list[list[Generation]]:
+        prompts = self.prompts(conversations, tools)
+        return self.generate_prompts(prompts, params)
+
+    def generate_prompts(self, prompts: list[str], params: SamplingParams) -> list[list[Generation]]:
+        """Generate for already-rendered prompts; items are length-bucketed into batches."""
+        out: list[list[Generation]] = [[] for _ in prompts]
+        items = [i for i in range(len(prompts)) for _ in range(params.n)]
+        lengths = {i: len(p) for i, p in enumerate(prompts)}
+        items.sort(key=lambda i: lengths[i])  # similar lengths together: less padding
+        for start in range(0, len(items), self.config.batch_size):
+            chunk = items[start:start + self.config.batch_size]
+            try:
+                generations = self._generate_batch([prompts[i] for i in chunk], params, start)
+            except Exception as exc:  # e.g. out of memory: record, keep the rest of the work
+                log.warning("generation batch failed: %s", exc)
+                generations = [Generation.failure(f"{type(exc).__name__}: {exc}"[:300]) for _ in chunk]
+            for i, generation in zip(chunk, generations):
+                out[i].append(generation)
+        return out
+
+    def _generate_batch(self, prompts: list[str], params: SamplingParams, offset: int) -> list[Generation]:
+        import torch
+
+        tok = self.tokenizer
+        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.model.device)
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "pad_token_id": tok.pad_token_id,
+            "do_sample": params.temperature > 0,
+        }
+        if params.temperature > 0:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
+            if params.seed is not None:
+                torch.manual_seed(params.seed + offset)
+        if params.stop:
+            kwargs.update(stop_strings=params.stop, tokenizer=tok)
+        with torch.inference_mode():
+            sequences = self.model.generate(**enc, **kwargs)
+        new_tokens = sequences[:, enc["input_ids"].shape[1]:]
+        prompt_tokens = enc["attention_mask"].sum(dim=1).tolist()
+        eos_ids = _eos_ids(self.model, tok)
+        generations = []
+        for row, n_prompt in zip(new_tokens.tolist(), prompt_tokens):
+            end = next((k for k, t in enumerate(row) if t in eos_ids), None)
+            used = row[: end + 1] if end is not None else row
+            text = tok.decode(used, skip_special_tokens=True)
+            text, stopped = truncate_at_stop(text, params.stop)
+            finish = "stop" if end is not None or stopped else "length"
+            generations.append(Generation(text=text, prompt_tokens=int(n_prompt), completion_tokens=len(used),
+                                          finish_reason=finish))
+        return generations
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids = model.generation_config.eos_token_id if model.generation_config is not None else None
+    ids = ids if isinstance(ids, list) else [ids] if ids is not None else []
+    if tokenizer.eos_token_id is not None:
+        ids.append(tokenizer.eos_token_id)
+    return set(ids)

@@ -1,0 +1,48 @@
+"""Backend-neutral generation types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+Message = dict[str, Any]  # OpenAI chat format: {"role": ..., "content": ..., "tool_calls": ...}
+
+
+class SamplingParams(BaseModel):
+    """What every backend honours (the OpenAI chat-completions subset)."""
+
+    max_new_tokens: int = Field(128, ge=1)
+    temperature: float = Field(0.0, ge=0.0)  # 0 = greedy
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    stop: list[str] = Field(default_factory=list)
+    seed: int | None = None
+    n: int = Field(1, ge=1)  # completions per prompt (GRPO groups)
+
+
+@dataclass
+class Generation:
+    """One completion, or a recorded failure for that item (``error`` set, ``text`` empty)."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"  # stop | length | error
+    error: str | None = None
+    attempts: int = 1
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @classmethod
+    def failure(cls, reason: str, attempts: int = 1) -> "Generation":
+        return cls(text="", finish_reason="error", error=reason, attempts=attempts)
+
+
+def truncate_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
+    """Cut ``text`` at the first stop string; (text, whether a stop was hit)."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
