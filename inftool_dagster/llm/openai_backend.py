@@ -108,7 +108,7 @@ def _parse_response(response: httpx.Response, attempt: int) -> list[Generation] 
                     args = {"__unparsed__": fn.get("arguments")}
                 parsed.append(ToolCall(fn.get("name", ""), args if isinstance(args, dict) else {}))
             text = render_json(parsed)
-        if not text.strip():
+        if not text:  # nothing at all (whitespace is a real, if useless, completion)
             return "empty output"
         out.append(Generation(
             text=text, prompt_tokens=int(usage.get("prompt_tokens", 0)),
