@@ -82,12 +82,21 @@ def mcp() -> None:
 @click.option("--port", default=8765, type=int)
 @click.option("--seed", default=0, type=int, help="Simulation seed: same seed, tool and arguments give the same result.")
 @click.option("--page-size", default=200, type=int, help="tools/list page size.")
-def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int, page_size: int) -> None:
+@click.option("--llm-results", default=None, help="Model that writes results (schema-checked; simulator fallback).")
+def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int, page_size: int,
+              llm_results: str | None) -> None:
     """Serve CATALOG over stdio or streamable HTTP (at http://HOST:PORT/mcp)."""
     from inftool_dagster.mcp_server import CatalogServer
     from inftool_dagster.mcp_server.transports import run_stdio, serve_http
 
-    server = CatalogServer.from_catalog(catalog_dir, seed=seed, page_size=page_size)
+    writer = None
+    if llm_results:
+        from inftool_dagster.llm.backend import TransformersConfig
+        from inftool_dagster.llm.transformers_backend import TransformersBackend
+        from inftool_dagster.mcp_server.llm_results import LLMResultWriter
+
+        writer = LLMResultWriter(TransformersBackend(TransformersConfig(model=llm_results)))
+    server = CatalogServer.from_catalog(catalog_dir, seed=seed, page_size=page_size, result_writer=writer)
     click.echo(f"serving {len(server.tools)} tools over {transport}"
                + (f" at http://{host}:{port}/mcp" if transport == "http" else ""), err=True)
     if transport == "stdio":

@@ -239,3 +239,39 @@ def test_http_survives_malformed_jsonrpc_floods_oversize_and_disconnects(http_se
         slow.close()
     assert count == 25 and not res.is_error
     assert proc.poll() is None
+
+
+def test_llm_written_results_are_schema_checked_with_simulator_fallback(catalog_dir):
+    from inftool_dagster.llm.backend import LLMBackend
+    from inftool_dagster.llm.types import Generation
+    from inftool_dagster.mcp_server.llm_results import LLMResultWriter
+
+    class Scripted(LLMBackend):
+        def __init__(self, texts):
+            self.texts = list(texts)
+
+        def generate(self, conversations, params, tools=None):
+            return [[Generation(self.texts.pop(0))] for _ in conversations]
+
+    good = 'Sure! {"note_id": "n-1", "title": "Groceries", "created_at": "2026-02-01T10:00:00Z"}'
+    writer = LLMResultWriter(Scripted([good, "I am not JSON", '{"title": 5}']))
+    srv = CatalogServer.from_catalog(catalog_dir, result_writer=writer)
+    first = srv.call("create_note", {"title": "Groceries", "body": "milk"}, session_key="w")
+    assert first == {"note_id": "n-1", "title": "Groceries", "created_at": "2026-02-01T10:00:00Z"}
+    assert srv.call("get_note", {"note_id": "n-1"}, session_key="w")["title"] == "Groceries"  # stored, no LLM call
+    for _ in range(2):  # garbage, then a result breaking the schema: the simulator answers instead
+        result = srv.call("create_note", {"title": "t", "body": "b"}, session_key="w")
+        assert srv.tools["create_note"].response_validator.is_valid(result)
+    assert (writer.used, writer.fallbacks) == (1, 2)
+
+
+def test_llm_results_with_a_real_tiny_model_fall_back_cleanly(catalog_dir):
+    from inftool_dagster.mcp_server.llm_results import LLMResultWriter
+
+    from .tiny_model import tiny_backend
+
+    writer = LLMResultWriter(tiny_backend(), max_new_tokens=16)
+    srv = CatalogServer.from_catalog(catalog_dir, result_writer=writer)
+    result = srv.call("weather_get_forecast", {"city": "Berlin"})
+    assert srv.tools["weather_get_forecast"].response_validator.is_valid(result)
+    assert writer.used + writer.fallbacks == 1

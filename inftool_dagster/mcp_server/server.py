@@ -46,10 +46,10 @@ class CatalogServer:
     """Owns the tools, the simulator and per-session state; builds the SDK ``Server``."""
 
     def __init__(self, tools: list[CatalogTool], *, seed: int = 0, page_size: int = DEFAULT_PAGE_SIZE,
-                 name: str = "inftool-catalog") -> None:
+                 name: str = "inftool-catalog", result_writer: Any = None) -> None:
         self.tools = {t.name: t for t in tools}
         self.order = [t.name for t in tools]
-        self.simulator = Simulator(seed)
+        self.simulator = Simulator(seed, writer=result_writer)
         self.sessions = SessionStore()
         self.page_size = page_size
         self.calls = 0

@@ -118,8 +118,9 @@ def validate_arguments(tool: CatalogTool, arguments: Any) -> None:
 class Simulator:
     """Deterministic, schema-conformant, session-consistent fake execution."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, writer: Any = None) -> None:
         self.seed = seed
+        self.writer = writer  # optional LLMResultWriter: a model writes results, schema-checked
 
     def rng(self, tool: CatalogTool, arguments: dict) -> random.Random:
         key = orjson.dumps([self.seed, tool.name, arguments], option=orjson.OPT_SORT_KEYS)
@@ -139,9 +140,13 @@ class Simulator:
             stored = state.get(tool.resource, ident)
             if stored is not None:
                 return self._conform(tool, stored, rng)
-        result = self.generate(tool.response_schema, rng, hint="result") if tool.response_schema else \
-            self._default_result(tool, arguments, rng)
-        result = _echo(result, arguments, tool.response_schema)
+        written = self.writer.write(tool, arguments) if self.writer is not None else None
+        if written is not None:
+            result = written
+        else:
+            result = self.generate(tool.response_schema, rng, hint="result") if tool.response_schema else \
+                self._default_result(tool, arguments, rng)
+            result = _echo(result, arguments, tool.response_schema)
         if action == "create" and isinstance(result, dict):
             id_field = _id_field(result, tool.response_schema)
             if id_field is not None:
