@@ -105,6 +105,40 @@ def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int,
         serve_http(server, host, port)
 
 
+# --- synthesis --------------------------------------------------------------
+@main.command("synth")
+@click.option("--catalog", "catalog_dir", required=True, type=click.Path(exists=True))
+@click.option("--n", "n", required=True, type=int, help="Blueprints to synthesize.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--model", "policy_model", default="smollm2-135m-instruct", help="The assistant (policy) model.")
+@click.option("--simulator-model", default=None, help="User Simulator model (default: grammar realizations only).")
+@click.option("--seed", default=0, type=int)
+@click.option("--shard-size", default=16, type=int)
+@click.option("--batch-size", default=8, type=int)
+@click.option("--max-new-tokens", default=96, type=int)
+@click.option("--export", "exports", multiple=True, type=click.Choice(["jsonl", "hf"]), help="Also export the set.")
+def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_size, batch_size, max_new_tokens, exports):
+    """User Simulator ⇄ Assistant ⇄ MCP Server conversations, in resumable shards."""
+    from inftool_dagster.llm.backend import TransformersConfig
+    from inftool_dagster.llm.transformers_backend import TransformersBackend
+    from inftool_dagster.synthesis import SynthConfig, export_hf, export_jsonl, load_trajectories, synthesize
+
+    policy = TransformersBackend(TransformersConfig(model=policy_model, batch_size=batch_size))
+    simulator = None
+    if simulator_model:
+        simulator = policy if simulator_model == policy_model else TransformersBackend(
+            TransformersConfig(model=simulator_model, batch_size=batch_size))
+    config = SynthConfig(n=n, seed=seed, shard_size=shard_size, max_new_tokens=max_new_tokens,
+                         policy_model=policy_model, simulator_model=simulator_model)
+    summary = synthesize(catalog_dir, out_dir, config, policy, simulator, progress=True)
+    frame = load_trajectories(out_dir)
+    if "jsonl" in exports:
+        export_jsonl(frame, Path(out_dir) / "trajectories.jsonl")
+    if "hf" in exports:
+        export_hf(frame, Path(out_dir) / "hf_dataset")
+    _emit(summary)
+
+
 # --- serving ----------------------------------------------------------------
 @main.command("serve")
 @click.option("--model", "model_name", default="smollm2-135m-instruct", help="Embedded name, local checkpoint or cached hub id.")

@@ -1,0 +1,222 @@
+"""Scenario plan: blueprints sampled from the catalog, each with a known correct outcome.
+
+A blueprint fixes the tools the assistant sees (targets plus distractors), the scenario type
+and the gold calls, whose arguments are drawn from the schemas and validated. The scenario
+mix is a weight vector that the next round's capability gaps can set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, Field
+
+from inftool_dagster.llm.tool_calls import ToolCall
+from inftool_dagster.mcp_server.simulator import CatalogTool, Simulator, ToolCallError, validate_arguments
+
+SCENARIO_TYPES = (
+    "simple", "multiple", "parallel", "parallel_multiple", "irrelevance", "missing_parameter",
+    "multi_step", "multi_turn",
+)
+
+
+class ScenarioMix(BaseModel):
+    """Relative weights of scenario types (normalized when sampling)."""
+
+    simple: float = Field(2.0, ge=0)
+    multiple: float = Field(2.0, ge=0)
+    parallel: float = Field(1.0, ge=0)
+    parallel_multiple: float = Field(1.0, ge=0)
+    irrelevance: float = Field(1.0, ge=0)
+    missing_parameter: float = Field(0.5, ge=0)
+    multi_step: float = Field(0.5, ge=0)
+    multi_turn: float = Field(0.5, ge=0)
+
+    def weights(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in SCENARIO_TYPES}
+
+
+@dataclass
+class Blueprint:
+    blueprint_id: str
+    scenario_type: str
+    tools: list[str]  # every tool the assistant is offered (targets + distractors, shuffled)
+    targets: list[str]
+    gold_calls: list[ToolCall]  # for multi_turn: one per turn; for multi_step: in order
+    domain: str
+    missing_parameter: str | None = None  # withheld from the first request
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def to_row(self) -> dict:
+        row = asdict(self)
+        row["gold_calls"] = orjson.dumps([asdict(c) for c in self.gold_calls]).decode()
+        row["notes"] = orjson.dumps(self.notes).decode()
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Blueprint":
+        calls = [ToolCall(c["name"], c["arguments"]) for c in orjson.loads(row["gold_calls"])]
+        return cls(row["blueprint_id"], row["scenario_type"], list(row["tools"]), list(row["targets"]), calls,
+                   row["domain"], row.get("missing_parameter"), orjson.loads(row.get("notes") or "{}"))
+
+
+class Planner:
+    """Draws blueprints; deterministic for (seed, index), so shard i always plans the same work."""
+
+    def __init__(self, tools: list[CatalogTool], *, seed: int = 0, mix: ScenarioMix | None = None,
+                 tool_weights: dict[str, float] | None = None, distractors: int = 3) -> None:
+        self.tools = {t.name: t for t in tools}
+        self.names = sorted(self.tools)
+        self.seed = seed
+        self.mix = mix or ScenarioMix()
+        self.tool_weights = tool_weights or {}
+        self.distractors = distractors
+        self.simulator = Simulator(seed)
+        self.by_domain: dict[str, list[str]] = {}
+        for name in self.names:
+            self.by_domain.setdefault(self.tools[name].domain, []).append(name)
+        self.rejected: Counter[str] = Counter()
+
+    def plan(self, start: int, count: int) -> list[Blueprint]:
+        out = []
+        for index in range(start, start + count):
+            blueprint = self.blueprint(index)
+            if blueprint is not None:
+                out.append(blueprint)
+        return out
+
+    def blueprint(self, index: int) -> Blueprint | None:
+        rng = random.Random(int.from_bytes(hashlib.sha256(f"{self.seed}:{index}".encode()).digest()[:8], "big"))
+        weights = self.mix.weights()
+        kind = rng.choices(list(weights), weights=list(weights.values()))[0]
+        try:
+            return getattr(self, f"_{kind}")(rng, f"bp-{self.seed}-{index:07d}")
+        except _Skip as exc:
+            self.rejected[f"{kind}: {exc}"] += 1
+            return None
+
+    # -- helpers -------------------------------------------------------------------------
+    def _pick(self, rng: random.Random, exclude: set[str] = frozenset(), pool: list[str] | None = None) -> str:
+        pool = [n for n in (pool or self.names) if n not in exclude]
+        if not pool:
+            raise _Skip("no tool left to pick")
+        weights = [self.tool_weights.get(n, 1.0) for n in pool]
+        return rng.choices(pool, weights=weights)[0]
+
+    def _gold(self, name: str, rng: random.Random) -> ToolCall:
+        """Arguments from the schema: every required parameter and some optional ones; validated."""
+        tool = self.tools[name]
+        props = tool.parameters.get("properties", {})
+        required = set(tool.parameters.get("required", []))
+        for _ in range(8):
+            args = {}
+            for pname, schema in props.items():
+                if pname in required or (rng.random() < 0.35 and not _is_complex(schema)):
+                    args[pname] = self.simulator.generate(schema, rng, hint=pname)
+            try:
+                validate_arguments(tool, args)
+            except ToolCallError:
+                continue
+            return ToolCall(name, args)
+        raise _Skip("no valid arguments could be drawn")
+
+    def _distractors(self, rng: random.Random, targets: list[str], k: int | None = None) -> list[str]:
+        k = self.distractors if k is None else k
+        domain = self.tools[targets[0]].domain
+        same = [n for n in self.by_domain.get(domain, []) if n not in targets]
+        other = [n for n in self.names if n not in targets and n not in same]
+        chosen: list[str] = []
+        for pool in (same, other):  # half from the same domain (hard), the rest from others
+            rng.shuffle(pool)
+        while len(chosen) < k and (same or other):
+            pool = same if (len(chosen) % 2 == 0 and same) or not other else other
+            chosen.append(pool.pop())
+        return chosen
+
+    def _make(self, bid, kind, targets, gold, rng, distractors=None, **extra) -> Blueprint:
+        offered = list(dict.fromkeys(targets + (distractors or [])))
+        rng.shuffle(offered)
+        return Blueprint(bid, kind, offered, list(dict.fromkeys(targets)), gold,
+                         self.tools[targets[0]].domain if targets else "none", **extra)
+
+    # -- scenario types ---------------------------------------------------------------------
+    def _simple(self, rng, bid):
+        name = self._pick(rng)
+        return self._make(bid, "simple", [name], [self._gold(name, rng)], rng)
+
+    def _multiple(self, rng, bid):
+        name = self._pick(rng)
+        return self._make(bid, "multiple", [name], [self._gold(name, rng)], rng, self._distractors(rng, [name]))
+
+    def _parallel(self, rng, bid):
+        name = self._pick(rng, pool=[n for n in self.names if self.tools[n].parameters.get("properties")])
+        calls = []
+        for _ in range(rng.randint(2, 3)):
+            call = self._gold(name, rng)
+            if call not in calls:
+                calls.append(call)
+        if len(calls) < 2:
+            raise _Skip("could not draw distinct parallel calls")
+        return self._make(bid, "parallel", [name], calls, rng)
+
+    def _parallel_multiple(self, rng, bid):
+        first = self._pick(rng)
+        second = self._pick(rng, exclude={first})
+        calls = [self._gold(first, rng), self._gold(second, rng)]
+        return self._make(bid, "parallel_multiple", [first, second], calls, rng, self._distractors(rng, [first, second], 2))
+
+    def _irrelevance(self, rng, bid):
+        wanted = self._pick(rng)  # the request is about this tool, which is NOT offered
+        domain = self.tools[wanted].domain
+        offered = [n for n in self.names if self.tools[n].domain != domain]
+        if not offered:
+            raise _Skip("catalog has a single domain")
+        rng.shuffle(offered)
+        blueprint = self._make(bid, "irrelevance", [], [], rng, offered[: self.distractors])
+        blueprint.domain = domain
+        blueprint.notes = {"request_call": orjson.loads(orjson.dumps(asdict(self._gold(wanted, rng))))}
+        return blueprint
+
+    def _missing_parameter(self, rng, bid):
+        candidates = [n for n in self.names if self.tools[n].parameters.get("required")]
+        name = self._pick(rng, pool=candidates)
+        call = self._gold(name, rng)
+        missing = rng.choice(sorted(self.tools[name].parameters["required"]))
+        return self._make(bid, "missing_parameter", [name], [call], rng, self._distractors(rng, [name], 1),
+                          missing_parameter=missing)
+
+    def _multi_step(self, rng, bid):
+        pairs = [(c, r) for c in self.names for r in self.names
+                 if self.tools[c].action == "create" and self.tools[r].action == "read"
+                 and self.tools[c].resource == self.tools[r].resource]
+        if not pairs:
+            raise _Skip("no create/read pair in the catalog")
+        create, read = rng.choice(pairs)
+        first = self._gold(create, rng)
+        # The id comes from the first call's result; the gold records where it comes from.
+        id_param = next(iter(self.tools[read].path_ids() or self.tools[read].parameters.get("required", [])), None)
+        if id_param is None:
+            raise _Skip("read tool has no id parameter")
+        second = ToolCall(read, {id_param: "$result[0].id"})
+        return self._make(bid, "multi_step", [create, read], [first, second], rng, self._distractors(rng, [create, read], 1),
+                          notes={"id_param": id_param})
+
+    def _multi_turn(self, rng, bid):
+        first = self._pick(rng)
+        second = self._pick(rng, exclude={first})
+        return self._make(bid, "multi_turn", [first, second], [self._gold(first, rng), self._gold(second, rng)], rng,
+                          self._distractors(rng, [first, second], 1))
+
+
+class _Skip(Exception):
+    pass
+
+
+def _is_complex(schema: Any) -> bool:
+    return isinstance(schema, dict) and (schema.get("type") in ("object", "array") or "allOf" in schema
+                                         or "oneOf" in schema or "anyOf" in schema)

@@ -1,0 +1,160 @@
+"""The User Simulator: turns a blueprint into what a user would say, and answers questions.
+
+It knows the gold intent; the assistant does not. An LLM writes the request when it can; a
+request that leaves out a value the gold calls need is rejected (counted) and a grammar
+realization takes its place, so a weak model still yields data. Each request records which
+path produced it.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from inftool_dagster.llm.backend import LLMBackend
+from inftool_dagster.llm.tool_calls import ToolCall
+from inftool_dagster.llm.types import SamplingParams
+
+from .blueprints import Blueprint
+
+OPENERS = ["", "Hi! ", "Hello, ", "Hey there. ", "Quick one: ", "Good morning! "]
+ASKS = ["Could you {action}?", "Please {action}.", "I need you to {action}.", "Can you {action} for me?",
+        "{Action}, please.", "I'd like to {action}."]
+VERBS = {
+    "add", "book", "cancel", "convert", "count", "create", "delete", "find", "get", "list", "place", "read",
+    "remove", "scale", "search", "subscribe", "update", "upload", "fetch", "show", "send", "set", "check",
+    "compute", "calculate", "look", "retrieve", "post", "put", "patch", "return", "returns", "lists",
+}
+JOINERS = [" Also, ", " And then ", " Additionally, ", " After that, "]
+
+
+def words(name: str) -> str:
+    """``petId`` / ``from_currency`` → ``pet id`` / ``from currency``."""
+    return re.sub(r"[_\-.]+", " ", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)).strip().lower()
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(value_text(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{words(k)} {value_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def required_mentions(call: ToolCall, skip: str | None = None) -> list[str]:
+    """Strings a faithful request must contain for ``call`` (scalars, and names of booleans)."""
+    out: list[str] = []
+
+    def walk(key: str, value: Any) -> None:
+        if isinstance(value, bool):
+            out.append(words(key))
+        elif isinstance(value, (int, float, str)):
+            out.append(str(value))
+        elif isinstance(value, list):
+            for v in value:
+                walk(key, v)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k, v)
+
+    for key, value in call.arguments.items():
+        if key != skip:
+            walk(key, value)
+    return [m for m in out if m]
+
+
+def leaks_all(request: str, calls: list[ToolCall], skip: str | None = None) -> list[str]:
+    """The values missing from ``request`` (empty: the request carries everything)."""
+    lower = request.lower()
+    return [m for c in calls for m in required_mentions(c, skip) if m.lower() not in lower]
+
+
+@dataclass
+class UserSimulator:
+    descriptions: dict[str, str]
+    backend: LLMBackend | None = None
+    seed: int = 0
+    stats: Counter = field(default_factory=Counter)
+
+    # -- grammar realization ---------------------------------------------------------------
+    def describe(self, call: ToolCall, rng: random.Random, skip: str | None = None) -> str:
+        desc = self.descriptions.get(call.name, "") or words(call.name)
+        action = desc.split(". ")[0].rstrip(".").strip()
+        action = action[0].lower() + action[1:] if action else words(call.name)
+        if action.split(" ", 1)[0] not in VERBS:  # "Latest price quote …" → "get the latest price quote …"
+            action = f"get the {action}" if not action.startswith(("the ", "a ", "an ")) else f"get {action}"
+        parts = [f"{words(k)} {value_text(v)}" if not isinstance(v, bool) else
+                 f"{words(k)} {'enabled' if v else 'disabled'}"
+                 for k, v in call.arguments.items() if k != skip]
+        if parts:
+            action += " using " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+        return rng.choice(ASKS).format(action=action, Action=action[0].upper() + action[1:])
+
+    def template_request(self, blueprint: Blueprint, rng: random.Random) -> str:
+        kind = blueprint.scenario_type
+        if kind == "irrelevance":
+            call = blueprint.notes["request_call"]
+            return rng.choice(OPENERS) + self.describe(ToolCall(call["name"], call["arguments"]), rng)
+        calls = blueprint.gold_calls[:1] if kind in ("multi_turn", "multi_step") else blueprint.gold_calls
+        opener = rng.choice(OPENERS)
+        first = self.describe(calls[0], rng, blueprint.missing_parameter)
+        text = opener + (_lower_first(first) if opener.endswith(", ") else first)
+        for call in calls[1:]:
+            text += rng.choice(JOINERS) + _lower_first(self.describe(call, rng))
+        if kind == "multi_step":
+            text += f" Then look it up again by the id you get back ({words(blueprint.gold_calls[1].name)})."
+        return text
+
+    # -- requests --------------------------------------------------------------------------
+    def requests(self, blueprints: list[Blueprint]) -> list[tuple[str, str]]:
+        """(request, source) per blueprint: source is "llm" or "template"."""
+        rngs = [random.Random(f"{self.seed}:{b.blueprint_id}:user") for b in blueprints]
+        out = [(self.template_request(b, r), "template") for b, r in zip(blueprints, rngs)]
+        if self.backend is None:
+            self.stats["template"] += len(blueprints)
+            return out
+        prompts = []
+        for b, (template, _) in zip(blueprints, out):
+            prompts.append([{"role": "user", "content": (
+                "Rewrite this request to an assistant in your own words, as a real user would write it. "
+                "Keep every name, number and value exactly as written. Reply with the request only.\n\n"
+                f"Request: {template}")}])
+        generations = self.backend.generate(prompts, SamplingParams(max_new_tokens=96, temperature=0.7, seed=self.seed))
+        for i, (b, gens) in enumerate(zip(blueprints, generations)):
+            text = gens[0].text.strip().strip('"') if gens[0].ok else ""
+            if b.scenario_type == "irrelevance":
+                call = b.notes["request_call"]
+                missing = leaks_all(text, [ToolCall(call["name"], call["arguments"])]) if text else ["(empty)"]
+            else:
+                calls = b.gold_calls[:1] if b.scenario_type in ("multi_turn", "multi_step") else b.gold_calls
+                missing = leaks_all(text, calls, b.missing_parameter) if text else ["(empty)"]
+                if b.missing_parameter and b.gold_calls[0].arguments.get(b.missing_parameter) is not None and \
+                        str(b.gold_calls[0].arguments[b.missing_parameter]).lower() in text.lower():
+                    missing = ["(leaked the withheld parameter)"]
+            if missing:
+                self.stats["llm_rejected_missing_values"] += 1
+                self.stats["template"] += 1
+            else:
+                self.stats["llm"] += 1
+                out[i] = (text, "llm")
+        return out
+
+    def answer_clarification(self, blueprint: Blueprint) -> str:
+        name = blueprint.missing_parameter or ""
+        value = blueprint.gold_calls[0].arguments.get(name)
+        return f"Sorry, the {words(name)} is {value_text(value)}."
+
+    def next_turn(self, blueprint: Blueprint, turn: int) -> str | None:
+        if blueprint.scenario_type != "multi_turn" or turn >= len(blueprint.gold_calls):
+            return None
+        rng = random.Random(f"{self.seed}:{blueprint.blueprint_id}:turn{turn}")
+        return "Thanks. Now " + _lower_first(self.describe(blueprint.gold_calls[turn], rng))
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,200 @@
+"""Synthesis: scenario plan, User Simulator, the three-agent loop, trajectories, resumability."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import polars as pl
+import pytest
+
+from inftool_dagster.catalog import build_catalog
+from inftool_dagster.llm.backend import LLMBackend
+from inftool_dagster.llm.types import Generation
+from inftool_dagster.mcp_server import CatalogServer
+from inftool_dagster.mcp_server.simulator import validate_arguments
+from inftool_dagster.synthesis import SCENARIO_TYPES, Planner, ScenarioMix, SynthConfig, load_trajectories, synthesize
+from inftool_dagster.synthesis.user_simulator import UserSimulator, leaks_all
+
+from .tiny_model import tiny_backend, tiny_model
+
+
+@pytest.fixture(scope="module")
+def catalog_dir(tmp_path_factory, samples):
+    out = tmp_path_factory.mktemp("catalog")
+    build_catalog([samples], workers=1).write(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(catalog_dir):
+    return CatalogServer.from_catalog(catalog_dir)
+
+
+def test_plan_covers_every_scenario_type_with_valid_gold(server):
+    planner = Planner(list(server.tools.values()), seed=3)
+    blueprints = planner.plan(0, 400)
+    kinds = Counter(b.scenario_type for b in blueprints)
+    assert set(kinds) == set(SCENARIO_TYPES)
+    assert len(blueprints) + sum(planner.rejected.values()) == 400
+    for b in blueprints:
+        assert set(b.targets) <= set(b.tools)
+        for call in b.gold_calls:
+            if not any(isinstance(v, str) and v.startswith("$result") for v in call.arguments.values()):
+                validate_arguments(server.tools[call.name], call.arguments)
+        if b.scenario_type == "irrelevance":
+            assert b.gold_calls == [] and b.notes["request_call"]["name"] not in b.tools
+        if b.scenario_type in ("multiple", "parallel_multiple"):
+            assert len(b.tools) > len(b.targets)  # distractors offered
+        if b.scenario_type == "parallel":
+            assert len(b.gold_calls) >= 2 and len({c.name for c in b.gold_calls}) == 1
+        if b.scenario_type == "missing_parameter":
+            assert b.missing_parameter in b.gold_calls[0].arguments
+    again = Planner(list(server.tools.values()), seed=3).plan(0, 400)
+    assert again == blueprints  # deterministic for (seed, index)
+
+
+def test_mix_weights_steer_the_plan(server):
+    only = ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"parallel": 1.0})
+    kinds = {b.scenario_type for b in Planner(list(server.tools.values()), mix=only).plan(0, 40)}
+    assert kinds == {"parallel"}
+    weighted = Planner(list(server.tools.values()), tool_weights={"convert_currency": 1000.0},
+                       mix=ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"simple": 1.0})).plan(0, 40)
+    assert Counter(b.targets[0] for b in weighted).most_common(1)[0][0] == "convert_currency"
+
+
+def test_template_requests_carry_every_value_and_withhold_the_missing_one(server):
+    blueprints = Planner(list(server.tools.values()), seed=5).plan(0, 200)
+    user = UserSimulator({n: t.description for n, t in server.tools.items()})
+    requests = user.requests(blueprints)
+    for b, (text, source) in zip(blueprints, requests):
+        assert source == "template"
+        if b.scenario_type == "irrelevance":
+            continue
+        calls = b.gold_calls[:1] if b.scenario_type in ("multi_turn", "multi_step") else b.gold_calls
+        assert leaks_all(text, calls, b.missing_parameter) == [], (b.scenario_type, text)
+    assert len({t for t, _ in requests}) > 0.9 * len(requests)  # varied
+
+
+class Scripted(LLMBackend):
+    """The User Simulator's model stand-in: returns what the test wants it to say."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def generate(self, conversations, params, tools=None):
+        return [[Generation(self.fn(c[-1]["content"]))] for c in conversations]
+
+
+def test_llm_requests_that_drop_values_are_rejected_and_counted(server):
+    blueprints = [b for b in Planner(list(server.tools.values()), seed=5).plan(0, 60) if b.scenario_type == "simple"][:6]
+    faithful = Scripted(lambda prompt: prompt.split("Request: ", 1)[1] + " Thanks a lot!")
+    user = UserSimulator({n: t.description for n, t in server.tools.items()}, faithful)
+    assert {s for _, s in user.requests(blueprints)} == {"llm"}
+    lossy = UserSimulator({n: t.description for n, t in server.tools.items()}, Scripted(lambda p: "Do the thing."))
+    out = lossy.requests(blueprints)
+    with_values = sum(1 for b in blueprints if b.gold_calls[0].arguments)
+    assert sum(1 for _, s in out if s == "template") >= with_values
+    assert lossy.stats["llm_rejected_missing_values"] >= with_values
+
+
+class Oracle(LLMBackend):
+    """A policy that answers with the blueprint's gold (to check the loop end to end)."""
+
+    def __init__(self, blueprints):
+        self.by_request = {}
+        self.blueprints = blueprints
+
+    def generate(self, conversations, params, tools=None):
+        from inftool_dagster.llm.tool_calls import render_python
+
+        out = []
+        for conv in conversations:
+            calls_made = sum(1 for m in conv if m["role"] == "assistant" and m.get("tool_calls"))
+            gold = self.blueprints[conv[0]["content"]]
+            pending = gold.gold_calls[calls_made:calls_made + (1 if gold.scenario_type in ("multi_turn", "multi_step") else len(gold.gold_calls))]
+            if gold.scenario_type == "missing_parameter" and len(conv) == 1:
+                out.append([Generation("Which value should I use?")])
+            elif pending and conv[-1]["role"] == "user":
+                out.append([Generation(render_python(pending))])
+            else:
+                out.append([Generation("Done.")])
+        return out
+
+
+def test_conversation_loop_executes_calls_through_mcp(server, catalog_dir, tmp_path):
+    from inftool_dagster.synthesis.conversation import run_conversations
+    from inftool_dagster.synthesis.user_simulator import UserSimulator
+
+    blueprints = [b for b in Planner(list(server.tools.values()), seed=9).plan(0, 80)
+                  if b.scenario_type in ("simple", "parallel", "missing_parameter", "multi_turn")][:12]
+    user = UserSimulator({n: t.description for n, t in server.tools.items()})
+    requests = dict(zip([r for r, _ in user.requests(blueprints)], blueprints))
+    from inftool_dagster.llm.types import SamplingParams
+
+    convs, timings = run_conversations(blueprints, CatalogServer.from_catalog(catalog_dir), Oracle(requests), user,
+                                       SamplingParams(max_new_tokens=8))
+    for conv in convs:
+        flat = [c for step in conv.predicted_calls for c in step]
+        assert [(c["name"], c["arguments"]) for c in flat] == [(c.name, c.arguments) for c in conv.blueprint.gold_calls]
+        tool_msgs = [m for m in conv.messages if m["role"] == "tool"]
+        assert len(tool_msgs) == len(flat) and conv.tool_errors == 0
+        assert conv.done and conv.final_answer == "Done."
+        if conv.blueprint.scenario_type == "missing_parameter":
+            assert conv.messages[2]["role"] == "user" and "Sorry, the" in conv.messages[2]["content"]
+    assert timings.model_s >= 0 and timings.total_s > 0
+
+
+def test_synthesize_writes_shards_and_exports(catalog_dir, tmp_path):
+    from inftool_dagster.synthesis import export_hf, export_jsonl
+
+    backend = tiny_backend(batch_size=8)
+    config = SynthConfig(n=10, seed=1, shard_size=4, max_new_tokens=8, policy_model="tiny")
+    summary = synthesize(catalog_dir, tmp_path / "out", config, backend)
+    frame = load_trajectories(tmp_path / "out")
+    assert summary["produced"] == frame.height and frame.height + sum(summary["rejected"].values()) >= 10 - 0
+    assert len(list((tmp_path / "out").glob("shard-*.parquet"))) == 3
+    assert frame["trajectory_id"].n_unique() == frame.height
+    row = frame.row(0, named=True)
+    messages = json.loads(row["messages"])
+    assert messages[0]["role"] == "user" and messages[1]["role"] == "assistant"
+    assert row["policy_model"] == "tiny" and row["request_source"] == "template"
+    again = synthesize(catalog_dir, tmp_path / "out", config, backend)
+    assert again["resumed_shards"] == 3 and again["produced"] == frame.height
+    export_jsonl(frame, tmp_path / "t.jsonl")
+    lines = (tmp_path / "t.jsonl").read_text().splitlines()
+    assert len(lines) == frame.height and isinstance(json.loads(lines[0])["messages"], list)
+    import datasets
+
+    export_hf(frame, tmp_path / "hf")
+    assert datasets.load_from_disk(str(tmp_path / "hf")).num_rows == frame.height
+
+
+def test_synth_cli_killed_mid_run_resumes_without_loss_or_duplicates(catalog_dir, tmp_path):
+    model, tokenizer = tiny_model()
+    model.save_pretrained(tmp_path / "tiny")
+    tokenizer.save_pretrained(tmp_path / "tiny")
+    out = tmp_path / "synth"
+    cmd = [sys.executable, "-m", "inftool_dagster.cli", "synth", "--catalog", str(catalog_dir), "--n", "24",
+           "--out", str(out), "--model", str(tmp_path / "tiny"), "--shard-size", "4", "--max-new-tokens", "8"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list(out.glob("shard-*.parquet"))) < 2:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(out.glob("shard-*.parquet")))
+    assert 2 <= done_before < 6, done_before
+    first = {p.name: pl.read_parquet(p)["trajectory_id"].to_list() for p in out.glob("shard-*.parquet")}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["resumed_shards"] == done_before
+    frame = load_trajectories(out)
+    assert frame["trajectory_id"].n_unique() == frame.height == summary["produced"]
+    for name, ids in first.items():  # complete shards were kept, untouched
+        assert pl.read_parquet(out / name)["trajectory_id"].to_list() == ids
+    assert frame.height + sum(summary["rejected"].values()) == 24
