@@ -10,22 +10,24 @@ from inftool_dagster.assets.catalog import (
     catalog_served_over_mcp,
     tool_catalog,
 )
-from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
+from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
+from inftool_dagster.resources import PolicyModelResource, SpecSourcesResource, WorkspaceResource
 
 ROUND_JOB = "inftool_round"
 
 round_job = dg.define_asset_job(
     ROUND_JOB,
-    selection=dg.AssetSelection.assets(tool_catalog),
+    selection=dg.AssetSelection.assets(tool_catalog, scenario_plan, synthetic_trajectories),
     description="One round of the loop, in dependency order (grows as the loop's assets land).",
 )
 
 defs = dg.Definitions(
-    assets=[api_specs, tool_catalog],
+    assets=[api_specs, tool_catalog, scenario_plan, synthetic_trajectories],
     asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp],
     jobs=[round_job],
     resources={
         "workspace": WorkspaceResource(),
         "spec_sources": SpecSourcesResource(),
+        "policy_model": PolicyModelResource(),
     },
 )

@@ -5,16 +5,30 @@ import sys
 
 import dagster as dg
 import polars as pl
+import pytest
 
 from inftool_dagster.assets.catalog import catalog_dir
 from inftool_dagster.definitions import ROUND_JOB, defs
 from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 
 
-def _run(instance, tmp_path, paths=None):
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    from .tiny_model import tiny_model
+
+    path = tmp_path_factory.mktemp("tiny")
+    model, tokenizer = tiny_model()
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def _run(instance, tmp_path, tiny_dir, paths=None):
     instance.add_dynamic_partitions("rounds", ["r0000"])
     job = defs.resolve_job_def(ROUND_JOB)
-    config = {"resources": {"workspace": {"config": {"root": str(tmp_path)}}}}
+    config = {"resources": {"workspace": {"config": {"root": str(tmp_path)}},
+                            "policy_model": {"config": {"model": str(tiny_dir)}}},
+              "ops": {"scenario_plan": {"config": {"n": 6}}}}
     if paths:
         config["resources"]["spec_sources"] = {"config": {"paths": [str(p) for p in paths]}}
     return job.execute_in_process(run_config=config, instance=instance, partition_key="r0000", raise_on_error=False)
@@ -27,9 +41,9 @@ def _checks(result):
     }
 
 
-def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path):
+def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_dir):
     with dg.instance_for_test() as instance:
-        result = _run(instance, tmp_path)
+        result = _run(instance, tmp_path, tiny_dir)
         assert result.success
         assert _checks(result) == {"catalog_schemas_valid": True, "catalog_names_unique": True,
                                    "catalog_descriptions_present": True, "catalog_served_over_mcp": True}
@@ -43,9 +57,15 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path):
         assert materialization.metadata["functions"].value == 25
         frame = pl.read_parquet(catalog_dir(WorkspaceResource(root=str(tmp_path)), "r0000") / "catalog.parquet")
         assert frame.height == 25
+        trajectories = instance.get_latest_materialization_event(
+            dg.AssetKey("synthetic_trajectories")).asset_materialization
+        assert trajectories.partition == "r0000"
+        assert trajectories.metadata["trajectories"].value == 6
+        plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
+        assert plan.metadata["blueprints"].value == 6
 
 
-def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch):
+def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch, tiny_dir):
     """A catalog whose schema is broken after the build fails the blocking check loudly."""
     import inftool_dagster.assets.catalog as catalog_assets
 
@@ -60,9 +80,12 @@ def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch):
 
     monkeypatch.setattr(catalog_assets, "build_catalog", corrupting_build)
     with dg.instance_for_test() as instance:
-        result = _run(instance, tmp_path)
+        result = _run(instance, tmp_path, tiny_dir)
         assert not result.success
         assert _checks(result)["catalog_schemas_valid"] is False
+        # The blocking check stops the round: nothing downstream is materialized.
+        assert instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")) is None
+        assert instance.get_latest_materialization_event(dg.AssetKey("synthetic_trajectories")) is None
 
 
 def test_definitions_validate():

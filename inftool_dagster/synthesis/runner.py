@@ -46,13 +46,17 @@ def shard_path(out_dir: Path, index: int) -> Path:
 
 
 def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig, policy: LLMBackend,
-               simulator_backend: LLMBackend | None = None, progress: bool = False) -> dict:
+               simulator_backend: LLMBackend | None = None, progress: bool = False,
+               blueprints: list | None = None) -> dict:
+    """Run the loop for ``config.n`` planned blueprints (or the given ``blueprints``: a scenario plan)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     server = CatalogServer.from_catalog(catalog_dir, seed=config.seed)
     planner = Planner(list(server.tools.values()), seed=config.seed, mix=config.mix, tool_weights=config.tool_weights)
     user = UserSimulator({n: t.description for n, t in server.tools.items()}, simulator_backend, config.seed)
     params = SamplingParams(max_new_tokens=config.max_new_tokens)
+    if blueprints is not None:
+        config.n = len(blueprints)
     shards = (config.n + config.shard_size - 1) // config.shard_size
     start = time.perf_counter()
     resumed = model_s = 0.0
@@ -64,11 +68,14 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
             continue
         first = index * config.shard_size
         count = min(config.shard_size, config.n - first)
-        before = Counter(planner.rejected)
-        blueprints = planner.plan(first, count)
-        rejected.update(planner.rejected - before)
-        if blueprints:
-            conversations, timings = run_conversations(blueprints, server, policy, user, params)
+        if blueprints is not None:
+            batch = blueprints[first:first + count]
+        else:
+            before = Counter(planner.rejected)
+            batch = planner.plan(first, count)
+            rejected.update(planner.rejected - before)
+        if batch:
+            conversations, timings = run_conversations(batch, server, policy, user, params)
             model_s += timings.model_s
             rows = trajectory_rows(conversations, config, timings)
         else:
