@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
+from itertools import accumulate
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -77,9 +78,25 @@ class Planner:
         self.tool_weights = tool_weights or {}
         self.distractors = distractors
         self.simulator = Simulator(seed)
+        # Pools and indexes are built once: planning must stay cheap on 100k-tool catalogs.
+        self.pools = {
+            "all": self.names,
+            "with_params": [n for n in self.names if self.tools[n].parameters.get("properties")],
+            "with_required": [n for n in self.names if self.tools[n].parameters.get("required")],
+        }
+        self._cum_weights = {
+            key: list(accumulate(self.tool_weights.get(n, 1.0) for n in names)) for key, names in self.pools.items()
+        }
         self.by_domain: dict[str, list[str]] = {}
+        creates: dict[str, list[str]] = {}
+        reads: dict[str, list[str]] = {}
         for name in self.names:
-            self.by_domain.setdefault(self.tools[name].domain, []).append(name)
+            tool = self.tools[name]
+            self.by_domain.setdefault(tool.domain, []).append(name)
+            if tool.action in ("create", "read"):
+                (creates if tool.action == "create" else reads).setdefault(tool.resource, []).append(name)
+        # multi_step: a create and a read of the same resource
+        self.step_pairs = {res: (creates[res], reads[res]) for res in creates if res in reads}
         self.rejected: Counter[str] = Counter()
 
     def plan(self, start: int, count: int) -> list[Blueprint]:
@@ -101,12 +118,19 @@ class Planner:
             return None
 
     # -- helpers -------------------------------------------------------------------------
-    def _pick(self, rng: random.Random, exclude: set[str] = frozenset(), pool: list[str] | None = None) -> str:
-        pool = [n for n in (pool or self.names) if n not in exclude]
-        if not pool:
+    def _pick(self, rng: random.Random, exclude: set[str] = frozenset(), pool: str = "all") -> str:
+        """A tool from ``pool`` by tool weight, not in ``exclude`` (rejection sampling: O(1) a draw)."""
+        names, cum = self.pools[pool], self._cum_weights[pool]
+        for _ in range(32):
+            if not names:
+                break
+            name = rng.choices(names, cum_weights=cum)[0]
+            if name not in exclude:
+                return name
+        left = [n for n in names if n not in exclude]  # tiny pools: exact fallback
+        if not left:
             raise _Skip("no tool left to pick")
-        weights = [self.tool_weights.get(n, 1.0) for n in pool]
-        return rng.choices(pool, weights=weights)[0]
+        return rng.choices(left, weights=[self.tool_weights.get(n, 1.0) for n in left])[0]
 
     def _gold(self, name: str, rng: random.Random) -> ToolCall:
         """Arguments from the schema: every required parameter and some optional ones; validated."""
@@ -126,17 +150,16 @@ class Planner:
         raise _Skip("no valid arguments could be drawn")
 
     def _distractors(self, rng: random.Random, targets: list[str], k: int | None = None) -> list[str]:
+        """Half from the targets' domain (hard distractors), the rest from other domains."""
         k = self.distractors if k is None else k
         domain = self.tools[targets[0]].domain
-        same = [n for n in self.by_domain.get(domain, []) if n not in targets]
-        other = [n for n in self.names if n not in targets and n not in same]
-        chosen: list[str] = []
-        for pool in (same, other):  # half from the same domain (hard), the rest from others
-            rng.shuffle(pool)
-        while len(chosen) < k and (same or other):
-            pool = same if (len(chosen) % 2 == 0 and same) or not other else other
-            chosen.append(pool.pop())
-        return chosen
+        same = _sample(rng, self.by_domain.get(domain, []), (k + 1) // 2, lambda n: n not in targets)
+        other = _sample(rng, self.names, k - len(same), lambda n: self.tools[n].domain != domain)
+        if len(same) + len(other) < k:  # few other domains: top up from the same one
+            taken = set(same)
+            same += _sample(rng, self.by_domain.get(domain, []), k - len(same) - len(other),
+                            lambda n: n not in targets and n not in taken)
+        return same + other
 
     def _make(self, bid, kind, targets, gold, rng, distractors=None, **extra) -> Blueprint:
         offered = list(dict.fromkeys(targets + (distractors or [])))
@@ -154,7 +177,7 @@ class Planner:
         return self._make(bid, "multiple", [name], [self._gold(name, rng)], rng, self._distractors(rng, [name]))
 
     def _parallel(self, rng, bid):
-        name = self._pick(rng, pool=[n for n in self.names if self.tools[n].parameters.get("properties")])
+        name = self._pick(rng, pool="with_params")
         calls = []
         for _ in range(rng.randint(2, 3)):
             call = self._gold(name, rng)
@@ -173,30 +196,26 @@ class Planner:
     def _irrelevance(self, rng, bid):
         wanted = self._pick(rng)  # the request is about this tool, which is NOT offered
         domain = self.tools[wanted].domain
-        offered = [n for n in self.names if self.tools[n].domain != domain]
+        offered = _sample(rng, self.names, self.distractors, lambda n: self.tools[n].domain != domain)
         if not offered:
             raise _Skip("catalog has a single domain")
-        rng.shuffle(offered)
-        blueprint = self._make(bid, "irrelevance", [], [], rng, offered[: self.distractors])
+        blueprint = self._make(bid, "irrelevance", [], [], rng, offered)
         blueprint.domain = domain
         blueprint.notes = {"request_call": orjson.loads(orjson.dumps(asdict(self._gold(wanted, rng))))}
         return blueprint
 
     def _missing_parameter(self, rng, bid):
-        candidates = [n for n in self.names if self.tools[n].parameters.get("required")]
-        name = self._pick(rng, pool=candidates)
+        name = self._pick(rng, pool="with_required")
         call = self._gold(name, rng)
         missing = rng.choice(sorted(self.tools[name].parameters["required"]))
         return self._make(bid, "missing_parameter", [name], [call], rng, self._distractors(rng, [name], 1),
                           missing_parameter=missing)
 
     def _multi_step(self, rng, bid):
-        pairs = [(c, r) for c in self.names for r in self.names
-                 if self.tools[c].action == "create" and self.tools[r].action == "read"
-                 and self.tools[c].resource == self.tools[r].resource]
-        if not pairs:
+        if not self.step_pairs:
             raise _Skip("no create/read pair in the catalog")
-        create, read = rng.choice(pairs)
+        creates, reads = self.step_pairs[rng.choice(sorted(self.step_pairs))]
+        create, read = rng.choice(creates), rng.choice(reads)
         first = self._gold(create, rng)
         # The id comes from the first call's result; the gold records where it comes from.
         id_param = next(iter(self.tools[read].path_ids() or self.tools[read].parameters.get("required", [])), None)
@@ -215,6 +234,23 @@ class Planner:
 
 class _Skip(Exception):
     pass
+
+
+def _sample(rng: random.Random, pool: list[str], k: int, ok) -> list[str]:
+    """Up to ``k`` distinct names of ``pool`` satisfying ``ok``, without scanning a large pool."""
+    chosen: list[str] = []
+    if k <= 0 or not pool:
+        return chosen
+    if len(pool) <= 8 * k:  # small pool: filter exactly
+        left = [n for n in pool if ok(n)]
+        return rng.sample(left, min(k, len(left)))
+    for _ in range(16 * k):
+        name = rng.choice(pool)
+        if name not in chosen and ok(name):
+            chosen.append(name)
+            if len(chosen) == k:
+                break
+    return chosen
 
 
 def _is_complex(schema: Any) -> bool:
