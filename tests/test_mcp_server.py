@@ -275,3 +275,11 @@ def test_llm_results_with_a_real_tiny_model_fall_back_cleanly(catalog_dir):
     result = srv.call("weather_get_forecast", {"city": "Berlin"})
     assert srv.tools["weather_get_forecast"].response_validator.is_valid(result)
     assert writer.used + writer.fallbacks == 1
+
+
+def test_a_pattern_python_cannot_compile_is_a_tool_error_not_a_crash():
+    tool = CatalogTool("t", "", {"type": "object", "properties": {"q": {"type": "string", "pattern": "^\\p{L}+$"}}}, None)
+    from inftool_dagster.mcp_server import validate_arguments
+
+    with pytest.raises(ToolCallError, match="pattern Python cannot evaluate"):
+        validate_arguments(tool, {"q": "abc"})

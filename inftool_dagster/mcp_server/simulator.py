@@ -106,7 +106,11 @@ def validate_arguments(tool: CatalogTool, arguments: Any) -> None:
             f"invalid arguments for {tool.name}: unknown parameter '{extra[0]}' (rule: additionalProperties; "
             f"allowed: {', '.join(sorted(known)) or 'none'})"
         )
-    error = best_match(tool.validator.iter_errors(arguments))
+    try:
+        error = best_match(tool.validator.iter_errors(arguments))
+    except re.error as exc:  # e.g. an ECMA-only `\p{L}` pattern in a real spec
+        raise ToolCallError(f"the schema of {tool.name} has a pattern Python cannot evaluate ({exc}); "
+                            "the call cannot be validated") from None
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required" and not where:
