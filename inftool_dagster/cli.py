@@ -120,14 +120,11 @@ def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int,
 def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_size, batch_size, max_new_tokens, exports):
     """User Simulator ⇄ Assistant ⇄ MCP Server conversations, in resumable shards."""
     from inftool_dagster.llm.backend import TransformersConfig
-    from inftool_dagster.llm.transformers_backend import TransformersBackend
+    from inftool_dagster.llm.transformers_backend import TransformersBackend, companion_backend
     from inftool_dagster.synthesis import SynthConfig, export_hf, export_jsonl, load_trajectories, synthesize
 
     policy = TransformersBackend(TransformersConfig(model=policy_model, batch_size=batch_size))
-    simulator = None
-    if simulator_model:
-        simulator = policy if simulator_model == policy_model else TransformersBackend(
-            TransformersConfig(model=simulator_model, batch_size=batch_size))
+    simulator = companion_backend(policy, simulator_model)
     config = SynthConfig(n=n, seed=seed, shard_size=shard_size, max_new_tokens=max_new_tokens,
                          policy_model=policy_model, simulator_model=simulator_model)
     summary = synthesize(catalog_dir, out_dir, config, policy, simulator, progress=True)

@@ -5,7 +5,8 @@ import hashlib
 import dagster as dg
 import polars as pl
 
-from inftool_dagster.mcp_server import CatalogServer
+from inftool_dagster.llm.transformers_backend import companion_backend
+from inftool_dagster.mcp_server.simulator import load_tools
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
 from inftool_dagster.synthesis import Blueprint, Planner, ScenarioMix, SynthConfig, load_trajectories, synthesize
 
@@ -27,8 +28,8 @@ class ScenarioPlanConfig(dg.Config):
           description="Blueprints: tools offered (targets + distractors), scenario type, gold calls.")
 def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
                   workspace: WorkspaceResource) -> dg.MaterializeResult:
-    server = CatalogServer.from_catalog(catalog_dir(workspace, context.partition_key))
-    planner = Planner(list(server.tools.values()), seed=config.seed, mix=ScenarioMix(**config.mix),
+    tools = load_tools(catalog_dir(workspace, context.partition_key))  # planning needs no server
+    planner = Planner(tools, seed=config.seed, mix=ScenarioMix(**config.mix),
                       tool_weights=config.tool_weights)
     blueprints = planner.plan(0, config.n)
     frame = pl.DataFrame([b.to_row() for b in blueprints])
@@ -52,13 +53,7 @@ def synthetic_trajectories(context: dg.AssetExecutionContext, workspace: Workspa
     blueprints = [Blueprint.from_row(r) for r in plan.iter_rows(named=True)]
     out = workspace.round_dir(key, "trajectories")
     policy = policy_model.policy_backend()
-    simulator = None
-    if policy_model.simulator_model:
-        from inftool_dagster.llm.backend import TransformersConfig
-        from inftool_dagster.llm.transformers_backend import TransformersBackend
-
-        simulator = policy if policy_model.simulator_model == policy_model.model else TransformersBackend(
-            TransformersConfig(model=policy_model.simulator_model, device=policy_model.device))
+    simulator = companion_backend(policy, policy_model.simulator_model)
     config = SynthConfig(n=len(blueprints), round_key=key, policy_model=policy_model.model,
                          simulator_model=policy_model.simulator_model or None)
     summary = synthesize(catalog_dir(workspace, key), out, config, policy, simulator, blueprints=blueprints)

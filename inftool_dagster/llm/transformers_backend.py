@@ -96,3 +96,12 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
     if tokenizer.eos_token_id is not None:
         ids.append(tokenizer.eos_token_id)
     return set(ids)
+
+
+def companion_backend(policy: TransformersBackend, model: str | None) -> TransformersBackend | None:
+    """A second agent's backend on the policy's settings (the policy itself for the same model)."""
+    if not model:
+        return None
+    if model == policy.config.model:
+        return policy
+    return TransformersBackend(policy.config.model_copy(update={"model": model}))

@@ -15,9 +15,7 @@ import mcp_types as types
 import orjson
 from mcp.server import Server
 
-from inftool_dagster.catalog import load_catalog
-
-from .simulator import CatalogTool, Simulator, ToolCallError, validate_arguments
+from .simulator import CatalogTool, Simulator, ToolCallError, load_tools, validate_arguments
 from .state import SessionStore
 
 log = logging.getLogger(__name__)
@@ -63,8 +61,7 @@ class CatalogServer:
 
     @classmethod
     def from_catalog(cls, catalog_dir: str | Path, **kwargs: Any) -> "CatalogServer":
-        frame = load_catalog(catalog_dir)
-        return cls([CatalogTool.from_row(row) for row in frame.iter_rows(named=True)], **kwargs)
+        return cls(load_tools(catalog_dir), **kwargs)
 
     # -- handlers ----------------------------------------------------------------
     async def _list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:

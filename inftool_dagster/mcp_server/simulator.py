@@ -13,6 +13,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -92,6 +93,13 @@ class CatalogTool:
         return "_".join(words[1:]) if len(words) > 1 else self.name
 
 
+def load_tools(catalog_dir: str | Path) -> list[CatalogTool]:
+    """Every function of a built catalog, as simulator tools."""
+    from inftool_dagster.catalog import load_catalog
+
+    return [CatalogTool.from_row(row) for row in load_catalog(catalog_dir).iter_rows(named=True)]
+
+
 def validate_arguments(tool: CatalogTool, arguments: Any) -> None:
     """Raise ToolCallError naming the offending parameter and the rule it breaks."""
     if not isinstance(arguments, dict):
@@ -152,12 +160,12 @@ class Simulator:
                 self._default_result(tool, arguments, rng)
             result = _echo(result, arguments, tool.response_schema)
         if action == "create" and isinstance(result, dict):
-            id_field = _id_field(result, tool.response_schema)
+            id_field = _id_field(result)
             if id_field is not None:
                 ident = str(result[id_field])
                 state.put(tool.resource, ident, result)
         elif action == "read" and ident is not None and isinstance(result, dict):
-            id_field = _id_field(result, tool.response_schema)
+            id_field = _id_field(result)
             if id_field is not None:
                 result[id_field] = _coerce_like(result[id_field], ident)
             state.put(tool.resource, ident, result)
@@ -242,10 +250,9 @@ def _id_argument(tool: CatalogTool, arguments: dict) -> str | None:
     return None
 
 
-def _id_field(result: dict, schema: dict | None) -> str | None:
-    for key in result:
-        if key == "id":
-            return key
+def _id_field(result: dict) -> str | None:
+    if "id" in result:
+        return "id"
     for key in result:
         if _ID_NAME.search(key) and isinstance(result[key], (str, int)):
             return key

@@ -59,7 +59,7 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
         config.n = len(blueprints)
     shards = (config.n + config.shard_size - 1) // config.shard_size
     start = time.perf_counter()
-    resumed = model_s = 0.0
+    resumed, model_s = 0, 0.0
     rejected: Counter[str] = Counter()
     for index in range(shards):
         path = shard_path(out, index)
@@ -96,7 +96,7 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
         "requested": config.n,
         "produced": produced,
         "rejected": dict(rejected),
-        "resumed_shards": int(resumed),
+        "resumed_shards": resumed,
         "seconds": round(seconds, 2),
         "trajectories_per_s": round(produced / seconds, 3) if seconds > 0 else None,
         "model_seconds": round(model_s, 2),
