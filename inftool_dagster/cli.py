@@ -136,6 +136,37 @@ def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_si
     _emit(summary)
 
 
+# --- verification -----------------------------------------------------------
+@main.command("verify")
+@click.option("--trajectories", required=True, type=click.Path(exists=True), help="A synth output dir (shards).")
+@click.option("--catalog", "catalog_dir", required=True, type=click.Path(exists=True))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--heldout-fraction", default=0.2, type=float, help="Share of tools held out of training.")
+@click.option("--max-per-tool", default=None, type=int)
+@click.option("--max-per-template", default=None, type=int)
+@click.option("--semantic-judge", default=None, help="Enable the semantic gate with this judge model.")
+def verify_cmd(trajectories, catalog_dir, out_dir, heldout_fraction, max_per_tool, max_per_template, semantic_judge):
+    """Gates (format, schema, execution, intent[, semantic]) → dedup → GRPO/SFT training views."""
+    from inftool_dagster.verification import CorruptTrajectories, VerifyConfig, verify
+    from inftool_dagster.verification.dedup import DedupConfig
+    from inftool_dagster.verification.gates import GateConfig
+
+    judge = None
+    if semantic_judge:
+        from inftool_dagster.llm.backend import TransformersConfig
+        from inftool_dagster.llm.transformers_backend import TransformersBackend
+
+        judge = TransformersBackend(TransformersConfig(model=semantic_judge))
+    config = VerifyConfig(gates=GateConfig(semantic=judge is not None), heldout_fraction=heldout_fraction,
+                          dedup=DedupConfig(max_per_tool=max_per_tool, max_per_template=max_per_template))
+    try:
+        summary = verify(trajectories, catalog_dir, out_dir, config, judge)
+    except CorruptTrajectories as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit({k: summary[k] for k in ("trajectories", "verified", "rejected", "removed", "grpo_prompts",
+                                    "sft_chats", "seconds")})
+
+
 # --- serving ----------------------------------------------------------------
 @main.command("serve")
 @click.option("--model", "model_name", default="smollm2-135m-instruct", help="Embedded name, local checkpoint or cached hub id.")

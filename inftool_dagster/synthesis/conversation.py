@@ -32,6 +32,7 @@ class Conversation:
     tools: list[dict]
     messages: list[dict]
     request_source: str
+    request_template: str = "unknown"
     turn: int = 0  # index of the current user turn (multi_turn)
     steps: int = 0
     done: bool = False
@@ -65,7 +66,8 @@ def run_conversations(
     requests = user.requests(blueprints)
     timings.user_s += time.perf_counter() - t0
     conversations = [
-        Conversation(b, openai_tools(server, b.tools), [{"role": "user", "content": text}], source)
+        Conversation(b, openai_tools(server, b.tools), [{"role": "user", "content": text}], source,
+                     user.templates.get(b.blueprint_id, "unknown"))
         for b, (text, source) in zip(blueprints, requests)
     ]
 

@@ -108,7 +108,8 @@ def load_trajectories(out_dir: str | Path) -> pl.DataFrame:
     shards = sorted(Path(out_dir).glob("shard-*.parquet"))
     if not shards:
         return pl.DataFrame(schema=TRAJECTORY_SCHEMA)
-    return pl.concat([pl.read_parquet(p) for p in shards]).sort("trajectory_id")
+    # diagonal: shards written before a column was added still load (the column is null there)
+    return pl.concat([pl.read_parquet(p) for p in shards], how="diagonal_relaxed").sort("trajectory_id")
 
 
 def export_jsonl(frame: pl.DataFrame, path: str | Path) -> Path:

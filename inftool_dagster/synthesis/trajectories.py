@@ -14,6 +14,7 @@ TRAJECTORY_SCHEMA = {
     "tools": pl.Utf8,  # JSON: OpenAI tool list offered to the assistant
     "messages": pl.Utf8,  # JSON: the OpenAI chat transcript
     "request": pl.Utf8, "request_source": pl.Utf8,  # "llm" | "template"
+    "request_template": pl.Utf8,  # which phrasing produced the request ("llm" for paraphrases)
     "gold_calls": pl.Utf8, "predicted_calls": pl.Utf8, "blueprint": pl.Utf8,
     "final_answer": pl.Utf8, "missing_parameter": pl.Utf8,
     "n_assistant_steps": pl.Int64, "n_tool_calls": pl.Int64, "tool_errors": pl.Int64,
@@ -36,6 +37,7 @@ def trajectory_rows(conversations, config, timings) -> list[dict]:
             "domain": b.domain, "tool_names": b.tools, "target_tools": b.targets,
             "tools": _json(conv.tools), "messages": _json(conv.messages),
             "request": conv.messages[0]["content"], "request_source": conv.request_source,
+            "request_template": conv.request_template,
             "gold_calls": _json([asdict(c) for c in b.gold_calls]),
             "predicted_calls": _json(conv.predicted_calls), "blueprint": _json(b.to_row()),
             "final_answer": conv.final_answer, "missing_parameter": b.missing_parameter,

@@ -80,6 +80,8 @@ class UserSimulator:
     backend: LLMBackend | None = None
     seed: int = 0
     stats: Counter = field(default_factory=Counter)
+    templates: dict[str, str] = field(default_factory=dict)  # blueprint id → template id
+    _asks: list[int] = field(default_factory=list, repr=False)
 
     # -- grammar realization ---------------------------------------------------------------
     def describe(self, call: ToolCall, rng: random.Random, skip: str | None = None) -> str:
@@ -93,28 +95,40 @@ class UserSimulator:
                  for k, v in call.arguments.items() if k != skip]
         if parts:
             action += " using " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
-        return rng.choice(ASKS).format(action=action, Action=action[0].upper() + action[1:])
+        ask = rng.randrange(len(ASKS))
+        self._asks.append(ask)
+        return ASKS[ask].format(action=action, Action=action[0].upper() + action[1:])
 
     def template_request(self, blueprint: Blueprint, rng: random.Random) -> str:
+        return self.template_realization(blueprint, rng)[0]
+
+    def template_realization(self, blueprint: Blueprint, rng: random.Random) -> tuple[str, str]:
+        """(request, template id): the id names the opener and phrasings used, for per-template caps."""
+        self._asks = []
         kind = blueprint.scenario_type
         if kind == "irrelevance":
             call = blueprint.notes["request_call"]
-            return rng.choice(OPENERS) + self.describe(ToolCall(call["name"], call["arguments"]), rng)
+            opener = rng.randrange(len(OPENERS))
+            text = OPENERS[opener] + self.describe(ToolCall(call["name"], call["arguments"]), rng)
+            return text, f"o{opener}-a{self._asks[0]}"
         calls = blueprint.gold_calls[:1] if kind in ("multi_turn", "multi_step") else blueprint.gold_calls
-        opener = rng.choice(OPENERS)
+        opener_index = rng.randrange(len(OPENERS))
+        opener = OPENERS[opener_index]
         first = self.describe(calls[0], rng, blueprint.missing_parameter)
         text = opener + (_lower_first(first) if opener.endswith(", ") else first)
         for call in calls[1:]:
             text += rng.choice(JOINERS) + _lower_first(self.describe(call, rng))
         if kind == "multi_step":
             text += f" Then look it up again by the id you get back ({words(blueprint.gold_calls[1].name)})."
-        return text
+        return text, f"o{opener_index}-a" + ".".join(map(str, self._asks))
 
     # -- requests --------------------------------------------------------------------------
     def requests(self, blueprints: list[Blueprint]) -> list[tuple[str, str]]:
-        """(request, source) per blueprint: source is "llm" or "template"."""
+        """(request, source) per blueprint: source is "llm" or "template" (``templates`` has the ids)."""
         rngs = [random.Random(f"{self.seed}:{b.blueprint_id}:user") for b in blueprints]
-        out = [(self.template_request(b, r), "template") for b, r in zip(blueprints, rngs)]
+        realized = [self.template_realization(b, r) for b, r in zip(blueprints, rngs)]
+        out = [(text, "template") for text, _ in realized]
+        self.templates.update({b.blueprint_id: t for b, (_, t) in zip(blueprints, realized)})
         if self.backend is None:
             self.stats["template"] += len(blueprints)
             return out
@@ -142,6 +156,7 @@ class UserSimulator:
             else:
                 self.stats["llm"] += 1
                 out[i] = (text, "llm")
+                self.templates[b.blueprint_id] = "llm"
         return out
 
     def answer_clarification(self, blueprint: Blueprint) -> str:

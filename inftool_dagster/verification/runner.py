@@ -1,0 +1,100 @@
+"""``inftool verify`` and the ``verified_trajectories`` / ``training_set`` assets: gates → dedup → views.
+
+Outputs in ``out_dir``: ``gated.parquet`` (every trajectory with its gate results),
+``verified.parquet`` (verified and deduplicated), ``grpo_{train,heldout}.parquet`` and
+``sft_{train,heldout}.parquet`` (training views), ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+from pydantic import BaseModel, Field
+
+from inftool_dagster.mcp_server import CatalogServer
+from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
+
+from .dedup import DedupConfig, dedup, diversity
+from .gates import GateConfig, Verifier
+from .views import training_views
+
+
+class CorruptTrajectories(ValueError):
+    """The trajectory files cannot be read or lack required columns."""
+
+
+class VerifyConfig(BaseModel):
+    gates: GateConfig = Field(default_factory=GateConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    heldout_fraction: float = Field(0.2, ge=0, lt=1, description="Share of tools held out of training.")
+    split_seed: int = 0
+
+
+def read_trajectories(path: str | Path) -> pl.DataFrame:
+    """All shards of a trajectory directory (or one parquet file), or a clear error."""
+    path = Path(path)
+    files = sorted(path.glob("shard-*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise CorruptTrajectories(f"no trajectory shards (shard-*.parquet) in {path}")
+    frames = []
+    for file in files:
+        try:
+            frames.append(pl.read_parquet(file))
+        except Exception as exc:  # polars raises several error types for damaged files
+            raise CorruptTrajectories(f"cannot read trajectory shard {file}: {type(exc).__name__}: {exc}") from None
+    frame = pl.concat(frames, how="diagonal_relaxed")
+    missing = [c for c in TRAJECTORY_SCHEMA if c not in frame.columns and c != "request_template"]
+    if missing:
+        raise CorruptTrajectories(f"trajectories in {path} lack required columns: {', '.join(missing)}")
+    if "request_template" not in frame.columns:
+        frame = frame.with_columns(pl.lit("unknown").alias("request_template"))
+    return frame
+
+
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    frame.write_parquet(tmp)
+    os.replace(tmp, path)
+
+
+def verify(trajectories: str | Path, catalog_dir: str | Path, out_dir: str | Path,
+           config: VerifyConfig | None = None, judge=None) -> dict:
+    config = config or VerifyConfig()
+    start = time.perf_counter()
+    frame = read_trajectories(trajectories)
+    server = CatalogServer.from_catalog(catalog_dir)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    gated = Verifier(server.tools, config.gates, judge).run(frame)
+    verified, removed = dedup(gated.filter(pl.col("verified")), config.dedup)
+    # the training views use every trajectory with a sound gold, deduplicated the same way
+    candidates, _ = dedup(gated, config.dedup)
+    grpo, sft, view_counts = training_views(candidates, server, heldout_fraction=config.heldout_fraction,
+                                            seed=config.split_seed)
+    _write(gated, out / "gated.parquet")
+    _write(verified, out / "verified.parquet")
+    for name, view in (("grpo", grpo), ("sft", sft)):
+        for split in ("train", "heldout"):
+            _write(view.filter(pl.col("split") == split), out / f"{name}_{split}.parquet")
+    seconds = time.perf_counter() - start
+    rejected = Counter(gated.filter(~pl.col("verified"))["rejected_by"].to_list())
+    summary = {
+        "trajectories": frame.height,
+        "verified": verified.height,
+        "rejected": dict(rejected),
+        "removed": removed,
+        "pass_rate": round(gated["verified"].mean() or 0.0, 4) if gated.height else 0.0,
+        "grpo_prompts": {s: grpo.filter(pl.col("split") == s).height for s in ("train", "heldout")},
+        "sft_chats": {s: sft.filter(pl.col("split") == s).height for s in ("train", "heldout")},
+        "sft_sources": dict(Counter(sft["source"].to_list())),
+        "views": view_counts,
+        "diversity": diversity(verified),
+        "seconds": round(seconds, 3),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
