@@ -11,23 +11,33 @@ from inftool_dagster.assets.catalog import (
     tool_catalog,
 )
 from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
-from inftool_dagster.resources import PolicyModelResource, SpecSourcesResource, WorkspaceResource
+from inftool_dagster.assets.verification import (
+    training_set,
+    training_split_disjoint,
+    trajectories_quality,
+    verified_quality,
+    verified_trajectories,
+)
+from inftool_dagster.resources import DataQualityResource, PolicyModelResource, SpecSourcesResource, WorkspaceResource
 
 ROUND_JOB = "inftool_round"
 
 round_job = dg.define_asset_job(
     ROUND_JOB,
-    selection=dg.AssetSelection.assets(tool_catalog, scenario_plan, synthetic_trajectories),
+    selection=dg.AssetSelection.assets(tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories,
+                                       training_set),
     description="One round of the loop, in dependency order (grows as the loop's assets land).",
 )
 
 defs = dg.Definitions(
-    assets=[api_specs, tool_catalog, scenario_plan, synthetic_trajectories],
-    asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp],
+    assets=[api_specs, tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories, training_set],
+    asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp,
+                  trajectories_quality, verified_quality, training_split_disjoint],
     jobs=[round_job],
     resources={
         "workspace": WorkspaceResource(),
         "spec_sources": SpecSourcesResource(),
         "policy_model": PolicyModelResource(),
+        "data_quality": DataQualityResource(),
     },
 )

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -46,7 +47,9 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         result = _run(instance, tmp_path, tiny_dir)
         assert result.success
         assert _checks(result) == {"catalog_schemas_valid": True, "catalog_names_unique": True,
-                                   "catalog_descriptions_present": True, "catalog_served_over_mcp": True}
+                                   "catalog_descriptions_present": True, "catalog_served_over_mcp": True,
+                                   "trajectories_quality": True, "verified_quality": True,
+                                   "training_split_disjoint": True}
         smoke = next(e.asset_check_evaluation_data.metadata for e in result.all_events
                      if e.event_type_value == "ASSET_CHECK_EVALUATION"
                      and e.asset_check_evaluation_data.check_name == "catalog_served_over_mcp")
@@ -63,6 +66,11 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert trajectories.metadata["trajectories"].value == 6
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.metadata["blueprints"].value == 6
+        verified = instance.get_latest_materialization_event(dg.AssetKey("verified_trajectories")).asset_materialization
+        assert verified.metadata["trajectories"].value == 6
+        assert sum(verified.metadata["rejected_by_gate"].value.values()) + verified.metadata["verified"].value <= 6
+        views = instance.get_latest_materialization_event(dg.AssetKey("training_set")).asset_materialization
+        assert views.metadata["grpo_train"].value + views.metadata["grpo_heldout"].value >= 6
 
 
 def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch, tiny_dir):
@@ -86,6 +94,32 @@ def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch, ti
         # The blocking check stops the round: nothing downstream is materialized.
         assert instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")) is None
         assert instance.get_latest_materialization_event(dg.AssetKey("synthetic_trajectories")) is None
+
+
+def test_bad_trajectories_fail_the_blocking_quality_check(tmp_path, monkeypatch, tiny_dir):
+    """Trajectories offering a tool the catalog lacks: the GX check fails loudly, nothing downstream runs."""
+    import inftool_dagster.assets.synthesis as synthesis_assets
+
+    real = synthesis_assets.synthesize
+
+    def corrupting_synthesize(catalog, out, *args, **kwargs):
+        summary = real(catalog, out, *args, **kwargs)
+        for shard in sorted(Path(out).glob("shard-*.parquet")):
+            frame = pl.read_parquet(shard)
+            frame.with_columns(pl.col("tool_names").list.concat(pl.lit(["ghost_tool"]))).write_parquet(shard)
+        return summary
+
+    monkeypatch.setattr(synthesis_assets, "synthesize", corrupting_synthesize)
+    with dg.instance_for_test() as instance:
+        result = _run(instance, tmp_path, tiny_dir)
+        assert not result.success
+        assert _checks(result)["trajectories_quality"] is False
+        evaluation = next(e.asset_check_evaluation_data for e in result.all_events
+                          if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                          and e.asset_check_evaluation_data.check_name == "trajectories_quality")
+        assert "ghost_tool" in str(evaluation.metadata["expectations"].value)
+        assert instance.get_latest_materialization_event(dg.AssetKey("verified_trajectories")) is None
+        assert instance.get_latest_materialization_event(dg.AssetKey("training_set")) is None
 
 
 def test_definitions_validate():

@@ -1,7 +1,8 @@
 """Dagster resources: where round artifacts live, and which specs feed the catalog."""
 
 from .models import PolicyModelResource
+from .quality import DataQualityResource
 from .specs import SpecSourcesResource
 from .workspace import WorkspaceResource
 
-__all__ = ["PolicyModelResource", "SpecSourcesResource", "WorkspaceResource"]
+__all__ = ["DataQualityResource", "PolicyModelResource", "SpecSourcesResource", "WorkspaceResource"]

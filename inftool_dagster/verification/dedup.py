@@ -75,7 +75,7 @@ def diversity(frame: pl.DataFrame) -> dict:
     top_tool = tools.group_by("target_tools").len().sort("len", descending=True)
     templates = frame.group_by(pl.col("request_template").fill_null("unknown")).len()
     words = frame.select(normalized_request().str.split(" ").alias("w"))["w"]
-    bigrams = [tuple(w[i:i + 2]) for ws in words.to_list() for i in range(len(ws) - 1)]
+    bigrams = [tuple(ws[i:i + 2]) for ws in words.to_list() for i in range(len(ws) - 1)]
     return {
         "rows": frame.height,
         "distinct_tools": top_tool.height,

@@ -62,39 +62,52 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def verify(trajectories: str | Path, catalog_dir: str | Path, out_dir: str | Path,
-           config: VerifyConfig | None = None, judge=None) -> dict:
-    config = config or VerifyConfig()
-    start = time.perf_counter()
+def gate_and_dedup(trajectories: str | Path, server: CatalogServer, out_dir: str | Path,
+                   config: VerifyConfig, judge=None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """(gated, verified) written to ``out_dir``; the summary has counts by gate and dedup step."""
     frame = read_trajectories(trajectories)
-    server = CatalogServer.from_catalog(catalog_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     gated = Verifier(server.tools, config.gates, judge).run(frame)
     verified, removed = dedup(gated.filter(pl.col("verified")), config.dedup)
-    # the training views use every trajectory with a sound gold, deduplicated the same way
-    candidates, _ = dedup(gated, config.dedup)
-    grpo, sft, view_counts = training_views(candidates, server, heldout_fraction=config.heldout_fraction,
-                                            seed=config.split_seed)
     _write(gated, out / "gated.parquet")
     _write(verified, out / "verified.parquet")
+    return gated, verified, {
+        "trajectories": frame.height,
+        "verified": verified.height,
+        "rejected": dict(Counter(gated.filter(~pl.col("verified"))["rejected_by"].to_list())),
+        "removed": removed,
+        "pass_rate": round(gated["verified"].mean() or 0.0, 4) if gated.height else 0.0,
+        "diversity": diversity(verified),
+    }
+
+
+def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path, config: VerifyConfig) -> dict:
+    """GRPO prompts and SFT chats, train/held-out by tool, from every trajectory with a sound gold."""
+    candidates, _ = dedup(gated, config.dedup)
+    grpo, sft, counts = training_views(candidates, server, heldout_fraction=config.heldout_fraction,
+                                       seed=config.split_seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     for name, view in (("grpo", grpo), ("sft", sft)):
         for split in ("train", "heldout"):
             _write(view.filter(pl.col("split") == split), out / f"{name}_{split}.parquet")
-    seconds = time.perf_counter() - start
-    rejected = Counter(gated.filter(~pl.col("verified"))["rejected_by"].to_list())
-    summary = {
-        "trajectories": frame.height,
-        "verified": verified.height,
-        "rejected": dict(rejected),
-        "removed": removed,
-        "pass_rate": round(gated["verified"].mean() or 0.0, 4) if gated.height else 0.0,
+    return {
         "grpo_prompts": {s: grpo.filter(pl.col("split") == s).height for s in ("train", "heldout")},
         "sft_chats": {s: sft.filter(pl.col("split") == s).height for s in ("train", "heldout")},
         "sft_sources": dict(Counter(sft["source"].to_list())),
-        "views": view_counts,
-        "diversity": diversity(verified),
-        "seconds": round(seconds, 3),
+        "views": counts,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+
+
+def verify(trajectories: str | Path, catalog_dir: str | Path, out_dir: str | Path,
+           config: VerifyConfig | None = None, judge=None) -> dict:
+    """Gates → dedup → training views, all in ``out_dir`` (the CLI's whole step)."""
+    config = config or VerifyConfig()
+    start = time.perf_counter()
+    server = CatalogServer.from_catalog(catalog_dir)
+    gated, _, summary = gate_and_dedup(trajectories, server, out_dir, config, judge)
+    summary.update(build_views(gated, server, out_dir, config))
+    summary["seconds"] = round(time.perf_counter() - start, 3)
+    (Path(out_dir) / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary

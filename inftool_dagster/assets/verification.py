@@ -1,0 +1,127 @@
+"""``synthetic_trajectories`` → ``verified_trajectories`` → ``training_set``, guarded by GX suites."""
+
+import hashlib
+import json
+
+import dagster as dg
+import polars as pl
+
+from inftool_dagster.catalog import load_catalog
+from inftool_dagster.mcp_server import CatalogServer
+from inftool_dagster.resources import DataQualityResource, WorkspaceResource
+from inftool_dagster.verification import VerifyConfig, read_trajectories
+from inftool_dagster.verification.dedup import DedupConfig
+from inftool_dagster.verification.gates import GateConfig
+from inftool_dagster.verification.quality import trajectory_suite, verified_suite
+from inftool_dagster.verification.runner import build_views, gate_and_dedup
+from inftool_dagster.verification.views import is_heldout_tool
+
+from .catalog import _table, catalog_dir, tool_catalog
+from .partitions import rounds
+from .synthesis import synthetic_trajectories
+
+OWNERS = ["team:inftool-data"]
+
+
+class VerificationConfig(dg.Config):
+    semantic_gate: bool = False  # needs a judge model; off on CPU
+    max_per_tool: int | None = None
+    max_per_template: int | None = None
+
+
+def _verify_config(config: VerificationConfig, quality: DataQualityResource) -> VerifyConfig:
+    return VerifyConfig(gates=GateConfig(semantic=config.semantic_gate), heldout_fraction=quality.heldout_fraction,
+                        dedup=DedupConfig(max_per_tool=config.max_per_tool, max_per_template=config.max_per_template))
+
+
+def _verified_dir(workspace: WorkspaceResource, key: str):
+    return workspace.round_dir(key, "verified")
+
+
+@dg.asset(partitions_def=rounds, deps=[synthetic_trajectories, tool_catalog], group_name="verification",
+          kinds={"python", "polars", "parquet"}, owners=OWNERS, code_version="verify-v1",
+          description="Trajectories that pass every gate (format, schema, execution, intent[, semantic]), deduplicated.")
+def verified_trajectories(context: dg.AssetExecutionContext, config: VerificationConfig,
+                          workspace: WorkspaceResource, data_quality: DataQualityResource) -> dg.MaterializeResult:
+    key = context.partition_key
+    server = CatalogServer.from_catalog(catalog_dir(workspace, key))
+    if config.semantic_gate:
+        raise dg.Failure("semantic_gate needs a judge model; run `inftool verify --semantic-judge MODEL` for now")
+    gated, verified, summary = gate_and_dedup(workspace.round_dir(key, "trajectories"), server,
+                                              _verified_dir(workspace, key), _verify_config(config, data_quality))
+    reasons = (gated.filter(~pl.col("verified")).group_by("rejected_by", "reject_reason").len()
+               .sort("len", descending=True).head(10))
+    by_type = gated.group_by("scenario_type").agg(pl.len().alias("trajectories"), pl.col("verified").sum())
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(_verified_dir(workspace, key))),
+            "trajectories": summary["trajectories"], "verified": summary["verified"],
+            "pass_rate": summary["pass_rate"], "rejected_by_gate": dg.MetadataValue.json(summary["rejected"]),
+            "removed_by_dedup": dg.MetadataValue.json(summary["removed"]),
+            "diversity": dg.MetadataValue.json(summary["diversity"]),
+            "by_scenario_type": dg.MetadataValue.md(_table(by_type.sort("scenario_type"))),
+            "top_reject_reasons": dg.MetadataValue.md(_table(reasons)),
+        },
+        data_version=dg.DataVersion(hashlib.sha256(
+            ",".join(sorted(verified["trajectory_id"].to_list())).encode()).hexdigest()[:16]),
+    )
+
+
+@dg.asset(partitions_def=rounds, deps=[verified_trajectories], group_name="verification",
+          kinds={"python", "parquet"}, owners=OWNERS, code_version="views-v1",
+          description="GRPO prompts (gold calls for the reward) and SFT chats, split by tool into train/held-out.")
+def training_set(context: dg.AssetExecutionContext, config: VerificationConfig, workspace: WorkspaceResource,
+                 data_quality: DataQualityResource) -> dg.MaterializeResult:
+    key = context.partition_key
+    server = CatalogServer.from_catalog(catalog_dir(workspace, key))
+    gated = pl.read_parquet(_verified_dir(workspace, key) / "gated.parquet")
+    out = workspace.round_dir(key, "training_set")
+    summary = build_views(gated, server, out, _verify_config(config, data_quality))
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(out)),
+        "grpo_train": summary["grpo_prompts"]["train"], "grpo_heldout": summary["grpo_prompts"]["heldout"],
+        "sft_train": summary["sft_chats"]["train"], "sft_heldout": summary["sft_chats"]["heldout"],
+        "sft_sources": dg.MetadataValue.json(summary["sft_sources"]),
+        "dropped": dg.MetadataValue.json(summary["views"]),
+        "heldout_fraction": data_quality.heldout_fraction,
+    })
+
+
+def _report_result(report) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=report.success, description=report.summary()[:1000],
+                               metadata={"expectations": dg.MetadataValue.json(report.metadata()),
+                                         "failed": len(report.failed())})
+
+
+@dg.asset_check(asset=synthetic_trajectories, partitions_def=rounds, blocking=True,
+                description="great-expectations: required columns non-null, offered tools in the catalog, "
+                            "duplicate rate and scenario mix within bounds.")
+def trajectories_quality(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
+                         data_quality: DataQualityResource) -> dg.AssetCheckResult:
+    key = context.partition_key
+    frame = read_trajectories(workspace.round_dir(key, "trajectories"))
+    names = load_catalog(catalog_dir(workspace, key))["name"].to_list()
+    return _report_result(trajectory_suite(frame, names, data_quality.bounds()))
+
+
+@dg.asset_check(asset=verified_trajectories, partitions_def=rounds, blocking=True,
+                description="great-expectations: every kept row passed every gate, arguments valid, called "
+                            "tools in the catalog, no duplicate requests, pass rate within bounds.")
+def verified_quality(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
+                     data_quality: DataQualityResource) -> dg.AssetCheckResult:
+    key = context.partition_key
+    directory = _verified_dir(workspace, key)
+    gated, verified = pl.read_parquet(directory / "gated.parquet"), pl.read_parquet(directory / "verified.parquet")
+    names = load_catalog(catalog_dir(workspace, key))["name"].to_list()
+    return _report_result(verified_suite(gated, verified, names, data_quality.bounds()))
+
+
+@dg.asset_check(asset=training_set, partitions_def=rounds, blocking=True,
+                description="No held-out tool is offered in any training prompt (the split is by tool).")
+def training_split_disjoint(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
+                            data_quality: DataQualityResource) -> dg.AssetCheckResult:
+    train = pl.read_parquet(workspace.round_dir(context.partition_key, "training_set") / "grpo_train.parquet")
+    leaks = sorted({t["function"]["name"] for tools in train["tools"].to_list() for t in json.loads(tools)
+                    if is_heldout_tool(t["function"]["name"], data_quality.heldout_fraction)})
+    return dg.AssetCheckResult(passed=not leaks, metadata={"train_prompts": train.height,
+                                                           "leaked_tools": dg.MetadataValue.json(leaks[:20])})
