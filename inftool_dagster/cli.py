@@ -167,6 +167,53 @@ def verify_cmd(trajectories, catalog_dir, out_dir, heldout_fraction, max_per_too
                                     "sft_chats", "seconds")})
 
 
+# --- BFCL -------------------------------------------------------------------
+@main.group("bfcl")
+def bfcl_group():
+    """Berkeley Function-Calling Leaderboard: evaluate a model, score outputs."""
+
+
+@bfcl_group.command("eval")
+@click.option("--model", "model_name", default="smollm2-135m-instruct", help="Embedded name, checkpoint dir or hub id.")
+@click.option("--backend", type=click.Choice(["transformers", "vllm"]), default="transformers")
+@click.option("--categories", default="simple_python,multiple,parallel,parallel_multiple,irrelevance",
+              help="Comma-separated BFCL categories.")
+@click.option("--limit", default=None, type=int, help="First N entries per category.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--batch-size", default=8, type=int)
+@click.option("--max-new-tokens", default=128, type=int)
+@click.option("--prompt-format", type=click.Choice(["bfcl", "compact"]), default="bfcl")
+@click.option("--stop-after-calls", is_flag=True, help="End generation at the first ']\\n' (faster).")
+@click.option("--device", default="cpu")
+def bfcl_eval(model_name, backend, categories, limit, out_dir, batch_size, max_new_tokens, prompt_format,
+              stop_after_calls, device):
+    """Generate on BFCL entries (batched), write BFCL's result/score layout, print one JSON line."""
+    from inftool_dagster.bfcl import BFCLDataError, evaluate
+    from inftool_dagster.llm.backend import TransformersConfig, VLLMConfig, make_backend
+
+    config = (TransformersConfig(model=model_name, batch_size=batch_size, device=device) if backend == "transformers"
+              else VLLMConfig(model=model_name))
+    try:
+        summary = evaluate(make_backend(config), [c.strip() for c in categories.split(",") if c.strip()], out_dir,
+                           model_name=model_name, limit=limit, max_new_tokens=max_new_tokens,
+                           prompt_format=prompt_format, stop_after_calls=stop_after_calls, progress=True)
+    except BFCLDataError as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit(summary)
+
+
+@bfcl_group.command("score")
+@click.argument("results", type=click.Path(exists=True, file_okay=False))
+def bfcl_score(results):
+    """Score BFCL_v4_<category>_result.json files produced elsewhere."""
+    from inftool_dagster.bfcl import BFCLDataError, score_results
+
+    try:
+        _emit(score_results(results))
+    except BFCLDataError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 # --- serving ----------------------------------------------------------------
 @main.command("serve")
 @click.option("--model", "model_name", default="smollm2-135m-instruct", help="Embedded name, local checkpoint or cached hub id.")

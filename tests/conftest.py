@@ -19,3 +19,15 @@ def sample_build():
     from inftool_dagster.catalog import build_catalog
 
     return build_catalog([SAMPLES], workers=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    """A tiny random Llama with the real SmolLM2 tokenizer, saved as a checkpoint directory."""
+    from .tiny_model import tiny_model
+
+    path = tmp_path_factory.mktemp("tiny")
+    model, tokenizer = tiny_model()
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

@@ -13,17 +13,6 @@ from inftool_dagster.definitions import ROUND_JOB, defs
 from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 
 
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    from .tiny_model import tiny_model
-
-    path = tmp_path_factory.mktemp("tiny")
-    model, tokenizer = tiny_model()
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
 def _run(instance, tmp_path, tiny_dir, paths=None):
     instance.add_dynamic_partitions("rounds", ["r0000"])
     job = defs.resolve_job_def(ROUND_JOB)

