@@ -167,6 +167,32 @@ def verify_cmd(trajectories, catalog_dir, out_dir, heldout_fraction, max_per_too
                                     "sft_chats", "seconds")})
 
 
+# --- training ---------------------------------------------------------------
+@main.command("train")
+@click.option("--method", type=click.Choice(["grpo", "sft"]), default="grpo")
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="A training set dir (grpo_train.parquet / sft_train.parquet from inftool verify).")
+@click.option("--model", "model_name", default="smollm2-135m-instruct")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--max-steps", default=20, type=int)
+@click.option("--lora", is_flag=True, help="Train LoRA adapters (merged into the saved checkpoint).")
+@click.option("--num-generations", default=4, type=int, help="GRPO group size.")
+@click.option("--max-completion-length", default=48, type=int)
+@click.option("--learning-rate", default=5e-6, type=float)
+def train_cmd(method, data_dir, model_name, out_dir, max_steps, lora, num_generations, max_completion_length,
+              learning_rate):
+    """GRPO with gated rewards (or SFT) via TRL; resumes from the last saved step; one JSON line."""
+    from inftool_dagster.training import TrainConfig, train
+
+    config = TrainConfig(method=method, max_steps=max_steps, lora=lora, num_generations=num_generations,
+                         max_completion_length=max_completion_length, learning_rate=learning_rate)
+    try:
+        summary = train(data_dir, model_name, out_dir, config)
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit(summary)
+
+
 # --- BFCL -------------------------------------------------------------------
 @main.group("bfcl")
 def bfcl_group():

@@ -1,0 +1,94 @@
+"""Gated reward functions with TRL's signature: ``f(completions, gold_calls, **kwargs) -> list[float]``.
+
+The format gate comes first: when a completion neither parses as tool calls nor is a correct
+refusal/clarification (gold ``[]``), every component is 0. Behind it: function-name
+correctness, then per-argument credit with BFCL-style normalization and a penalty per
+hallucinated parameter. TRL sums the components with ``reward_weights`` and logs each one
+per step (``rewards/<name>/mean``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from inftool_dagster.llm.tool_calls import parse_tool_calls
+from inftool_dagster.verification.matching import values_match
+
+HALLUCINATION_PENALTY = 0.25
+
+
+def _text(completion: Any) -> str:
+    if isinstance(completion, list):  # conversational: [{"role": "assistant", "content": ...}]
+        return "".join(m.get("content") or "" for m in completion)
+    return completion or ""
+
+
+def _gold(value: Any) -> list[dict]:
+    return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
+def _parsed(completion: Any) -> tuple[bool, list[dict]]:
+    """(format ok, calls). With gold [] a plain answer is the correct format; any call still parses."""
+    result = parse_tool_calls(_text(completion))
+    return result.ok, [{"name": c.name, "arguments": c.arguments} for c in result.calls] if result.ok else []
+
+
+def format_gate(completion: Any, gold: list[dict]) -> bool:
+    ok, calls = _parsed(completion)
+    return (not calls and not _text(completion).lstrip().startswith(("[", "{", "<tool_call>"))) if not gold else ok
+
+
+def format_reward(completions: list, gold_calls: list, **_: Any) -> list[float]:
+    """1 when the completion is well-formed for its scenario (calls, or a no-call answer when gold is [])."""
+    return [float(format_gate(c, _gold(g))) for c, g in zip(completions, gold_calls)]
+
+
+def name_reward(completions: list, gold_calls: list, **_: Any) -> list[float]:
+    """F1 of called function names against the gold's (1 for a correct no-call), 0 behind the gate."""
+    out = []
+    for completion, gold in zip(completions, gold_calls):
+        gold = _gold(gold)
+        if not format_gate(completion, gold):
+            out.append(0.0)
+            continue
+        _, calls = _parsed(completion)
+        if not gold:
+            out.append(float(not calls))
+            continue
+        want, got = Counter(c["name"] for c in gold), Counter(c["name"] for c in calls)
+        hit = sum((want & got).values())
+        out.append(0.0 if not hit else 2 * hit / (sum(want.values()) + sum(got.values())))
+    return out
+
+
+def argument_reward(completions: list, gold_calls: list, **_: Any) -> list[float]:
+    """Share of gold arguments matched (BFCL normalization), minus a penalty per hallucinated parameter."""
+    out = []
+    for completion, gold in zip(completions, gold_calls):
+        gold = _gold(gold)
+        if not format_gate(completion, gold):
+            out.append(0.0)
+            continue
+        _, calls = _parsed(completion)
+        if not gold:
+            out.append(float(not calls))
+            continue
+        remaining = list(calls)
+        credit, total, extra = 0, 0, 0
+        for want in gold:
+            total += max(1, len(want["arguments"]))
+            match = next((c for c in remaining if c["name"] == want["name"]), None)
+            if match is None:
+                continue
+            remaining.remove(match)
+            args = match["arguments"] if isinstance(match["arguments"], dict) else {}
+            credit += sum(1 for k, v in want["arguments"].items() if k in args and values_match(args[k], v))
+            credit += not want["arguments"] and not args
+            extra += sum(1 for k in args if k not in want["arguments"])
+        out.append(max(0.0, credit / total - HALLUCINATION_PENALTY * extra))
+    return out
+
+
+REWARD_FUNCS = {"format": format_reward, "name": name_reward, "arguments": argument_reward}

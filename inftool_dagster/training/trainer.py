@@ -1,0 +1,143 @@
+"""GRPO (and SFT warm start) on a training set with TRL, full fine-tuning or LoRA (peft).
+
+Prompts are rendered with the project's compact prompting format (the policy's tool format),
+so completions are plain text the reward functions parse. Checkpoints are saved every
+``save_steps`` under ``out/trainer``; a killed run resumes from the last one. The final
+checkpoint (LoRA merged) lands in ``out/checkpoint`` as safetensors with tokenizer,
+generation config and a model card.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, Field
+
+from inftool_dagster.llm.prompts import render_prompt
+from inftool_dagster.models.loading import load_model, load_tokenizer
+from inftool_dagster.models.registry import resolve_model
+
+from .rewards import REWARD_FUNCS
+
+
+class TrainConfig(BaseModel):
+    method: str = Field("grpo", pattern="^(grpo|sft)$")
+    max_steps: int = Field(20, ge=1)
+    learning_rate: float = 5e-6
+    num_generations: int = Field(4, ge=2, description="GRPO group size (completions per prompt).")
+    prompts_per_step: int = Field(2, ge=1)
+    max_completion_length: int = Field(48, ge=1)
+    temperature: float = 1.0
+    beta: float = 0.0  # KL coefficient (0 = no reference model, TRL's default)
+    lora: bool = False
+    lora_r: int = 16
+    reward_weights: dict[str, float] = Field(default_factory=lambda: {"format": 0.2, "name": 0.3, "arguments": 0.5})
+    save_steps: int = 10
+    seed: int = 0
+    round_key: str = "adhoc"
+
+
+def _prompts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
+    return [render_prompt(tokenizer, json.loads(p), json.loads(t), "prompt")
+            for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())]
+
+
+def _sft_texts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
+    from inftool_dagster.llm.prompts import prompt_mode_messages
+
+    return [tokenizer.apply_chat_template(prompt_mode_messages(json.loads(m), json.loads(t)), tokenize=False)
+            for m, t in zip(frame["messages"].to_list(), frame["tools"].to_list())]
+
+
+def _last_checkpoint(directory: Path) -> str | None:
+    checkpoints = sorted(directory.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(checkpoints[-1]) if checkpoints else None
+
+
+def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: TrainConfig) -> dict:
+    import torch
+    from datasets import Dataset
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    resolved = resolve_model(model_name)
+    tokenizer = load_tokenizer(resolved)
+    model = load_model(resolved)
+    model.train()
+    peft_config = None
+    if config.lora:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=config.lora_r, lora_alpha=2 * config.lora_r, target_modules="all-linear",
+                                 task_type="CAUSAL_LM")
+    data = Path(data_dir)
+    common = dict(output_dir=str(out / "trainer"), max_steps=config.max_steps, learning_rate=config.learning_rate,
+                  logging_steps=1, save_steps=config.save_steps, report_to=[], seed=config.seed,
+                  use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available(), disable_tqdm=True)
+    if config.method == "grpo":
+        from trl import GRPOConfig, GRPOTrainer
+
+        frame = pl.read_parquet(data / "grpo_train.parquet")
+        if frame.is_empty():
+            raise ValueError(f"no GRPO prompts in {data / 'grpo_train.parquet'}")
+        dataset = Dataset.from_dict({"prompt": _prompts(frame, tokenizer), "gold_calls": frame["gold_calls"].to_list()})
+        names = list(config.reward_weights)
+        args = GRPOConfig(**common, num_generations=config.num_generations,
+                          per_device_train_batch_size=config.num_generations * config.prompts_per_step,
+                          max_completion_length=config.max_completion_length, temperature=config.temperature,
+                          beta=config.beta, reward_weights=[config.reward_weights[n] for n in names])
+        trainer = GRPOTrainer(model=model, reward_funcs=[REWARD_FUNCS[n] for n in names], args=args,
+                              train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
+    else:
+        from trl import SFTConfig, SFTTrainer
+
+        frame = pl.read_parquet(data / "sft_train.parquet")
+        dataset = Dataset.from_dict({"text": _sft_texts(frame, tokenizer)})
+        args = SFTConfig(**common, per_device_train_batch_size=4, max_length=1024)
+        trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                             peft_config=peft_config)
+    resume = _last_checkpoint(out / "trainer")
+    start = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume)
+    seconds = time.perf_counter() - start
+    history = [h for h in trainer.state.log_history if "loss" in h or "reward" in h]
+    rewards = [h["reward"] for h in history if "reward" in h]
+    checkpoint = save_checkpoint(trainer, tokenizer, out / "checkpoint", config, model_name, history, data)
+    steps_run = trainer.state.global_step - (int(resume.split("-")[-1]) if resume else 0)
+    return {
+        "method": config.method, "steps": trainer.state.global_step, "resumed_from": resume,
+        "seconds": round(seconds, 2), "seconds_per_step": round(seconds / max(1, steps_run), 3),
+        "reward_first": rewards[0] if rewards else None, "reward_last": rewards[-1] if rewards else None,
+        "loss_last": next((h["loss"] for h in reversed(history) if "loss" in h), None),
+        "checkpoint": str(checkpoint),
+    }
+
+
+def save_checkpoint(trainer: Any, tokenizer: Any, path: Path, config: TrainConfig, base: str, history: list,
+                    data: Path) -> Path:
+    model = trainer.model
+    if hasattr(model, "merge_and_unload"):  # LoRA: ship merged weights
+        model = model.merge_and_unload()
+    tmp = path.with_name(path.name + ".partial")
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    model.generation_config.save_pretrained(tmp)
+    (tmp / "training_log.json").write_text(json.dumps(history, indent=1))
+    curve = ", ".join(f"{h['reward']:.3f}" for h in history if "reward" in h)
+    (tmp / "README.md").write_text(
+        f"---\nbase_model: {base}\nlibrary_name: transformers\ntags: [inftool, {config.method}, tool-calling]\n---\n"
+        f"# inftool policy checkpoint ({config.round_key})\n\n"
+        f"- base model: `{base}`\n- method: {config.method}{' + LoRA (merged)' if config.lora else ''}\n"
+        f"- training data: `{data}`\n- steps: {trainer.state.global_step}\n"
+        f"- config: `{config.model_dump_json()}`\n- reward per step: {curve or 'n/a'}\n")
+    if path.exists():
+        import shutil
+
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+    return path
