@@ -13,6 +13,7 @@ from inftool_dagster.assets.catalog import (
 from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
 from inftool_dagster.assets.verification import (
     training_set,
+    training_set_no_bfcl_leak,
     training_split_disjoint,
     trajectories_quality,
     verified_quality,
@@ -32,7 +33,7 @@ round_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=[api_specs, tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories, training_set],
     asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp,
-                  trajectories_quality, verified_quality, training_split_disjoint],
+                  trajectories_quality, verified_quality, training_split_disjoint, training_set_no_bfcl_leak],
     jobs=[round_job],
     resources={
         "workspace": WorkspaceResource(),

@@ -199,3 +199,34 @@ def test_cli_eval_with_a_tiny_model_and_score_roundtrip(tmp_path, tiny_dir):
 
 def test_supported_categories_listed():
     assert {"simple_python", "live_simple", "irrelevance", "live_relevance"} <= set(SUPPORTED)
+
+
+def test_no_bfcl_leak_into_training_sets(sample_build, tmp_path):
+    """A bundled tool shares a BFCL function name (convert_currency): verify drops those rows, and
+    the training views are clean; a BFCL entry planted in a set is caught."""
+    import polars as pl
+
+    from inftool_dagster.bfcl.leakage import find_leaks
+    from inftool_dagster.mcp_server import CatalogServer
+    from inftool_dagster.synthesis import Planner
+    from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
+    from inftool_dagster.synthesis.user_simulator import UserSimulator
+    from inftool_dagster.verification import verify
+    from inftool_dagster.verification.views import gold_trajectory_rows
+
+    sample_build.write(tmp_path / "catalog")
+    server = CatalogServer.from_catalog(tmp_path / "catalog")
+    rows = gold_trajectory_rows(Planner(list(server.tools.values()), seed=0).plan(0, 96), server,
+                                UserSimulator({n: t.description for n, t in server.tools.items()}, None, 0))
+    frame = pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA)
+    assert find_leaks(frame["tools"].to_list(), []).function_names == ["convert_currency"]
+    (tmp_path / "traj").mkdir()
+    frame.write_parquet(tmp_path / "traj" / "shard-00000.parquet")
+    summary = verify(tmp_path / "traj", tmp_path / "catalog", tmp_path / "out")
+    assert summary["views"]["dropped_bfcl_overlap"] > 0
+    for name, column in (("grpo_train", "prompt"), ("sft_train", "messages"), ("grpo_heldout", "prompt")):
+        view = pl.read_parquet(tmp_path / "out" / f"{name}.parquet")
+        assert view.height and find_leaks(view["tools"].to_list(), view[column].to_list()).clean
+    entry = load_category("simple_python")[5]
+    planted = find_leaks([[{"type": "function", "function": entry["function"][0]}]], [entry["question"][0]])
+    assert planted.function_names == [entry["function"][0]["name"]] and len(planted.questions) == 1

@@ -38,7 +38,7 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert _checks(result) == {"catalog_schemas_valid": True, "catalog_names_unique": True,
                                    "catalog_descriptions_present": True, "catalog_served_over_mcp": True,
                                    "trajectories_quality": True, "verified_quality": True,
-                                   "training_split_disjoint": True}
+                                   "training_split_disjoint": True, "training_set_no_bfcl_leak": True}
         smoke = next(e.asset_check_evaluation_data.metadata for e in result.all_events
                      if e.event_type_value == "ASSET_CHECK_EVALUATION"
                      and e.asset_check_evaluation_data.check_name == "catalog_served_over_mcp")

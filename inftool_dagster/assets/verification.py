@@ -125,3 +125,20 @@ def training_split_disjoint(context: dg.AssetCheckExecutionContext, workspace: W
                     if is_heldout_tool(t["function"]["name"], data_quality.heldout_fraction)})
     return dg.AssetCheckResult(passed=not leaks, metadata={"train_prompts": train.height,
                                                            "leaked_tools": dg.MetadataValue.json(leaks[:20])})
+
+
+@dg.asset_check(asset=training_set, partitions_def=rounds, blocking=True,
+                description="No BFCL function name or question is in the training set (BFCL stays a clean test).")
+def training_set_no_bfcl_leak(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource) -> dg.AssetCheckResult:
+    from inftool_dagster.bfcl.leakage import find_leaks
+
+    directory = workspace.round_dir(context.partition_key, "training_set")
+    tools, chats = [], []
+    for name in ("grpo_train", "sft_train"):
+        frame = pl.read_parquet(directory / f"{name}.parquet")
+        tools += frame["tools"].to_list()
+        chats += frame["prompt" if name.startswith("grpo") else "messages"].to_list()
+    report = find_leaks(tools, chats)
+    return dg.AssetCheckResult(passed=report.clean, metadata={
+        "bfcl_function_names": dg.MetadataValue.json(report.function_names[:20]),
+        "bfcl_questions": dg.MetadataValue.json(report.questions[:5])})

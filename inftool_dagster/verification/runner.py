@@ -32,6 +32,7 @@ class VerifyConfig(BaseModel):
     gates: GateConfig = Field(default_factory=GateConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     heldout_fraction: float = Field(0.2, ge=0, lt=1, description="Share of tools held out of training.")
+    exclude_bfcl: bool = Field(True, description="Drop rows offering a BFCL function name or asking a BFCL question.")
     split_seed: int = 0
 
 
@@ -85,8 +86,12 @@ def gate_and_dedup(trajectories: str | Path, server: CatalogServer, out_dir: str
 def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path, config: VerifyConfig) -> dict:
     """GRPO prompts and SFT chats, train/held-out by tool, from every trajectory with a sound gold."""
     candidates, _ = dedup(gated, config.dedup)
+    dropped_bfcl = 0
+    if config.exclude_bfcl and candidates.height:
+        candidates, dropped_bfcl = _without_bfcl(candidates)
     grpo, sft, counts = training_views(candidates, server, heldout_fraction=config.heldout_fraction,
                                        seed=config.split_seed)
+    counts["dropped_bfcl_overlap"] = dropped_bfcl
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, view in (("grpo", grpo), ("sft", sft)):
@@ -98,6 +103,17 @@ def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path,
         "sft_sources": dict(Counter(sft["source"].to_list())),
         "views": counts,
     }
+
+
+def _without_bfcl(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """BFCL is the yardstick: no BFCL function or question may reach training."""
+    from inftool_dagster.bfcl.leakage import bfcl_index, normalize_question
+
+    index = bfcl_index()
+    keep = [not (set(tools) & index.function_names) and normalize_question(request) not in index.questions
+            for tools, request in zip(frame["tool_names"].to_list(), frame["request"].to_list())]
+    kept = frame.filter(pl.Series(keep, dtype=pl.Boolean))
+    return kept, frame.height - kept.height
 
 
 def verify(trajectories: str | Path, catalog_dir: str | Path, out_dir: str | Path,
