@@ -11,6 +11,7 @@ from inftool_dagster.assets.catalog import (
     tool_catalog,
 )
 from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
+from inftool_dagster.assets.training import bfcl_scores, policy_checkpoint
 from inftool_dagster.assets.verification import (
     training_set,
     training_set_no_bfcl_leak,
@@ -26,12 +27,13 @@ ROUND_JOB = "inftool_round"
 round_job = dg.define_asset_job(
     ROUND_JOB,
     selection=dg.AssetSelection.assets(tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories,
-                                       training_set),
+                                       training_set, policy_checkpoint, bfcl_scores),
     description="One round of the loop, in dependency order (grows as the loop's assets land).",
 )
 
 defs = dg.Definitions(
-    assets=[api_specs, tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories, training_set],
+    assets=[api_specs, tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories, training_set,
+            policy_checkpoint, bfcl_scores],
     asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp,
                   trajectories_quality, verified_quality, training_split_disjoint, training_set_no_bfcl_leak],
     jobs=[round_job],

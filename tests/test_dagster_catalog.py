@@ -18,7 +18,11 @@ def _run(instance, tmp_path, tiny_dir, paths=None):
     job = defs.resolve_job_def(ROUND_JOB)
     config = {"resources": {"workspace": {"config": {"root": str(tmp_path)}},
                             "policy_model": {"config": {"model": str(tiny_dir)}}},
-              "ops": {"scenario_plan": {"config": {"n": 6}}}}
+              "ops": {"scenario_plan": {"config": {"n": 6}},
+                      "policy_checkpoint": {"config": {"sft_steps": 1, "grpo_steps": 1, "num_generations": 2,
+                                                       "max_completion_length": 4}},
+                      "bfcl_scores": {"config": {"categories": ["simple_python", "irrelevance"], "limit": 2,
+                                                 "max_new_tokens": 4}}}}
     if paths:
         config["resources"]["spec_sources"] = {"config": {"paths": [str(p) for p in paths]}}
     return job.execute_in_process(run_config=config, instance=instance, partition_key="r0000", raise_on_error=False)
@@ -60,6 +64,10 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert sum(verified.metadata["rejected_by_gate"].value.values()) + verified.metadata["verified"].value <= 6
         views = instance.get_latest_materialization_event(dg.AssetKey("training_set")).asset_materialization
         assert views.metadata["grpo_train"].value + views.metadata["grpo_heldout"].value >= 6
+        policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
+        assert set(policy.metadata["stages"].value) == {"sft", "grpo"}
+        scores = instance.get_latest_materialization_event(dg.AssetKey("bfcl_scores")).asset_materialization
+        assert scores.metadata["entries"].value == 4 and "simple_python" in scores.metadata["accuracy"].value
 
 
 def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch, tiny_dir):
