@@ -77,3 +77,10 @@ def test_sft_cli_one_json_line(training_set, tiny_dir, tmp_path):
     assert result.exit_code == 0, result.output[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 2 and summary["loss_last"] > 0 and (tmp_path / "checkpoint" / "model.safetensors").exists()
+
+
+@pytest.mark.integration
+def test_default_model_from_gguf_trains(training_set, tmp_path):
+    """The embedded GGUF model loads dequantized but flagged quantized; training must still start."""
+    summary = train(training_set, "smollm2-135m-instruct", tmp_path, TrainConfig(method="sft", max_steps=1))
+    assert summary["steps"] == 1 and summary["loss_last"] > 0

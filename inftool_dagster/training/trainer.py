@@ -54,6 +54,16 @@ def _sft_texts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
             for m, t in zip(frame["messages"].to_list(), frame["tools"].to_list())]
 
 
+def _trainable_after_gguf(model: Any) -> None:
+    """GGUF checkpoints load dequantized to float32 but stay flagged as quantized, which the
+    Trainer refuses to fine-tune. The weights are plain tensors, so drop the stale flag."""
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None and type(quantizer).__name__ == "GgufHfQuantizer":
+        model.hf_quantizer = None
+        if "is_quantized" in vars(model):
+            model.is_quantized = False
+
+
 def _last_checkpoint(directory: Path) -> str | None:
     checkpoints = sorted(directory.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     return str(checkpoints[-1]) if checkpoints else None
@@ -68,6 +78,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     resolved = resolve_model(model_name)
     tokenizer = load_tokenizer(resolved)
     model = load_model(resolved)
+    _trainable_after_gguf(model)
     model.train()
     peft_config = None
     if config.lora:
