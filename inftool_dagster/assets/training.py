@@ -67,6 +67,7 @@ class BFCLScoresConfig(dg.Config):
     limit: int = 8  # entries per category on a laptop round; 0 = all
     max_new_tokens: int = 128
     batch_size: int = 8
+    prompt_format: str = "bfcl"  # "compact": the project's prompt, the one the policy is trained on
 
 
 @dg.asset(partitions_def=rounds, deps=[policy_checkpoint], group_name="evaluation", kinds={"python", "pytorch"},
@@ -80,7 +81,7 @@ def bfcl_scores(context: dg.AssetExecutionContext, config: BFCLScoresConfig, wor
                                                      batch_size=config.batch_size))
     out = workspace.round_dir(key, "bfcl")
     summary = evaluate(backend, config.categories, out, model_name="policy", limit=config.limit or None,
-                       max_new_tokens=config.max_new_tokens)
+                       max_new_tokens=config.max_new_tokens, prompt_format=config.prompt_format)
     table = pl.DataFrame({"category": list(summary["accuracy"]), "accuracy": list(summary["accuracy"].values())})
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(out)), "checkpoint": checkpoint, "entries": summary["entries"],
