@@ -11,6 +11,7 @@ from inftool_dagster.assets.catalog import (
     tool_catalog,
 )
 from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
+from inftool_dagster.assets.evolution import capability_gaps, evolution_sensor, nightly_evolution
 from inftool_dagster.assets.training import bfcl_scores, policy_checkpoint
 from inftool_dagster.assets.verification import (
     training_set,
@@ -20,27 +21,30 @@ from inftool_dagster.assets.verification import (
     verified_quality,
     verified_trajectories,
 )
-from inftool_dagster.resources import DataQualityResource, PolicyModelResource, SpecSourcesResource, WorkspaceResource
+from inftool_dagster.resources import DataQualityResource, EvolutionResource, PolicyModelResource, SpecSourcesResource, WorkspaceResource
 
 ROUND_JOB = "inftool_round"
 
 round_job = dg.define_asset_job(
     ROUND_JOB,
     selection=dg.AssetSelection.assets(tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories,
-                                       training_set, policy_checkpoint, bfcl_scores),
+                                       training_set, policy_checkpoint, bfcl_scores, capability_gaps),
     description="One round of the loop, in dependency order (grows as the loop's assets land).",
 )
 
 defs = dg.Definitions(
     assets=[api_specs, tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories, training_set,
-            policy_checkpoint, bfcl_scores],
+            policy_checkpoint, bfcl_scores, capability_gaps],
     asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp,
                   trajectories_quality, verified_quality, training_split_disjoint, training_set_no_bfcl_leak],
     jobs=[round_job],
+    sensors=[evolution_sensor],
+    schedules=[nightly_evolution],
     resources={
         "workspace": WorkspaceResource(),
         "spec_sources": SpecSourcesResource(),
         "policy_model": PolicyModelResource(),
         "data_quality": DataQualityResource(),
+        "evolution": EvolutionResource(),
     },
 )

@@ -13,8 +13,8 @@ from inftool_dagster.definitions import ROUND_JOB, defs
 from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 
 
-def _run(instance, tmp_path, tiny_dir, paths=None):
-    instance.add_dynamic_partitions("rounds", ["r0000"])
+def _run(instance, tmp_path, tiny_dir, paths=None, key="r0000", tags=None):
+    instance.add_dynamic_partitions("rounds", [key])
     job = defs.resolve_job_def(ROUND_JOB)
     config = {"resources": {"workspace": {"config": {"root": str(tmp_path)}},
                             "policy_model": {"config": {"model": str(tiny_dir)}}},
@@ -25,7 +25,8 @@ def _run(instance, tmp_path, tiny_dir, paths=None):
                                                  "max_new_tokens": 4}}}}
     if paths:
         config["resources"]["spec_sources"] = {"config": {"paths": [str(p) for p in paths]}}
-    return job.execute_in_process(run_config=config, instance=instance, partition_key="r0000", raise_on_error=False)
+    return job.execute_in_process(run_config=config, instance=instance, partition_key=key, raise_on_error=False,
+                                  tags=tags or {})
 
 
 def _checks(result):
@@ -68,6 +69,17 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert set(policy.metadata["stages"].value) == {"sft", "grpo"}
         scores = instance.get_latest_materialization_event(dg.AssetKey("bfcl_scores")).asset_materialization
         assert scores.metadata["entries"].value == 4 and "simple_python" in scores.metadata["accuracy"].value
+        gaps = instance.get_latest_materialization_event(dg.AssetKey("capability_gaps")).asset_materialization
+        assert gaps.partition == "r0000" and "next_scenario_weights" in gaps.metadata
+        plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
+        assert plan.metadata["parent_round"].value == "none"
+        # the next round (as the sensor requests it) reads its parent's gaps and starts from its policy
+        child = _run(instance, tmp_path, tiny_dir, key="r0001", tags={"inftool/parent_round": "r0000"})
+        assert child.success
+        plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
+        assert plan.partition == "r0001" and plan.metadata["weights_source"].value == "capability_gaps of r0000"
+        policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
+        assert "r0000" in policy.metadata["base_model"].value and policy.metadata["parent_round"].value == "r0000"
 
 
 def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch, tiny_dir):

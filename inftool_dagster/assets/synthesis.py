@@ -1,6 +1,7 @@
 """``scenario_plan`` → ``synthetic_trajectories``: the three agents at work, per round."""
 
 import hashlib
+import json
 
 import dagster as dg
 import polars as pl
@@ -29,8 +30,14 @@ class ScenarioPlanConfig(dg.Config):
 def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
                   workspace: WorkspaceResource) -> dg.MaterializeResult:
     tools = load_tools(catalog_dir(workspace, context.partition_key))  # planning needs no server
-    planner = Planner(tools, seed=config.seed, mix=ScenarioMix(**config.mix),
-                      tool_weights=config.tool_weights)
+    mix, tool_weights, source = config.mix, config.tool_weights, "config" if config.mix else "default"
+    parent = context.run.tags.get("inftool/parent_round")
+    parent_gaps = workspace.base() / "rounds" / parent / "gaps" / "gaps.json" if parent else None
+    if not config.mix and parent_gaps is not None and parent_gaps.exists():
+        gaps = json.loads(parent_gaps.read_text())  # the parent round's weak spots are this round's targets
+        mix, tool_weights, source = gaps["scenario_weights"], config.tool_weights or gaps.get("tool_weights", {}), \
+            f"capability_gaps of {parent}"
+    planner = Planner(tools, seed=config.seed, mix=ScenarioMix(**mix), tool_weights=tool_weights)
     blueprints = planner.plan(0, config.n)
     frame = pl.DataFrame([b.to_row() for b in blueprints])
     path = workspace.round_dir(context.partition_key, "scenario_plan") / "blueprints.parquet"
@@ -38,6 +45,7 @@ def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
     mix = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(path)), "blueprints": frame.height,
+                  "parent_round": parent or "none", "weights_source": source,
                   "rejected": sum(planner.rejected.values()), "scenario_mix": dg.MetadataValue.md(_table(mix))},
         data_version=dg.DataVersion(hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]),
     )

@@ -36,6 +36,11 @@ def policy_checkpoint(context: dg.AssetExecutionContext, config: PolicyTrainingC
     data = workspace.round_dir(key, "training_set")
     out = workspace.round_dir(key, "policy")
     model = policy_model.model
+    parent = context.run.tags.get("inftool/parent_round")
+    parent_latest = workspace.base() / "rounds" / parent / "policy" / "LATEST" if parent else None
+    if parent_latest is not None and parent_latest.exists():
+        model = parent_latest.read_text().strip()  # evolve from the previous round's policy
+    base_model = model
     stages = {}
     for method, steps in (("sft", config.sft_steps), ("grpo", config.grpo_steps)):
         if steps <= 0:
@@ -55,7 +60,7 @@ def policy_checkpoint(context: dg.AssetExecutionContext, config: PolicyTrainingC
     (out / "LATEST").write_text(model)
     grpo = stages.get("grpo", {})
     return dg.MaterializeResult(metadata={
-        "checkpoint": dg.MetadataValue.path(model), "base_model": policy_model.model,
+        "checkpoint": dg.MetadataValue.path(model), "base_model": base_model, "parent_round": parent or "none",
         "stages": dg.MetadataValue.json({m: {k: s[k] for k in ("steps", "seconds_per_step", "reward_first",
                                                                   "reward_last", "loss_last")} for m, s in stages.items()}),
         "reward_first": grpo.get("reward_first"), "reward_last": grpo.get("reward_last"),

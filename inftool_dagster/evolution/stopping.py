@@ -1,0 +1,24 @@
+"""When evolution stops: after ``max_rounds`` rounds, or when the score has not improved for
+``patience`` rounds in a row."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class StopRule(BaseModel):
+    max_rounds: int = Field(5, ge=1)
+    patience: int = Field(2, ge=1, description="Rounds without improvement before stopping.")
+    min_improvement: float = 0.0
+
+
+def should_stop(scores: list[float | None], rule: StopRule) -> tuple[bool, str]:
+    """``scores``: the headline score of rounds 0..n in order (None where not measured)."""
+    if len(scores) >= rule.max_rounds:
+        return True, f"reached max_rounds={rule.max_rounds}"
+    known = [s for s in scores if s is not None]
+    if len(known) > rule.patience:
+        best_before = max(known[:-rule.patience])
+        if max(known[-rule.patience:]) <= best_before + rule.min_improvement:
+            return True, f"no improvement over {best_before:.4f} for {rule.patience} rounds"
+    return False, "continue"

@@ -1,0 +1,81 @@
+"""Self-evolution: capability gaps, stop rule, the sensor and the nightly schedule on a real instance."""
+
+import json
+
+import dagster as dg
+import polars as pl
+
+from inftool_dagster.assets.evolution import evolution_sensor, nightly_evolution
+from inftool_dagster.evolution import StopRule, capability_gaps, error_kind, should_stop
+from inftool_dagster.resources import EvolutionResource, WorkspaceResource
+
+
+def test_error_kinds_and_gaps_raise_weights_where_the_policy_fails(tmp_path):
+    assert error_kind("simple_function_checker:wrong_func_name") == "wrong_function"
+    assert error_kind("type_error:simple") == "wrong_type" and error_kind("irrelevance_error:decoder_success") == \
+        "false_call_on_irrelevance"
+    score_dir = tmp_path / "score"
+    score_dir.mkdir()
+    (score_dir / "BFCL_v4_parallel_score.json").write_text(
+        json.dumps({"accuracy": 0.0, "correct_count": 0, "total_count": 2}) + "\n"
+        + json.dumps({"id": "p0", "error_type": "parallel_function_checker_no_order:wrong_count"}) + "\n"
+        + json.dumps({"id": "p1", "error_type": "value_error:string"}) + "\n")
+    (score_dir / "BFCL_v4_simple_python_score.json").write_text(
+        json.dumps({"accuracy": 1.0, "correct_count": 2, "total_count": 2}) + "\n")
+    gated = pl.DataFrame({"scenario_type": ["multiple", "multiple", "simple"], "domain": ["a", "a", "b"],
+                          "verified": [False, False, True], "reject_reason": ["wrong_value: x", "no_call", None]})
+    gaps = capability_gaps(score_dir, gated)
+    weights = gaps["scenario_weights"]
+    assert weights["parallel"] > 1.0 and weights["multiple"] > 2.0 and weights["simple"] == 2.0
+    assert gaps["bfcl_error_kinds"] == {"wrong_call_count": 1, "wrong_value": 1}
+    assert gaps["synthetic_error_kinds"] == {"wrong_value": 1, "missed_call": 1}
+    assert gaps["domain_weights"]["a"] > gaps["domain_weights"]["b"]
+
+
+def test_stop_rule():
+    rule = StopRule(max_rounds=4, patience=2)
+    assert should_stop([0.1, 0.2], rule) == (False, "continue")
+    assert should_stop([0.1, 0.2, 0.3, 0.4], rule)[0]  # max rounds
+    assert should_stop([0.1, 0.3, 0.2, 0.3], StopRule(max_rounds=9, patience=2))[0]  # no improvement for 2
+    assert not should_stop([0.1, 0.3, 0.2, 0.35], StopRule(max_rounds=9, patience=2))[0]
+
+
+def _round_done(instance, root, key, score):
+    instance.add_dynamic_partitions("rounds", [key])
+    gaps = root / "rounds" / key / "gaps"
+    gaps.mkdir(parents=True, exist_ok=True)
+    (gaps / "gaps.json").write_text(json.dumps({"score": score}))
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key="capability_gaps", partition=key))
+
+
+def test_sensor_starts_the_next_round_with_its_parent_and_honours_the_stop_rule(tmp_path):
+    with dg.instance_for_test() as instance:
+        resources = {"workspace": WorkspaceResource(root=str(tmp_path)), "evolution": EvolutionResource(max_rounds=3)}
+        context = dg.build_sensor_context(instance=instance, resources=resources)
+        assert isinstance(evolution_sensor(context), dg.SkipReason)  # nothing yet
+        _round_done(instance, tmp_path, "r0000", 0.0)
+        result = evolution_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert [r.partition_key for r in result.run_requests] == ["r0001"]
+        assert result.run_requests[0].tags["inftool/parent_round"] == "r0000"
+        assert result.dynamic_partitions_requests[0].partition_keys == ["r0001"] and result.cursor == "r0000"
+        # same gaps again (cursor): no duplicate round
+        again = evolution_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor="r0000"))
+        assert isinstance(again, dg.SkipReason)
+        # a tick that crashed never stored its cursor: the next tick sees the same gaps and requests the round
+        retry = evolution_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=None))
+        assert retry.run_requests[0].run_key == "evolve-r0001"  # run_key dedups it if it did launch
+        _round_done(instance, tmp_path, "r0001", 0.1)
+        _round_done(instance, tmp_path, "r0002", 0.2)
+        stop = evolution_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor="r0001"))
+        assert isinstance(stop, dg.SkipReason) and "max_rounds=3" in stop.skip_message
+
+
+def test_nightly_schedule_starts_round_zero_then_continues(tmp_path):
+    with dg.instance_for_test() as instance:
+        resources = {"workspace": WorkspaceResource(root=str(tmp_path)), "evolution": EvolutionResource()}
+        first = nightly_evolution(dg.build_schedule_context(instance=instance, resources=resources))
+        assert [r.partition_key for r in first] == ["r0000"] and instance.get_dynamic_partitions("rounds") == ["r0000"]
+        _round_done(instance, tmp_path, "r0000", 0.0)
+        nxt = nightly_evolution(dg.build_schedule_context(instance=instance, resources=resources))
+        assert [r.partition_key for r in nxt] == ["r0001"] and nxt[0].tags["inftool/parent_round"] == "r0000"
+        assert "r0001" in instance.get_dynamic_partitions("rounds")
