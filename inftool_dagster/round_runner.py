@@ -57,8 +57,10 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
     materialized = sorted(
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
     )
+    next_info = _next_round(instance, home)
     return {
         "round": key,
+        "next_round": next_info,
         "run_id": result.run_id,
         "success": result.success,
         "materialized": materialized,
@@ -66,3 +68,18 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
         "artifacts": str(home / "rounds" / key),
         "dagster_home": os.environ["DAGSTER_HOME"],
     }
+
+
+def _next_round(instance, home: Path) -> str:
+    """What the evolution sensor will do with this round's gaps (it runs under the Dagster daemon)."""
+    from dagster import SkipReason
+
+    from inftool_dagster.assets.evolution import next_round
+    from inftool_dagster.resources import EvolutionResource, WorkspaceResource
+
+    outcome = next_round(instance, WorkspaceResource(root=str(home)), EvolutionResource(), None)
+    if isinstance(outcome, SkipReason):
+        return outcome.skip_message or "none"
+    request = outcome[0]
+    return (f"{request.partition_key} (parent {request.tags['inftool/parent_round']}): the evolution_sensor "
+            f"requests it when the Dagster daemon runs (`inftool ui`)")
