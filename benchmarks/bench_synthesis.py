@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import tempfile
 import time
@@ -34,19 +33,8 @@ from inftool_dagster.synthesis.blueprints import Planner
 from inftool_dagster.synthesis.conversation import openai_tools
 from inftool_dagster.synthesis.runner import SynthConfig, load_trajectories, synthesize
 from inftool_dagster.synthesis.user_simulator import UserSimulator
+from inftool_dagster.verification.dedup import distinct_ngrams
 from inftool_dagster.mcp_server import CatalogServer
-
-TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def distinct_ngrams(texts: list[str], n: int) -> float:
-    """distinct-n: unique n-grams over all n-grams (Li et al., 2016)."""
-    grams: list[tuple] = []
-    for text in texts:
-        tokens = TOKEN.findall(text.lower())
-        grams.extend(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
-    return round(len(set(grams)) / len(grams), 4) if grams else 0.0
-
 
 def coverage(catalog_dir: Path, n: int, seed: int) -> dict:
     tools = load_tools(catalog_dir)

@@ -7,7 +7,7 @@ import polars as pl
 
 from inftool_dagster.catalog import load_catalog
 from inftool_dagster.evolution import capability_gaps as compute_gaps
-from inftool_dagster.evolution import should_stop
+from inftool_dagster.evolution import should_stop, tool_weights
 from inftool_dagster.resources import EvolutionResource, WorkspaceResource
 
 from .catalog import _table, catalog_dir
@@ -34,8 +34,6 @@ def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResou
     gated = pl.read_parquet(gated_path) if gated_path.exists() else pl.DataFrame()
     gaps = compute_gaps(workspace.round_dir(key, "bfcl") / "score" / "policy", gated, boost=evolution.gap_boost)
     domains = dict(load_catalog(catalog_dir(workspace, key)).select("name", "domain").iter_rows())
-    from inftool_dagster.evolution import tool_weights
-
     gaps["tool_weights"] = tool_weights(gaps["domain_weights"], domains)
     summary_path = workspace.round_dir(key, "bfcl") / "summary.json"
     gaps["score"] = json.loads(summary_path.read_text())["summary"].get(evolution.score_key) \

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,13 @@ def aggregate(per_category: dict[str, dict]) -> dict:
     }
 
 
+def score_header(verdicts: list[dict]) -> dict:
+    """The first line of a BFCL score file: accuracy, correct and total counts."""
+    correct = sum(v["valid"] for v in verdicts)
+    return {"accuracy": correct / len(verdicts) if verdicts else 0.0, "correct_count": correct,
+            "total_count": len(verdicts)}
+
+
 def write_category(out: Path, model_dir: str, category: str, outputs: list[dict], verdicts: list[dict]) -> dict:
     """BFCL's layout: ``result/<model>/BFCL_v4_<cat>_result.json`` and ``score/<model>/..._score.json``."""
     result_dir, score_dir = out / "result" / model_dir, out / "score" / model_dir
@@ -119,9 +127,7 @@ def write_category(out: Path, model_dir: str, category: str, outputs: list[dict]
     with (result_dir / f"BFCL_v4_{category}_result.json").open("w") as handle:
         for row in outputs:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    correct = sum(v["valid"] for v in verdicts)
-    header = {"accuracy": correct / len(verdicts) if verdicts else 0.0, "correct_count": correct,
-              "total_count": len(verdicts)}
+    header = score_header(verdicts)
     with (score_dir / f"BFCL_v4_{category}_score.json").open("w") as handle:
         handle.write(json.dumps(header) + "\n")
         for verdict in verdicts:
@@ -160,7 +166,7 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
         entries_total += len(entries)
         if progress:
             print(f"[bfcl] {category}: {header['correct_count']}/{header['total_count']} "
-                  f"in {header['seconds']} s", flush=True, file=__import__("sys").stderr)
+                  f"in {header['seconds']} s", flush=True, file=sys.stderr)
     seconds = time.perf_counter() - start
     summary = {
         "model": model_name, "prompt_format": prompt_format,
@@ -188,9 +194,7 @@ def score_results(results_dir: str | Path, out_dir: str | Path | None = None) ->
         rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
         verdicts = [score_entry(entries[r["id"]], r["result"] if isinstance(r["result"], str) else json.dumps(r["result"]),
                                 category) for r in rows]
-        correct = sum(v["valid"] for v in verdicts)
-        per_category[category] = {"accuracy": correct / len(verdicts) if verdicts else 0.0,
-                                  "correct_count": correct, "total_count": len(verdicts)}
+        per_category[category] = score_header(verdicts)
     return {"accuracy": {c: round(v["accuracy"], 4) for c, v in per_category.items()},
             "summary": {k: (round(v, 4) if v is not None else None) for k, v in aggregate(per_category).items()},
             "entries": sum(v["total_count"] for v in per_category.values())}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from inftool_dagster.llm.tool_calls import parse_tool_calls
@@ -30,14 +31,33 @@ def _gold(value: Any) -> list[dict]:
 
 
 def _parsed(completion: Any) -> tuple[bool, list[dict]]:
-    """(format ok, calls). With gold [] a plain answer is the correct format; any call still parses."""
+    """(parsed as calls, calls)."""
     result = parse_tool_calls(_text(completion))
     return result.ok, [{"name": c.name, "arguments": c.arguments} for c in result.calls] if result.ok else []
 
 
+def _gate(completion: Any, ok: bool, calls: list[dict], gold: list[dict]) -> bool:
+    """Calls that parse; with gold [] a plain answer (no call, nothing that looks like one attempted)."""
+    return ok if gold else not calls and not _text(completion).lstrip().startswith(("[", "{", "<tool_call>"))
+
+
 def format_gate(completion: Any, gold: list[dict]) -> bool:
-    ok, calls = _parsed(completion)
-    return (not calls and not _text(completion).lstrip().startswith(("[", "{", "<tool_call>"))) if not gold else ok
+    return _gate(completion, *_parsed(completion), gold)
+
+
+def _gated(completions: list, gold_calls: list, score: Callable[[list[dict], list[dict]], float]) -> list[float]:
+    """Parse each completion once; 0 behind a failed gate, 1 for a correct no-call, else ``score(calls, gold)``."""
+    out = []
+    for completion, gold in zip(completions, gold_calls):
+        gold = _gold(gold)
+        ok, calls = _parsed(completion)
+        if not _gate(completion, ok, calls, gold):
+            out.append(0.0)
+        elif not gold:
+            out.append(float(not calls))
+        else:
+            out.append(score(calls, gold))
+    return out
 
 
 def format_reward(completions: list, gold_calls: list, **_: Any) -> list[float]:
@@ -45,50 +65,36 @@ def format_reward(completions: list, gold_calls: list, **_: Any) -> list[float]:
     return [float(format_gate(c, _gold(g))) for c, g in zip(completions, gold_calls)]
 
 
+def _name_f1(calls: list[dict], gold: list[dict]) -> float:
+    want, got = Counter(c["name"] for c in gold), Counter(c["name"] for c in calls)
+    hit = sum((want & got).values())
+    return 0.0 if not hit else 2 * hit / (sum(want.values()) + sum(got.values()))
+
+
 def name_reward(completions: list, gold_calls: list, **_: Any) -> list[float]:
     """F1 of called function names against the gold's (1 for a correct no-call), 0 behind the gate."""
-    out = []
-    for completion, gold in zip(completions, gold_calls):
-        gold = _gold(gold)
-        if not format_gate(completion, gold):
-            out.append(0.0)
+    return _gated(completions, gold_calls, _name_f1)
+
+
+def _argument_credit(calls: list[dict], gold: list[dict]) -> float:
+    remaining = list(calls)
+    credit, total, extra = 0, 0, 0
+    for want in gold:
+        total += max(1, len(want["arguments"]))
+        match = next((c for c in remaining if c["name"] == want["name"]), None)
+        if match is None:
             continue
-        _, calls = _parsed(completion)
-        if not gold:
-            out.append(float(not calls))
-            continue
-        want, got = Counter(c["name"] for c in gold), Counter(c["name"] for c in calls)
-        hit = sum((want & got).values())
-        out.append(0.0 if not hit else 2 * hit / (sum(want.values()) + sum(got.values())))
-    return out
+        remaining.remove(match)
+        args = match["arguments"] if isinstance(match["arguments"], dict) else {}
+        credit += sum(1 for k, v in want["arguments"].items() if k in args and values_match(args[k], v))
+        credit += not want["arguments"] and not args
+        extra += sum(1 for k in args if k not in want["arguments"])
+    return max(0.0, credit / total - HALLUCINATION_PENALTY * extra)
 
 
 def argument_reward(completions: list, gold_calls: list, **_: Any) -> list[float]:
     """Share of gold arguments matched (BFCL normalization), minus a penalty per hallucinated parameter."""
-    out = []
-    for completion, gold in zip(completions, gold_calls):
-        gold = _gold(gold)
-        if not format_gate(completion, gold):
-            out.append(0.0)
-            continue
-        _, calls = _parsed(completion)
-        if not gold:
-            out.append(float(not calls))
-            continue
-        remaining = list(calls)
-        credit, total, extra = 0, 0, 0
-        for want in gold:
-            total += max(1, len(want["arguments"]))
-            match = next((c for c in remaining if c["name"] == want["name"]), None)
-            if match is None:
-                continue
-            remaining.remove(match)
-            args = match["arguments"] if isinstance(match["arguments"], dict) else {}
-            credit += sum(1 for k, v in want["arguments"].items() if k in args and values_match(args[k], v))
-            credit += not want["arguments"] and not args
-            extra += sum(1 for k in args if k not in want["arguments"])
-        out.append(max(0.0, credit / total - HALLUCINATION_PENALTY * extra))
-    return out
+    return _gated(completions, gold_calls, _argument_credit)
 
 
 REWARD_FUNCS = {"format": format_reward, "name": name_reward, "arguments": argument_reward}

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, Field
 
-from inftool_dagster.llm.prompts import render_prompt
+from inftool_dagster.llm.prompts import prompt_mode_messages, render_prompt
 from inftool_dagster.models.loading import load_model, load_tokenizer
 from inftool_dagster.models.registry import resolve_model
 
@@ -48,20 +48,8 @@ def _prompts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
 
 
 def _sft_texts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
-    from inftool_dagster.llm.prompts import prompt_mode_messages
-
     return [tokenizer.apply_chat_template(prompt_mode_messages(json.loads(m), json.loads(t)), tokenize=False)
             for m, t in zip(frame["messages"].to_list(), frame["tools"].to_list())]
-
-
-def _trainable_after_gguf(model: Any) -> None:
-    """GGUF checkpoints load dequantized to float32 but stay flagged as quantized, which the
-    Trainer refuses to fine-tune. The weights are plain tensors, so drop the stale flag."""
-    quantizer = getattr(model, "hf_quantizer", None)
-    if quantizer is not None and type(quantizer).__name__ == "GgufHfQuantizer":
-        model.hf_quantizer = None
-        if "is_quantized" in vars(model):
-            model.is_quantized = False
 
 
 def _last_checkpoint(directory: Path) -> str | None:
@@ -78,7 +66,6 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     resolved = resolve_model(model_name)
     tokenizer = load_tokenizer(resolved)
     model = load_model(resolved)
-    _trainable_after_gguf(model)
     model.train()
     peft_config = None
     if config.lora:

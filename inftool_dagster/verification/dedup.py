@@ -8,6 +8,8 @@ dominating. Rows are kept in ``trajectory_id`` order, so the outcome is determin
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 from pydantic import BaseModel, Field
 
@@ -29,6 +31,13 @@ def near_key() -> pl.Expr:
               .str.replace_all(r"\d+(\.\d+)?", " n ")
               .str.replace_all(r"[^\w]+", " ").str.strip_chars())
     return masked.str.split(" ").list.unique().list.sort().list.join(" ")
+
+
+def distinct_ngrams(texts: list[str], n: int) -> float:
+    """distinct-n (Li et al., 2016): unique word n-grams over all n-grams, lower-cased ``\\w+`` words."""
+    grams = [tuple(tokens[i:i + n]) for text in texts for tokens in [re.findall(r"\w+", text.lower())]
+             for i in range(len(tokens) - n + 1)]
+    return round(len(set(grams)) / len(grams), 4) if grams else 0.0
 
 
 def dedup(frame: pl.DataFrame, config: DedupConfig) -> tuple[pl.DataFrame, dict]:
@@ -74,8 +83,6 @@ def diversity(frame: pl.DataFrame) -> dict:
     tools = frame.select(pl.col("target_tools").explode()).drop_nulls()
     top_tool = tools.group_by("target_tools").len().sort("len", descending=True)
     templates = frame.group_by(pl.col("request_template").fill_null("unknown")).len()
-    words = frame.select(normalized_request().str.split(" ").alias("w"))["w"]
-    bigrams = [tuple(ws[i:i + 2]) for ws in words.to_list() for i in range(len(ws) - 1)]
     return {
         "rows": frame.height,
         "distinct_tools": top_tool.height,
@@ -83,6 +90,6 @@ def diversity(frame: pl.DataFrame) -> dict:
         "distinct_domains": frame["domain"].n_unique(),
         "distinct_templates": templates.height,
         "top_template_share": round(templates["len"].max() / frame.height, 4),
-        "distinct_2": round(len(set(bigrams)) / len(bigrams), 4) if bigrams else 0.0,
+        "distinct_2": distinct_ngrams(frame["request"].to_list(), 2),
         "scenario_types": dict(frame.group_by("scenario_type").len().sort("scenario_type").iter_rows()),
     }

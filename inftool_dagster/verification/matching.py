@@ -13,13 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_STRIP = re.compile(r"[ ,./\-_*^]")
+from inftool_dagster.bfcl.checker import standardize_string  # one copy of BFCL's string rule
+
 PLACEHOLDER = re.compile(r"^\$result\[(\d+)\]\.(\w+)$")
-
-
-def standardize_string(value: str) -> str:
-    """BFCL's ``standardize_string``."""
-    return _STRIP.sub("", value).lower().replace("'", '"')
 
 
 def values_match(predicted: Any, gold: Any) -> bool:

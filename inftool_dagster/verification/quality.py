@@ -127,7 +127,6 @@ def trajectory_suite(frame: pl.DataFrame, catalog_names: list[str], bounds: Qual
 def verified_suite(gated: pl.DataFrame, verified: pl.DataFrame, catalog_names: list[str],
                    bounds: QualityBounds) -> QualityReport:
     """``verified_trajectories``: every kept row passed every gate, arguments valid, pass rate in bounds."""
-    import great_expectations as gx
     import great_expectations.expectations as gxe
 
     names = sorted(set(catalog_names))

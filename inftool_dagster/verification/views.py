@@ -64,8 +64,8 @@ class GoldReplayError(Exception):
     pass
 
 
-def gold_replay(server: CatalogServer, user: UserSimulator, blueprint: Blueprint, request: str,
-                tools: list[dict]) -> tuple[list[dict], list[tuple[list[dict], list[dict]]]]:
+def gold_replay(server: CatalogServer, user: UserSimulator, blueprint: Blueprint,
+                request: str) -> tuple[list[dict], list[tuple[list[dict], list[dict]]]]:
     """(full chat, [(prompt messages, gold calls of the next assistant step), ...])."""
     messages: list[dict] = [{"role": "user", "content": request}]
     steps: list[tuple[list[dict], list[dict]]] = []
@@ -134,9 +134,8 @@ def training_views(deduped: pl.DataFrame, server: CatalogServer, *, heldout_frac
             continue
         blueprint = Blueprint.from_row(orjson.loads(row["blueprint"]))
         user = users.setdefault(row["seed"], UserSimulator(descriptions, None, row["seed"]))
-        tools = orjson.loads(row["tools"])
         try:
-            chat, steps = gold_replay(server, user, blueprint, row["request"], tools)
+            chat, steps = gold_replay(server, user, blueprint, row["request"])
         except GoldReplayError:
             counts["gold_rejected"] += 1
             continue
@@ -168,9 +167,8 @@ def gold_trajectory_rows(blueprints: list[Blueprint], server: CatalogServer, use
     conversations = []
     requests = user.requests(blueprints)
     for blueprint, (text, source) in zip(blueprints, requests):
-        tools = openai_tools(server, blueprint.tools)
-        chat, _ = gold_replay(server, user, blueprint, text, tools)
-        conv = Conversation(blueprint, tools, chat, source, user.templates.get(blueprint.blueprint_id, "unknown"))
+        chat, _ = gold_replay(server, user, blueprint, text)
+        conv = Conversation(blueprint, openai_tools(server, blueprint.tools), chat, source, user.templates.get(blueprint.blueprint_id, "unknown"))
         for message in chat:
             if message["role"] == "assistant" and message.get("tool_calls"):
                 conv.predicted_calls.append([{"name": c["function"]["name"],
