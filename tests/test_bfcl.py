@@ -91,6 +91,99 @@ def _verdict(fn, *args):
         return f"raised {type(exc).__name__}"
 
 
+def _source(value, described: str, items: str | None, language: str) -> str:
+    """A Java/JavaScript source rendering of a possible answer (what a model would write)."""
+    def literal(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return f'"{v}"' if isinstance(v, str) else str(v)
+
+    if isinstance(value, bool):
+        return literal(value)
+    if language == "java":
+        if described == "long":
+            return f"{value}L"
+        if described == "ArrayList" and isinstance(value, list):
+            return f"new ArrayList<>(Arrays.asList({', '.join(literal(v) for v in value)}))"
+        if described == "Array" and isinstance(value, list):
+            kind = {"integer": "int", "char": "char"}.get(items, "String")
+            return f"new {kind}[]{{{', '.join(literal(v) for v in value)}}}"
+        if described == "HashMap" and isinstance(value, dict):
+            puts = " ".join(f'put("{k}", {literal(v[0] if isinstance(v, list) else v)});' for k, v in value.items())
+            return f"new HashMap<String, String>() {{{{ {puts} }}}}"
+    else:
+        if described == "Bigint":
+            return f"{value}n"
+        if isinstance(value, list):
+            return "[" + ", ".join(literal(v) for v in value) + "]"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k}: {literal(v[0] if isinstance(v, list) else v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _source_text(entry: dict, language: str, rng: random.Random, wrong: bool) -> str:
+    """The model's raw text for one Java/JS entry: the gold call in source syntax, or a wrong one."""
+    (name, params), = entry["possible_answer"][0].items()
+    props = entry["function"][0]["parameters"]["properties"]
+    args = []
+    for param, possible in params.items():
+        choices = [v for v in possible if v != ""]
+        if not choices or ("" in possible and rng.random() < 0.3):
+            continue
+        details = props.get(param, {"type": "String"})
+        text = _source(rng.choice(choices), details["type"], details.get("items", {}).get("type"), language)
+        args.append((param, text))
+    if wrong and args:
+        kind = rng.choice(["drop", "value", "unquoted", "name", "extra"])
+        i = rng.randrange(len(args))
+        if kind == "drop":
+            args.pop(i)
+        elif kind == "value":
+            args[i] = (args[i][0], args[i][1] + "1")
+        elif kind == "unquoted":
+            return f"[{name}({', '.join(f'{k}={v}' for k, v in args)})]"
+        elif kind == "name":
+            name += "X"
+        else:
+            args.append(("zzz", "1"))
+    return f"[{name}({', '.join(f'{k}={json.dumps(v)}' for k, v in args)})]"
+
+
+@pytest.mark.parametrize("category", ["simple_java", "simple_javascript"])
+def test_java_and_javascript_verdicts_equal_the_official_pipeline(category):
+    """Raw model text → BFCL's decoder → BFCL's checker, against ours, on every entry."""
+    from inftool_dagster.bfcl.decode import DecodeError
+    from inftool_dagster.bfcl.official import bfcl_module
+
+    official, lang = official_checker()
+    language = "java" if category == "simple_java" else "javascript"
+    parser = (bfcl_module("model_handler.parser.java_parser").parse_java_function_call if language == "java"
+              else bfcl_module("model_handler.parser.js_parser").parse_javascript_function_call)
+    enum = lang.JAVA if language == "java" else lang.JAVASCRIPT
+    rng = random.Random(1)
+    compared, valid, disagreements = 0, 0, []
+    for entry in load_category(category):
+        for wrong in (False, True, True):
+            text = _source_text(entry, language, rng, wrong)
+            try:
+                decoded = parser(text.strip("`\n ")[1:-1])
+                theirs = _verdict(lambda: official(entry["function"], decoded, entry["possible_answer"], enum,
+                                                   category, "local")["valid"])
+            except Exception:
+                theirs = "decode failed"
+            ours = score_entry(entry, text, category)
+            ours = "decode failed" if ours["error_type"] == "ast_decoder:decoder_failed" else ours["valid"]
+            compared += 1
+            valid += theirs is True
+            if theirs != ours:
+                disagreements.append((entry["id"], text, theirs, ours))
+    assert compared == 3 * len(load_category(category))
+    assert valid >= len(load_category(category)) // 3  # the renderer produces correct calls, not only noise
+    assert disagreements == [], disagreements[:5]
+    with pytest.raises(DecodeError):
+        decode_ast("[not java at all(", language)
+
+
 def test_data_comes_from_the_pinned_wheel():
     assert len(load_category("simple_python")) == 400 and len(load_category("multiple")) == 200
     entry = load_category("simple_python")[0]

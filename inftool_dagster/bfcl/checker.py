@@ -1,4 +1,4 @@
-"""BFCL's AST checking rules (Python), written out rule by rule.
+"""BFCL's AST checking rules, written out rule by rule.
 
 Verdicts and error types follow ``bfcl_eval.eval_checker.ast_eval.ast_checker`` of the pinned
 version; ``tests/test_bfcl.py`` runs both on the same outputs and requires identical
@@ -17,6 +17,10 @@ verdicts. The rules:
    standardized; dicts key-wise against any possible dict; lists of dicts in order;
    everything else by membership in the possible answers.
 6. A gold parameter missing from the output must have ``""`` among its possible answers.
+7. Java and JavaScript: every value must be a string (the model writes Java/JS source text);
+   it is converted by BFCL's own type converters (loaded from the wheel: they are BFCL's
+   definition of what ``new ArrayList<>(Arrays.asList(...))`` or ``12n`` mean), then checked
+   by rules 4-6 against the converted type.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 PYTHON_TYPES = {"string": str, "integer": int, "float": float, "boolean": bool, "array": list, "tuple": list,
                 "dict": dict, "any": str}
 NESTED = ("array", "tuple")
+CONVERTED_NESTED = ("Array", "ArrayList", "array")  # Java/JS types whose items are converted too
 _STRIP = re.compile(r"[ \,\.\/\-\_\*\^]")
 
 
@@ -129,7 +134,37 @@ def _list_of_dicts(param: str, value: list, possible: list) -> Verdict:
     return result
 
 
-def check_call(doc: dict, output: dict, gold: dict) -> Verdict:
+def _converter(language: str):
+    """(converter, type table) of BFCL's Java or JavaScript value conversion."""
+    from .official import bfcl_module
+
+    tables = bfcl_module("constants.type_mappings")
+    if language == "java":
+        module = bfcl_module("eval_checker.ast_eval.type_convertor.java_type_converter")
+        return module.java_type_converter, tables.JAVA_TYPE_CONVERSION
+    module = bfcl_module("eval_checker.ast_eval.type_convertor.js_type_converter")
+    return module.js_type_converter, tables.JS_TYPE_CONVERSION
+
+
+def _typed(param: str, value: Any, details: dict, language: str) -> tuple[Any, type, type | None] | Verdict:
+    """(value, expected type, nested type) for the type check, after conversion for Java/JS."""
+    described = details["type"]
+    if language == "python":
+        expected = PYTHON_TYPES[described]
+        return value, expected, PYTHON_TYPES[details["items"]["type"]] if described in NESTED else None
+    convert, table = _converter(language)
+    expected = table[described]
+    if type(value) is not str:
+        short = "java" if language == "java" else "js"
+        return Verdict.fail(f"type_error:{short}", f"Incorrect type for parameter {param!r}. Expected type String, "
+                                                   f"got {type(value).__name__}. Parameter value: {value!r}.")
+    if described in CONVERTED_NESTED:
+        nested_type = details["items"]["type"]
+        return convert(value, described, nested_type), expected, table[nested_type]
+    return convert(value, described), expected, None
+
+
+def check_call(doc: dict, output: dict, gold: dict, language: str = "python") -> Verdict:
     """One output call ``{name: {param: value}}`` against one gold ``{name: {param: [possible values]}}``."""
     possible_params = next(iter(gold.values()))
     name = doc["name"]
@@ -144,12 +179,14 @@ def check_call(doc: dict, output: dict, gold: dict) -> Verdict:
         if param not in properties or param not in possible_params:
             return Verdict.fail("simple_function_checker:unexpected_param", f"Unexpected parameter: {param!r}.")
         described = properties[param]["type"]
-        expected = PYTHON_TYPES[described]
-        nested = PYTHON_TYPES[properties[param]["items"]["type"]] if described in NESTED else None
+        typed = _typed(param, value, properties[param], language)
+        if isinstance(typed, Verdict):
+            return typed
+        value, expected, nested = typed
         possible = possible_params[param]
         if described == "tuple" and type(value) is tuple:
             value = list(value)
-        if described == "float" and type(value) is int:
+        if language == "python" and described == "float" and type(value) is int:
             value = float(value)
         verdict, is_variable = _type_check(param, value, possible, described, expected, nested)
         if not verdict.valid:
@@ -175,7 +212,8 @@ def _doc(docs: list[dict], name: str) -> dict | None:
     return next((d for d in docs if d["name"] == name), None)
 
 
-def check_ast(docs: list[dict], output: list[dict], gold: list[dict], category: str) -> Verdict:
+def check_ast(docs: list[dict], output: list[dict], gold: list[dict], category: str,
+              language: str = "python") -> Verdict:
     """BFCL's ``ast_checker`` dispatch for a decoded output."""
     if "parallel" in category:
         if len(output) != len(gold):
@@ -187,7 +225,7 @@ def check_ast(docs: list[dict], output: list[dict], gold: list[dict], category: 
             for index, call in enumerate(output):
                 if index in matched:
                     continue
-                verdict = check_call(doc, call, expected)
+                verdict = check_call(doc, call, expected, language)
                 if verdict.valid:
                     matched.append(index)
                     break
@@ -198,7 +236,7 @@ def check_ast(docs: list[dict], output: list[dict], gold: list[dict], category: 
     if "multiple" in category:
         if len(output) != len(gold):
             return Verdict.fail("multiple_function_checker:wrong_count", "Wrong number of functions.")
-        return check_call(_doc(docs, next(iter(gold[0]))), output[0], gold[0])
+        return check_call(_doc(docs, next(iter(gold[0]))), output[0], gold[0], language)
     if len(output) != 1:
         return Verdict.fail("simple_function_checker:wrong_count", "Wrong number of functions.")
-    return check_call(docs[0], output[0], gold[0])
+    return check_call(docs[0], output[0], gold[0], language)

@@ -26,8 +26,7 @@ LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple
         "live_relevance")
 MULTI_TURN = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
 ALL_CATEGORIES = NON_LIVE + LIVE + MULTI_TURN
-# Categories this scorer evaluates today (Java/JavaScript value conversion and multi-turn are not built yet).
-SUPPORTED = tuple(c for c in NON_LIVE + LIVE if c not in ("simple_java", "simple_javascript"))
+SUPPORTED = ALL_CATEGORIES
 
 
 class BFCLDataError(RuntimeError):

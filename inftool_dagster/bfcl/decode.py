@@ -1,8 +1,10 @@
 """BFCL's decoding of prompting-model output: ``[f(a=1), g(b="x")]`` → ``[{"f": {"a": 1}}, {"g": {...}}]``.
 
 Follows BFCL's ``default_decode_ast_prompting`` / ``ast_parse`` / ``resolve_ast_call`` for
-Python, so that a model output decodes to the same structure the official checker sees.
-Decoding raises ``DecodeError`` where BFCL's decoder raises.
+Python, so that a model output decodes to the same structure the official checker sees. Java
+and JavaScript go through BFCL's own tree-sitter parsers (loaded from the pinned wheel), whose
+values stay strings for the checker's type converters. Decoding raises ``DecodeError`` where
+BFCL's decoder raises.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ class DecodeError(ValueError):
     pass
 
 
-def decode_ast(text: str) -> list[dict]:
+def decode_ast(text: str, language: str = "python") -> list[dict]:
     text = text.strip("`\n ")
     if not text.startswith("["):
         text = "[" + text
     if not text.endswith("]"):
         text = text + "]"
+    if language != "python":
+        return _decode_with_bfcl_parser(text[1:-1], language)
     cleaned = text.strip().strip("'")
     try:
         parsed = ast.parse(cleaned, mode="eval")
@@ -36,6 +40,35 @@ def decode_ast(text: str) -> list[dict]:
         raise
     except Exception as exc:  # SyntaxError, AttributeError (no .elts), ...: all decode failures
         raise DecodeError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _decode_with_bfcl_parser(source: str, language: str) -> Any:
+    from .official import bfcl_module
+
+    if language == "java":
+        parse = bfcl_module("model_handler.parser.java_parser").parse_java_function_call
+    elif language == "javascript":
+        parse = bfcl_module("model_handler.parser.js_parser").parse_javascript_function_call
+    else:
+        raise ValueError(f"unknown language {language!r}")
+    try:
+        return parse(source)
+    except Exception as exc:  # the parsers raise SyntaxError and plain Exception alike
+        raise DecodeError(f"{type(exc).__name__}: {exc}") from None
+
+
+def to_execution_calls(decoded: list[dict]) -> list[str]:
+    """BFCL's ``decoded_output_to_execution_list``: ``[{"f": {"a": 1}}]`` → ``["f(a=1)"]``.
+
+    Built from decoded literals (never from the raw model text), so only calls of plain names
+    with literal arguments reach BFCL's executable backends."""
+    calls = []
+    for item in decoded:
+        for name, args in item.items():
+            if not all(part.isidentifier() for part in name.split(".")):
+                raise DecodeError(f"not a function name: {name[:60]!r}")
+            calls.append(f"{name}({','.join(f'{k}={v!r}' for k, v in args.items())})")
+    return calls
 
 
 def _call(node: ast.Call) -> dict:

@@ -36,17 +36,48 @@ BFCL_V4_SYSTEM_PROMPT = (
     "proceed to the next turn or task.\n\nHere is a list of functions in JSON format that you can invoke.\n"
     "{functions}\n"
 )
-PYTHON_HINT = " Note that the provided function is in Python 3 syntax."
+LANGUAGE_HINT = {"python": " Note that the provided function is in Python 3 syntax.",
+                 "java": " Note that the provided function is in Java 8 SDK syntax.",
+                 "javascript": " Note that the provided function is in JavaScript syntax."}
+LANGUAGE_NAME = {"java": "Java", "javascript": "JavaScript"}
 
 
-def prompt_messages(entry: dict, prompt_format: str = "bfcl") -> list[dict]:
-    functions = copy.deepcopy(entry["function"])
+def prompt_functions(functions: list[dict], language: str = "python") -> list[dict]:
+    """BFCL's ``_func_doc_language_specific_pre_processing``: a syntax hint on every description;
+    for Java/JS every parameter becomes a string whose description names the source type."""
+    functions = copy.deepcopy(functions)
     for function in functions:
-        function["description"] = function.get("description", "") + PYTHON_HINT
+        function["description"] = function.get("description", "") + LANGUAGE_HINT[language]
+        if language == "python":
+            continue
+        name = LANGUAGE_NAME[language]
+        for value in function["parameters"]["properties"].values():
+            if value["type"] == "any":
+                value["description"] += f" This parameter can be of any type of {name} object in string representation."
+            else:
+                value["description"] += f" This is {name} {value['type']} type parameter in string representation."
+            if value["type"] in (("ArrayList", "Array") if language == "java" else ("array",)):
+                value["description"] += (f" The list elements are of type {value['items']['type']}; they are not in "
+                                         "string representation.")
+                del value["items"]
+            if language == "javascript" and value["type"] == "dict" and "properties" in value:
+                value["description"] += (" The dictionary entries have the following schema; they are not in string "
+                                         f"representation. {json.dumps(value['properties'])}")
+                del value["properties"]
+            value["type"] = "string"
+    return functions
+
+
+def system_prompt(functions: list[dict]) -> str:
+    return BFCL_V4_SYSTEM_PROMPT.format(functions=json.dumps(functions, indent=4))
+
+
+def prompt_messages(entry: dict, prompt_format: str = "bfcl", category: str | None = None) -> list[dict]:
+    functions = prompt_functions(entry["function"], language_of(category or entry["id"].rsplit("_", 1)[0]))
     turn = [dict(m) for m in entry["question"][0]]
     if prompt_format == "compact":
         return prompt_mode_messages(turn, [{"type": "function", "function": f} for f in functions])
-    system = BFCL_V4_SYSTEM_PROMPT.format(functions=json.dumps(functions, indent=4))
+    system = system_prompt(functions)
     if turn and turn[0]["role"] == "system":
         turn[0]["content"] = system + "\n\n" + turn[0]["content"]
         return turn
@@ -66,13 +97,14 @@ def score_entry(entry: dict, output: str, category: str) -> dict:
         error_type = "" if valid else ("irrelevance_error:decoder_success" if "irrelevance" in category
                                        else "relevance_error:decoder_failed")
         return {**base, "valid": valid, "error_type": error_type, "decoded": _plain(decoded)}
+    language = language_of(category)
     try:
-        decoded = decode_ast(output)
+        decoded = decode_ast(output, language)
     except DecodeError as exc:
         return {**base, "valid": False, "error_type": "ast_decoder:decoder_failed", "error": [str(exc)], "decoded": None}
     if not is_function_calling_format(decoded):
         return {**base, "valid": False, "error_type": "ast_decoder:decoder_wrong_output_format", "decoded": str(decoded)}
-    verdict: Verdict = check_ast(entry["function"], decoded, entry["possible_answer"], category)
+    verdict: Verdict = check_ast(entry["function"], decoded, entry["possible_answer"], category, language)
     return {**base, "valid": verdict.valid, "error_type": verdict.error_type, "error": verdict.errors,
             "decoded": _plain(decoded)}
 
@@ -156,7 +188,7 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
     for category in categories:
         entries = list(load_category(category))[:limit] if limit else list(load_category(category))
         t0 = time.perf_counter()
-        generations = backend.generate([prompt_messages(e, prompt_format) for e in entries], params)
+        generations = backend.generate([prompt_messages(e, prompt_format, category) for e in entries], params)
         texts = [g[0].text if g[0].ok else "" for g in generations]
         outputs = [{"id": e["id"], "result": t} for e, t in zip(entries, texts)]
         verdicts = [score_entry(e, t, category) for e, t in zip(entries, texts)]
