@@ -203,7 +203,8 @@ def bfcl_group():
 @click.option("--model", "model_name", default="smollm2-135m-instruct", help="Embedded name, checkpoint dir or hub id.")
 @click.option("--backend", type=click.Choice(["transformers", "vllm"]), default="transformers")
 @click.option("--categories", default="simple_python,multiple,parallel,parallel_multiple,irrelevance",
-              help="Comma-separated BFCL categories.")
+              help="Comma-separated BFCL categories or groups: non_live, live, multi_turn, ast, python_ast, "
+                   "single_turn, all.")
 @click.option("--limit", default=None, type=int, help="First N entries per category.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--batch-size", default=8, type=int)
@@ -215,12 +216,13 @@ def bfcl_eval(model_name, backend, categories, limit, out_dir, batch_size, max_n
               stop_after_calls, device):
     """Generate on BFCL entries (batched), write BFCL's result/score layout, print one JSON line."""
     from inftool_dagster.bfcl import BFCLDataError, evaluate
+    from inftool_dagster.bfcl.data import expand_categories
     from inftool_dagster.llm.backend import TransformersConfig, VLLMConfig, make_backend
 
     config = (TransformersConfig(model=model_name, batch_size=batch_size, device=device) if backend == "transformers"
               else VLLMConfig(model=model_name))
     try:
-        summary = evaluate(make_backend(config), [c.strip() for c in categories.split(",") if c.strip()], out_dir,
+        summary = evaluate(make_backend(config), expand_categories(categories), out_dir,
                            model_name=model_name, limit=limit, max_new_tokens=max_new_tokens,
                            prompt_format=prompt_format, stop_after_calls=stop_after_calls, progress=True)
     except BFCLDataError as exc:

@@ -12,7 +12,9 @@ from inftool_dagster.bfcl.decode import DecodeError, decode_ast, is_empty_output
 from inftool_dagster.bfcl.evaluate import prompt_messages, score_results
 from inftool_dagster.bfcl.official import official_checker
 from inftool_dagster.cli import main
+from inftool_dagster.llm.backend import LLMBackend
 from inftool_dagster.llm.tool_calls import ToolCall, render_python
+from inftool_dagster.llm.types import Generation
 
 AST_CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "live_simple", "live_multiple",
                   "live_parallel", "live_parallel_multiple")
@@ -323,3 +325,123 @@ def test_no_bfcl_leak_into_training_sets(sample_build, tmp_path):
     entry = load_category("simple_python")[5]
     planted = find_leaks([[{"type": "function", "function": entry["function"][0]}]], [entry["question"][0]])
     assert planted.function_names == [entry["function"][0]["name"]] and len(planted.questions) == 1
+
+
+def _keyword_form(call: str, classes: list[str]) -> str:
+    """A ground-truth call (positional arguments allowed) as a model must write it: keywords only."""
+    import ast
+    import inspect
+
+    from inftool_dagster.bfcl.official import bfcl_module
+
+    paths = bfcl_module("constants.executable_backend_config").CLASS_FILE_PATH_MAPPING
+    node = ast.parse(call, mode="eval").body
+    name = node.func.id
+    for cls in classes:
+        klass = getattr(bfcl_module(paths[cls].removeprefix("bfcl_eval.")), cls)
+        if hasattr(klass, name):
+            params = [p for p in inspect.signature(getattr(klass, name)).parameters if p != "self"]
+            break
+    args = [f"{params[i]}={ast.unparse(a)}" for i, a in enumerate(node.args)]
+    args += [f"{k.arg}={ast.unparse(k.value)}" for k in node.keywords]
+    return f"{name}({', '.join(args)})"
+
+
+def _gold_turns(entry: dict) -> list[list[str]]:
+    return [["[" + ", ".join(_keyword_form(c, entry["involved_classes"]) for c in turn) + "]", "Done."]
+            if turn else ["I cannot do that."] for turn in entry["possible_answer"]]
+
+
+@pytest.mark.parametrize("category", ["multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param",
+                                      "multi_turn_long_context"])
+def test_multi_turn_state_checker_accepts_gold_and_rejects_wrong_runs(category):
+    """BFCL's stateful checker on every entry: the ground truth (as a model writes it) passes;
+    a run missing one turn's last call, or with a changed argument, fails with BFCL's error types."""
+    from inftool_dagster.bfcl.multi_turn import multi_turn_entries, score_multi_turn
+
+    rng = random.Random(2)
+    entries = multi_turn_entries(category)
+    assert len(entries) == 200 and all(e["function"] for e in entries)
+    if category == "multi_turn_miss_func":
+        held = [e for e in entries if e["missed_function"]]
+        assert held and all(not any(f["name"] == h["name"] for f in e["function"])
+                            for e in held for docs in e["missed_function"].values() for h in docs)
+    gold_valid, wrong_caught, kinds = 0, 0, set()
+    for entry in entries:
+        gold = _gold_turns(entry)
+        gold_valid += score_multi_turn(entry, gold, category)["valid"]
+        turns = [i for i, t in enumerate(entry["possible_answer"]) if t]
+        broken = copy.deepcopy(gold)
+        turn = rng.choice(turns)
+        calls = [_keyword_form(c, entry["involved_classes"]) for c in entry["possible_answer"][turn]]
+        if rng.random() < 0.5:
+            broken[turn] = ["[" + ", ".join(calls[:-1]) + "]"] if len(calls) > 1 else ["No call."]
+        else:
+            broken[turn] = ["[" + ", ".join(calls).replace("'", "'x", 1) + "]"]
+        verdict = score_multi_turn(entry, broken, category)
+        wrong_caught += not verdict["valid"]
+        kinds.add(verdict["error_type"])
+    assert gold_valid == len(entries)
+    assert wrong_caught >= 0.7 * len(entries), wrong_caught  # some edits are harmless (e.g. a read-only call)
+    assert {"multi_turn:empty_turn_model_response"} & kinds or {"multi_turn:instance_state_mismatch"} & kinds
+    assert score_multi_turn(entries[0], _gold_turns(entries[0])[:-1], category)["error_type"] == \
+        "multi_turn:force_terminated"
+
+
+class _Replay(LLMBackend):
+    """Answers each conversation with its entry's ground truth, turn by turn (drives the loop)."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def generate(self, conversations, params, tools=None):
+        out = []
+        for conversation in conversations:
+            entry = next(e for e in self.entries if e["question"][0][0]["content"] in
+                         [m["content"] for m in conversation if m["role"] == "user"])
+            turn = sum(m["role"] == "user" for m in conversation) - 1
+            step = sum(m["role"] == "assistant" for m in conversation[self._turn_start(conversation):])
+            texts = _gold_turns(entry)[turn]
+            out.append([Generation(text=texts[min(step, len(texts) - 1)])])
+        return out
+
+    @staticmethod
+    def _turn_start(conversation):
+        return max(i for i, m in enumerate(conversation) if m["role"] == "user")
+
+
+def test_multi_turn_driver_executes_calls_and_feeds_results_back(tmp_path, tiny_dir):
+    from inftool_dagster.bfcl.evaluate import evaluate
+    from inftool_dagster.bfcl.multi_turn import multi_turn_entries, run_multi_turn, score_multi_turn
+
+    entries = multi_turn_entries("multi_turn_base")[:3]
+    rows = run_multi_turn(_Replay(entries), entries)
+    assert [len(r["result"]) for r in rows] == [len(e["question"]) for e in entries]
+    assert all(score_multi_turn(e, r["result"], "multi_turn_base")["valid"] for e, r in zip(entries, rows))
+    # a real (tiny, untrained) model through the CLI path: garbage is scored, never crashes
+    from inftool_dagster.llm.backend import TransformersConfig, make_backend
+
+    backend = make_backend(TransformersConfig(model=str(tiny_dir), batch_size=2))
+    summary = evaluate(backend, ["multi_turn_base"], tmp_path, model_name="tiny", limit=2, max_new_tokens=8)
+    assert summary["entries"] == 2 and summary["accuracy"]["multi_turn_base"] == 0.0
+    result = tmp_path / "result" / "tiny" / "BFCL_v4_multi_turn_base_result.json"
+    rows = [json.loads(line) for line in result.read_text().splitlines()]
+    assert [len(r["result"]) for r in rows] == [len(e["question"]) for e in entries[:2]]
+    assert score_results(tmp_path / "result" / "tiny")["accuracy"] == {"multi_turn_base": 0.0}
+
+
+def test_multi_turn_execution_reaches_only_backend_methods():
+    from inftool_dagster.bfcl.decode import BLOCKED_CALL, to_execution_calls
+    from inftool_dagster.bfcl.multi_turn import backend_methods, multi_turn_entries, score_multi_turn
+
+    allowed = backend_methods(("GorillaFileSystem",))
+    assert {"ls", "cd", "mv"} <= allowed and "open" not in allowed
+    calls = to_execution_calls(decode_ast("[ls(a=True), inspect.os.system(command='true'), open(file='/etc/passwd')]"),
+                               allowed)
+    assert calls == ["ls(a=True)", BLOCKED_CALL, BLOCKED_CALL]
+    entry = multi_turn_entries("multi_turn_base")[0]
+    verdict = score_multi_turn(entry, [["[inspect.os.system(command='touch /tmp/inftool_pwned')]"]] * len(
+        entry["possible_answer"]), "multi_turn_base")
+    assert not verdict["valid"]
+    import os
+    assert not os.path.exists("/tmp/inftool_pwned")

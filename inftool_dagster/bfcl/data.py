@@ -27,6 +27,20 @@ LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple
 MULTI_TURN = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
 ALL_CATEGORIES = NON_LIVE + LIVE + MULTI_TURN
 SUPPORTED = ALL_CATEGORIES
+AST = tuple(c for c in NON_LIVE + LIVE if not c.endswith("relevance"))
+GROUPS = {"non_live": NON_LIVE, "live": LIVE, "multi_turn": MULTI_TURN, "ast": AST, "python_ast": PYTHON_AST,
+          "single_turn": NON_LIVE + LIVE, "all": ALL_CATEGORIES}
+
+
+def expand_categories(spec: str) -> list[str]:
+    """``"ast,irrelevance"`` → categories; group names (``non_live``, ``live``, ``multi_turn``,
+    ``ast``, ``python_ast``, ``single_turn``, ``all``) expand in place, duplicates dropped."""
+    out: list[str] = []
+    for name in (part.strip() for part in spec.split(",")):
+        for category in GROUPS.get(name, (name,) if name else ()):
+            if category not in out:
+                out.append(category)
+    return out
 
 
 class BFCLDataError(RuntimeError):

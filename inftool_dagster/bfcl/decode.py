@@ -57,16 +57,21 @@ def _decode_with_bfcl_parser(source: str, language: str) -> Any:
         raise DecodeError(f"{type(exc).__name__}: {exc}") from None
 
 
-def to_execution_calls(decoded: list[dict]) -> list[str]:
+BLOCKED_CALL = "inftool_call_not_offered()"  # undefined: BFCL's eval reports a NameError, as for any unknown name
+
+
+def to_execution_calls(decoded: list[dict], allowed: frozenset[str]) -> list[str]:
     """BFCL's ``decoded_output_to_execution_list``: ``[{"f": {"a": 1}}]`` → ``["f(a=1)"]``.
 
-    Built from decoded literals (never from the raw model text), so only calls of plain names
-    with literal arguments reach BFCL's executable backends."""
+    Built from decoded literals (never from the raw model text). BFCL ``eval``s these strings,
+    so a name outside ``allowed`` (the backends' methods) becomes a call of an undefined name:
+    the same "Error during execution" BFCL records, without reaching builtins or modules."""
     calls = []
     for item in decoded:
         for name, args in item.items():
-            if not all(part.isidentifier() for part in name.split(".")):
-                raise DecodeError(f"not a function name: {name[:60]!r}")
+            if name not in allowed or not all(isinstance(k, str) and k.isidentifier() for k in args):
+                calls.append(BLOCKED_CALL)
+                continue
             calls.append(f"{name}({','.join(f'{k}={v!r}' for k, v in args.items())})")
     return calls
 

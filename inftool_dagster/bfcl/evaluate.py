@@ -20,8 +20,9 @@ from inftool_dagster.llm.prompts import prompt_mode_messages
 from inftool_dagster.llm.types import SamplingParams
 
 from .checker import Verdict, check_ast
-from .data import ALL_CATEGORIES, PYTHON_AST, SUPPORTED, BFCLDataError, language_of, load_category
+from .data import ALL_CATEGORIES, MULTI_TURN, PYTHON_AST, SUPPORTED, BFCLDataError, language_of, load_category
 from .decode import DecodeError, decode_ast, is_empty_output, is_function_calling_format
+from .multi_turn import multi_turn_entries, run_multi_turn, score_multi_turn
 
 BFCL_V4_SYSTEM_PROMPT = (
     "You are an expert in composing functions. You are given a question and a set of possible functions. Based on "
@@ -141,6 +142,7 @@ def aggregate(per_category: dict[str, dict]) -> dict:
         "irrelevance": get("irrelevance")["accuracy"] if get("irrelevance") else None,
         "live_irrelevance": get("live_irrelevance")["accuracy"] if get("live_irrelevance") else None,
         "live_relevance": get("live_relevance")["accuracy"] if get("live_relevance") else None,
+        "multi_turn_summary": _unweighted([get(c) for c in MULTI_TURN]),
     }
 
 
@@ -186,12 +188,18 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
     entries_total = 0
     params = SamplingParams(max_new_tokens=max_new_tokens, stop=["]\n"] if stop_after_calls else [])
     for category in categories:
-        entries = list(load_category(category))[:limit] if limit else list(load_category(category))
+        entries = _entries(category)
+        entries = entries[:limit] if limit else entries
         t0 = time.perf_counter()
-        generations = backend.generate([prompt_messages(e, prompt_format, category) for e in entries], params)
-        texts = [g[0].text if g[0].ok else "" for g in generations]
-        outputs = [{"id": e["id"], "result": t} for e, t in zip(entries, texts)]
-        verdicts = [score_entry(e, t, category) for e, t in zip(entries, texts)]
+        if category in MULTI_TURN:
+            outputs = run_multi_turn(backend, entries, max_new_tokens=max_new_tokens, prompt_format=prompt_format,
+                                     stop_after_calls=stop_after_calls)
+            verdicts = [score_multi_turn(e, o["result"], category) for e, o in zip(entries, outputs)]
+        else:
+            generations = backend.generate([prompt_messages(e, prompt_format, category) for e in entries], params)
+            texts = [g[0].text if g[0].ok else "" for g in generations]
+            outputs = [{"id": e["id"], "result": t} for e, t in zip(entries, texts)]
+            verdicts = [score_entry(e, t, category) for e, t in zip(entries, texts)]
         header = write_category(out, model_dir, category, outputs, verdicts)
         header["seconds"] = round(time.perf_counter() - t0, 2)
         per_category[category] = header
@@ -211,6 +219,10 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
     return summary
 
 
+def _entries(category: str) -> list[dict]:
+    return multi_turn_entries(category) if category in MULTI_TURN else list(load_category(category))
+
+
 def score_results(results_dir: str | Path, out_dir: str | Path | None = None) -> dict:
     """Score ``BFCL_v4_<cat>_result.json`` files produced elsewhere (``inftool bfcl score``)."""
     results = Path(results_dir)
@@ -222,10 +234,13 @@ def score_results(results_dir: str | Path, out_dir: str | Path | None = None) ->
         category = file.name[len("BFCL_v4_"):-len("_result.json")]
         if category not in SUPPORTED:
             continue
-        entries = {e["id"]: e for e in load_category(category)}
+        entries = {e["id"]: e for e in _entries(category)}
         rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
-        verdicts = [score_entry(entries[r["id"]], r["result"] if isinstance(r["result"], str) else json.dumps(r["result"]),
-                                category) for r in rows]
+        if category in MULTI_TURN:
+            verdicts = [score_multi_turn(entries[r["id"]], r["result"], category) for r in rows]
+        else:
+            verdicts = [score_entry(entries[r["id"]], r["result"] if isinstance(r["result"], str)
+                                    else json.dumps(r["result"]), category) for r in rows]
         per_category[category] = score_header(verdicts)
     return {"accuracy": {c: round(v["accuracy"], 4) for c, v in per_category.items()},
             "summary": {k: (round(v, 4) if v is not None else None) for k, v in aggregate(per_category).items()},
