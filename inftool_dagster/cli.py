@@ -179,13 +179,21 @@ def verify_cmd(trajectories, catalog_dir, out_dir, heldout_fraction, max_per_too
 @click.option("--num-generations", default=4, type=int, help="GRPO group size.")
 @click.option("--max-completion-length", default=48, type=int)
 @click.option("--learning-rate", default=5e-6, type=float)
+@click.option("--reward-weights", default=None,
+              help='JSON weights of the gated rewards, e.g. \'{"format":0.2,"name":0.2,"arguments":0.4,"execution":0.2}\'.')
+@click.option("--catalog", "catalog_dir", default=None, type=click.Path(exists=True, file_okay=False),
+              help="Tool catalog whose MCP Server scores the execution reward.")
+@click.option("--deepspeed", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="DeepSpeed config (e.g. deployments/deepspeed/zero2.json) under accelerate launch.")
 def train_cmd(method, data_dir, model_name, out_dir, max_steps, lora, num_generations, max_completion_length,
-              learning_rate):
+              learning_rate, reward_weights, catalog_dir, deepspeed):
     """GRPO with gated rewards (or SFT) via TRL; resumes from the last saved step; one JSON line."""
     from inftool_dagster.training import TrainConfig, train
 
+    extra = {"reward_weights": json.loads(reward_weights)} if reward_weights else {}
     config = TrainConfig(method=method, max_steps=max_steps, lora=lora, num_generations=num_generations,
-                         max_completion_length=max_completion_length, learning_rate=learning_rate)
+                         max_completion_length=max_completion_length, learning_rate=learning_rate,
+                         catalog_dir=catalog_dir, deepspeed=deepspeed, **extra)
     try:
         summary = train(data_dir, model_name, out_dir, config)
     except (ValueError, FileNotFoundError) as exc:

@@ -51,9 +51,34 @@ def training_set(tmp_path_factory, sample_build):
     return root / "views"
 
 
+def test_execution_reward_runs_calls_on_the_mcp_server(training_set):
+    from inftool_dagster.llm.tool_calls import ToolCall, render_python
+    from inftool_dagster.training.rewards import reward_functions
+
+    frame = pl.read_parquet(training_set / "grpo_train.parquet")
+    row = next(r for r in frame.iter_rows(named=True) if json.loads(r["gold_calls"]))
+    gold = json.loads(row["gold_calls"])
+    (execution,) = reward_functions(["execution"], str(training_set.parent / "catalog"))
+    good = render_python([ToolCall(c["name"], c["arguments"]) for c in gold])
+    first = gold[0]
+    required = json.loads(row["tools"])
+    schema = next(t["function"]["parameters"] for t in required if t["function"]["name"] == first["name"])
+    missing = {k: v for k, v in first["arguments"].items() if k not in schema.get("required", [])}
+    completions = [good, "[no_such_tool(x=1)]", "Sure, here you go.", render_python([ToolCall(first["name"], missing)])]
+    rewards = execution(completions, [row["gold_calls"]] * len(completions))
+    assert rewards[:3] == [1.0, 0.0, 0.0]
+    assert rewards[3] == (0.0 if schema.get("required") else 1.0)  # invalid arguments fail on the server
+    assert execution(["No tool fits that."], ["[]"]) == [1.0]
+    with pytest.raises(ValueError, match="needs a tool catalog"):
+        reward_functions(["execution"])
+    with pytest.raises(ValueError, match="unknown reward"):
+        reward_functions(["vibes"])
+
+
 def test_grpo_lora_run_writes_a_loadable_checkpoint_and_resumes(training_set, tiny_dir, tmp_path):
     config = TrainConfig(max_steps=2, num_generations=2, prompts_per_step=1, max_completion_length=8, lora=True,
-                         save_steps=1, lora_r=4)
+                         save_steps=1, lora_r=4, catalog_dir=str(training_set.parent / "catalog"),
+                         reward_weights={"format": 0.2, "name": 0.2, "arguments": 0.4, "execution": 0.2})
     summary = train(training_set, str(tiny_dir), tmp_path, config)
     assert summary["steps"] == 2 and summary["reward_first"] is not None and summary["seconds_per_step"] > 0
     checkpoint = tmp_path / "checkpoint"
@@ -62,7 +87,8 @@ def test_grpo_lora_run_writes_a_loadable_checkpoint_and_resumes(training_set, ti
     card = (checkpoint / "README.md").read_text()
     assert "grpo + LoRA (merged)" in card and "reward per step" in card
     log = json.loads((checkpoint / "training_log.json").read_text())
-    assert {"rewards/format_reward/mean", "rewards/name_reward/mean", "rewards/argument_reward/mean"} <= set(log[0])
+    assert {"rewards/format_reward/mean", "rewards/name_reward/mean", "rewards/argument_reward/mean",
+            "rewards/execution_reward/mean"} <= set(log[0])
     backend = TransformersBackend(TransformersConfig(model=str(checkpoint)))
     out = backend.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=3))
     assert out[0][0].ok
@@ -84,3 +110,44 @@ def test_default_model_from_gguf_trains(training_set, tmp_path):
     """The embedded GGUF model loads dequantized but flagged quantized; training must still start."""
     summary = train(training_set, "smollm2-135m-instruct", tmp_path, TrainConfig(method="sft", max_steps=1))
     assert summary["steps"] == 1 and summary["loss_last"] > 0
+
+
+def test_completion_only_logprobs_equal_trl_full_scoring():
+    """The CPU fast path scores only completion tokens in TRL's fused LM head: the log-probs (and
+    their gradients) of those tokens must equal TRL's every-position scoring."""
+    import torch
+    import trl.trainer.utils as trl_utils
+    from trl.trainer.utils import add_fused_lm_head
+
+    from inftool_dagster.training.trainer import score_completion_tokens_only
+
+    from .tiny_model import tiny_model
+
+    model, _ = tiny_model(seed=3)
+    add_fused_lm_head(model, temperature=0.7, cast_lm_head_to_fp32=False, outputs=("log_probs", "entropy"))
+    ids = torch.randint(0, 1000, (3, 20))
+    mask = torch.ones_like(ids)
+    mask[0, :4] = 0  # left padding
+    labels = ids.masked_fill(mask == 0, -100)
+    labels[:, :-6] = -100  # only the last 6 tokens are the completion
+
+    def run():
+        model.zero_grad()
+        out = model(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True)
+        logps = out.log_probs[:, -6:]
+        logps.sum().backward()
+        return logps.detach(), out.entropy[:, -6:].detach(), model.model.layers[0].mlp.up_proj.weight.grad.clone()
+
+    original = trl_utils._use_triton
+    try:
+        full = run()
+        score_completion_tokens_only()
+        assert trl_utils._use_triton(torch.device("cpu"))
+        fast = run()
+    finally:
+        trl_utils._use_triton = original
+    reference = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits[:, -7:-1] / 0.7, -1)
+    reference = reference.gather(-1, ids[:, -6:, None]).squeeze(-1).detach()
+    for a, b in zip(full, fast):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(fast[0], reference, rtol=1e-4, atol=1e-5)

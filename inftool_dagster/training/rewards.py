@@ -3,12 +3,14 @@
 The format gate comes first: when a completion neither parses as tool calls nor is a correct
 refusal/clarification (gold ``[]``), every component is 0. Behind it: function-name
 correctness, then per-argument credit with BFCL-style normalization and a penalty per
-hallucinated parameter. TRL sums the components with ``reward_weights`` and logs each one
+hallucinated parameter, and (where a catalog is given) execution success on the MCP Server's
+simulated tools. TRL sums the components with ``reward_weights`` and logs each one
 per step (``rewards/<name>/mean``).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -97,4 +99,44 @@ def argument_reward(completions: list, gold_calls: list, **_: Any) -> list[float
     return _gated(completions, gold_calls, _argument_credit)
 
 
+def execution_reward_for(server: Any) -> Callable[..., list[float]]:
+    """Share of a completion's calls the MCP Server executes (known tool, schema-valid arguments,
+    no tool error), each completion in a fresh session; 0 behind the gate, 1 for a correct no-call."""
+    from inftool_dagster.mcp_server.simulator import ToolCallError
+
+    sessions = itertools.count()
+
+    def executed(calls: list[dict], gold: list[dict]) -> float:
+        session, ok = f"reward:{next(sessions)}", 0
+        for call in calls:
+            try:
+                server.call(call["name"], call["arguments"], session_key=session)
+                ok += 1
+            except ToolCallError:
+                pass
+        return ok / len(calls) if calls else 0.0
+
+    def execution_reward(completions: list, gold_calls: list, **_: Any) -> list[float]:
+        return _gated(completions, gold_calls, executed)
+
+    return execution_reward
+
+
 REWARD_FUNCS = {"format": format_reward, "name": name_reward, "arguments": argument_reward}
+
+
+def reward_functions(names: list[str], catalog_dir: str | None = None) -> list[Callable[..., list[float]]]:
+    """The reward functions for ``names``; ``execution`` needs the catalog its MCP Server serves."""
+    funcs = []
+    for name in names:
+        if name == "execution":
+            if not catalog_dir:
+                raise ValueError("the execution reward needs a tool catalog (catalog_dir / --catalog)")
+            from inftool_dagster.mcp_server.server import CatalogServer
+
+            funcs.append(execution_reward_for(CatalogServer.from_catalog(catalog_dir)))
+        elif name in REWARD_FUNCS:
+            funcs.append(REWARD_FUNCS[name])
+        else:
+            raise ValueError(f"unknown reward '{name}'; known: {', '.join([*REWARD_FUNCS, 'execution'])}")
+    return funcs

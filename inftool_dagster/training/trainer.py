@@ -22,7 +22,7 @@ from inftool_dagster.llm.prompts import prompt_mode_messages, render_prompt
 from inftool_dagster.models.loading import load_model, load_tokenizer
 from inftool_dagster.models.registry import resolve_model
 
-from .rewards import REWARD_FUNCS
+from .rewards import reward_functions
 
 
 class TrainConfig(BaseModel):
@@ -40,6 +40,12 @@ class TrainConfig(BaseModel):
     save_steps: int = 10
     seed: int = 0
     round_key: str = "adhoc"
+    cpu_fast_logprobs: bool = Field(True, description="On CPU, score only completion tokens in TRL's fused LM "
+                                                       "head (TRL scores every position off Triton devices).")
+    catalog_dir: str | None = Field(None, description="Tool catalog for the execution reward (MCP Server).")
+    deepspeed: str | None = Field(None, description="DeepSpeed JSON config (multi-GPU, under accelerate launch).")
+    use_vllm: bool | None = Field(None, description="GRPO rollouts with vLLM (colocated); None: when on GPU "
+                                                    "and vllm is installed.")
 
 
 def _prompts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
@@ -47,9 +53,45 @@ def _prompts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
             for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())]
 
 
-def _sft_texts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
-    return [tokenizer.apply_chat_template(prompt_mode_messages(json.loads(m), json.loads(t)), tokenize=False)
-            for m, t in zip(frame["messages"].to_list(), frame["tools"].to_list())]
+def _sft_pairs(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[str]]:
+    """One prompt/completion pair per assistant step of each chat (prompt format): TRL then puts
+    the loss on the assistant's tokens only, not on the long system prompt and tool list."""
+    prompts, completions = [], []
+    for messages, tools in zip(frame["messages"].to_list(), frame["tools"].to_list()):
+        chat = prompt_mode_messages(json.loads(messages), json.loads(tools))
+        for i, message in enumerate(chat):
+            if message["role"] != "assistant":
+                continue
+            prompt = tokenizer.apply_chat_template(chat[:i], add_generation_prompt=True, tokenize=False)
+            full = tokenizer.apply_chat_template(chat[:i + 1], tokenize=False)
+            completion = full[len(prompt):] if full.startswith(prompt) else message["content"] + tokenizer.eos_token
+            prompts.append(prompt)
+            completions.append(completion)
+    return {"prompt": prompts, "completion": completions}
+
+
+def score_completion_tokens_only() -> None:
+    """TRL's fused LM head scores only completion tokens on Triton devices, and every position
+    (the long prompt included) elsewhere, to keep tile shapes static for graph compilers. On CPU
+    eager there is nothing to recompile, so score the completion tokens only: the same log-probs
+    for the tokens that enter the loss, at a fraction of the LM-head work (benchmarks/bench_train.py)."""
+    import trl.trainer.utils as trl_utils
+
+    if getattr(trl_utils._use_triton, "inftool", False):
+        return
+    original = trl_utils._use_triton
+
+    def use_compact(device: Any) -> bool:
+        return device.type == "cpu" or original(device)
+
+    use_compact.inftool = True
+    trl_utils._use_triton = use_compact
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def _last_checkpoint(directory: Path) -> str | None:
@@ -74,28 +116,35 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         peft_config = LoraConfig(r=config.lora_r, lora_alpha=2 * config.lora_r, target_modules="all-linear",
                                  task_type="CAUSAL_LM")
     data = Path(data_dir)
+    gpu = torch.cuda.is_available()
     common = dict(output_dir=str(out / "trainer"), max_steps=config.max_steps, learning_rate=config.learning_rate,
                   logging_steps=1, save_steps=config.save_steps, report_to=[], seed=config.seed,
-                  use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available(), disable_tqdm=True)
+                  use_cpu=not gpu, bf16=gpu, disable_tqdm=True, deepspeed=config.deepspeed)
     if config.method == "grpo":
         from trl import GRPOConfig, GRPOTrainer
+
+        if config.cpu_fast_logprobs:
+            score_completion_tokens_only()
 
         frame = pl.read_parquet(data / "grpo_train.parquet")
         if frame.is_empty():
             raise ValueError(f"no GRPO prompts in {data / 'grpo_train.parquet'}")
         dataset = Dataset.from_dict({"prompt": _prompts(frame, tokenizer), "gold_calls": frame["gold_calls"].to_list()})
         names = list(config.reward_weights)
+        funcs = reward_functions(names, config.catalog_dir)
+        use_vllm = config.use_vllm if config.use_vllm is not None else gpu and _installed("vllm")
         args = GRPOConfig(**common, num_generations=config.num_generations,
                           per_device_train_batch_size=config.num_generations * config.prompts_per_step,
                           max_completion_length=config.max_completion_length, temperature=config.temperature,
-                          beta=config.beta, reward_weights=[config.reward_weights[n] for n in names])
-        trainer = GRPOTrainer(model=model, reward_funcs=[REWARD_FUNCS[n] for n in names], args=args,
+                          beta=config.beta, reward_weights=[config.reward_weights[n] for n in names],
+                          use_vllm=use_vllm, **({"vllm_mode": "colocate"} if use_vllm else {}))
+        trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args,
                               train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
     else:
         from trl import SFTConfig, SFTTrainer
 
         frame = pl.read_parquet(data / "sft_train.parquet")
-        dataset = Dataset.from_dict({"text": _sft_texts(frame, tokenizer)})
+        dataset = Dataset.from_dict(_sft_pairs(frame, tokenizer))
         args = SFTConfig(**common, per_device_train_batch_size=4, max_length=1024)
         trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                              peft_config=peft_config)
