@@ -1,9 +1,11 @@
-"""Training step speed and peak memory: GRPO (full fine-tuning vs LoRA) and SFT, same run.
+"""Training step speed and peak memory: TRL's GRPO as shipped vs the project's CPU fast path, LoRA, SFT.
 
 The training set is the gold replay of blueprints over the bundled sample specs (the views
 ``inftool verify`` writes). Each configuration runs in its own process so that its peak
-resident memory (``ru_maxrss``) is its own; the first configuration (TRL's GRPO trainer, full
-fine-tuning) is the baseline the others are printed against.
+resident memory (``ru_maxrss``) is its own. The first configuration is the baseline the others are printed
+against: TRL's GRPO trainer as shipped (full fine-tuning; its fused LM head scores every
+position, prompt included, off Triton devices). ``grpo_fast`` is the same with
+``cpu_fast_logprobs`` (only the completion tokens scored; identical log-probs, tested).
 
     .venv/bin/python benchmarks/bench_train.py [--model smollm2-135m-instruct] [--steps 3]
 """
@@ -18,9 +20,10 @@ import tempfile
 from pathlib import Path
 
 CONFIGS = {
-    "grpo_full": {"method": "grpo", "lora": False},
-    "grpo_lora": {"method": "grpo", "lora": True},
-    "sft_full": {"method": "sft", "lora": False},
+    "grpo_trl_default": {"method": "grpo", "lora": False, "cpu_fast_logprobs": False},
+    "grpo_fast": {"method": "grpo", "lora": False, "cpu_fast_logprobs": True},
+    "grpo_fast_lora": {"method": "grpo", "lora": True, "cpu_fast_logprobs": True},
+    "sft_full": {"method": "sft", "lora": False, "cpu_fast_logprobs": True},
 }
 
 
@@ -54,6 +57,7 @@ def run_one(data: str, model: str, out: str, steps: int, settings: dict, group: 
     from inftool_dagster.training import TrainConfig, train
 
     config = TrainConfig(method=settings["method"], lora=settings["lora"], max_steps=steps, num_generations=group,
+                         cpu_fast_logprobs=settings["cpu_fast_logprobs"],
                          prompts_per_step=2, max_completion_length=completion, save_steps=10_000)
     summary = train(data, model, out, config)
     samples = group * 2 if settings["method"] == "grpo" else 4

@@ -151,3 +151,23 @@ def test_completion_only_logprobs_equal_trl_full_scoring():
     for a, b in zip(full, fast):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(fast[0], reference, rtol=1e-4, atol=1e-5)
+
+
+def test_grpo_reward_rises_on_a_tiny_task(tmp_path, tiny_dir):
+    """Evidence it learns: a tiny model, SFT warm start (it begins at zero), then GRPO with the
+    gated rewards on a one-tool task (copy the city from the request). The reward logged by TRL
+    over the last 10 steps must clearly exceed the first 10 (measured: 0.18 → 0.29)."""
+    from .tiny_task import write_tiny_task
+
+    data = write_tiny_task(tmp_path / "data")
+    sft = train(data, str(tiny_dir), tmp_path / "sft",
+                TrainConfig(method="sft", max_steps=60, learning_rate=1e-2, save_steps=1000))
+    grpo = train(data, sft["checkpoint"], tmp_path / "grpo",
+                 TrainConfig(max_steps=40, learning_rate=1e-3, num_generations=8, prompts_per_step=4,
+                             max_completion_length=24, save_steps=1000))
+    log = json.loads((tmp_path / "grpo" / "checkpoint" / "training_log.json").read_text())
+    rewards = [h["reward"] for h in log if "reward" in h]
+    assert len(rewards) == 40
+    first, last = sum(rewards[:10]) / 10, sum(rewards[-10:]) / 10
+    assert last > first + 0.05, (first, last, rewards)
+    assert grpo["reward_first"] == rewards[0] and grpo["reward_last"] == rewards[-1]
