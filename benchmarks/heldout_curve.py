@@ -62,16 +62,18 @@ def main() -> None:
         print(points[-1], flush=True)
         sft = train(data, args.model, f"{tmp}/sft", TrainConfig(method="sft", max_steps=args.sft_steps,
                                                                   learning_rate=5e-5, save_steps=args.every))
-        for ckpt in sorted(Path(f"{tmp}/sft/trainer").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])):
-            step = int(ckpt.name.split("-")[1])
-            points.append({"phase": "sft", "step": step, **heldout_reward(str(ckpt), tokenizer, frame, weights)})
-            print(points[-1], flush=True)
+
+        def evaluate_checkpoints(phase: str, offset: int) -> None:
+            for ckpt in sorted(Path(f"{tmp}/{phase}/trainer").glob("checkpoint-*"),
+                               key=lambda p: int(p.name.split("-")[1])):
+                step = offset + int(ckpt.name.split("-")[1])
+                points.append({"phase": phase, "step": step, **heldout_reward(str(ckpt), tokenizer, frame, weights)})
+                print(points[-1], flush=True)
+
+        evaluate_checkpoints("sft", 0)
         grpo = train(data, sft["checkpoint"], f"{tmp}/grpo", TrainConfig(max_steps=args.grpo_steps,
                                                                           learning_rate=1e-5, save_steps=args.every))
-        for ckpt in sorted(Path(f"{tmp}/grpo/trainer").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])):
-            step = args.sft_steps + int(ckpt.name.split("-")[1])
-            points.append({"phase": "grpo", "step": step, **heldout_reward(str(ckpt), tokenizer, frame, weights)})
-            print(points[-1], flush=True)
+        evaluate_checkpoints("grpo", args.sft_steps)
         train_prompts, heldout_prompts = len(pl.read_parquet(data / "grpo_train.parquet")), len(frame)
     summary = {"model": args.model, "sft_steps": args.sft_steps, "grpo_steps": args.grpo_steps,
                "train_prompts": train_prompts, "heldout_prompts": heldout_prompts, "weights": weights,

@@ -119,7 +119,7 @@ def test_completion_only_logprobs_equal_trl_full_scoring():
     import trl.trainer.utils as trl_utils
     from trl.trainer.utils import add_fused_lm_head
 
-    from inftool_dagster.training.trainer import score_completion_tokens_only
+    from inftool_dagster.training.trainer import completion_tokens_only
 
     from .tiny_model import tiny_model
 
@@ -138,14 +138,11 @@ def test_completion_only_logprobs_equal_trl_full_scoring():
         logps.sum().backward()
         return logps.detach(), out.entropy[:, -6:].detach(), model.model.layers[0].mlp.up_proj.weight.grad.clone()
 
-    original = trl_utils._use_triton
-    try:
-        full = run()
-        score_completion_tokens_only()
+    full = run()
+    with completion_tokens_only():
         assert trl_utils._use_triton(torch.device("cpu"))
         fast = run()
-    finally:
-        trl_utils._use_triton = original
+    assert not trl_utils._use_triton(torch.device("cpu"))  # TRL's own choice is back
     reference = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits[:, -7:-1] / 0.7, -1)
     reference = reference.gather(-1, ids[:, -6:, None]).squeeze(-1).detach()
     for a, b in zip(full, fast):

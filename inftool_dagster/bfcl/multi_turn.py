@@ -86,7 +86,6 @@ class _Conversation:
     steps: int = 0
     results: list[list[str]] = field(default_factory=list)
     done: bool = False
-    force_quit: bool = False
 
 
 class _Executor:
@@ -105,8 +104,14 @@ class _Executor:
         return results
 
     def close(self) -> None:
-        for key in [k for k in vars(self.utils) if k.startswith(self.name)]:
-            delattr(self.utils, key)
+        _forget_instances(self.name)
+
+
+def _forget_instances(model_name: str) -> None:
+    """Drop the backend instances BFCL keeps in ``multi_turn_utils`` globals under ``model_name``."""
+    utils = bfcl_module("eval_checker.multi_turn_eval.multi_turn_utils")
+    for key in [k for k in vars(utils) if k.startswith(model_name)]:
+        delattr(utils, key)
 
 
 def _next_turn(conv: _Conversation) -> None:
@@ -151,8 +156,8 @@ def run_multi_turn(backend: LLMBackend, entries: list[dict], *, max_new_tokens: 
                 for call, result in zip(calls, execute(calls, conv.entry)):
                     conv.messages.append({"role": "tool", "name": call.split("(")[0], "content": result})
                 conv.steps += 1
-                if conv.steps > max_steps:
-                    conv.done = conv.force_quit = True
+                if conv.steps > max_steps:  # force-terminated: fewer result turns than questions
+                    conv.done = True
     finally:
         execute.close()
     return [{"id": c.entry["id"], "result": c.results} for c in conversations]
@@ -174,9 +179,7 @@ def score_multi_turn(entry: dict, result: Any, category: str) -> dict:
     try:
         verdict = checker.multi_turn_checker(decoded_turns, ground_truth, prompt_entry, category, model_name)
     finally:
-        utils = bfcl_module("eval_checker.multi_turn_eval.multi_turn_utils")
-        for key in [k for k in vars(utils) if k.startswith(model_name)]:
-            delattr(utils, key)
+        _forget_instances(model_name)
     return {**base, "valid": verdict["valid"], "error_type": verdict.get("error_type", ""),
             "error": [verdict["error_message"]] if verdict.get("error_message") else [],
             "decoded": decoded_turns}

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,22 +72,22 @@ def _sft_pairs(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[str]]:
     return {"prompt": prompts, "completion": completions}
 
 
-def score_completion_tokens_only() -> None:
+@contextmanager
+def completion_tokens_only(enabled: bool = True) -> Iterator[None]:
     """TRL's fused LM head scores only completion tokens on Triton devices, and every position
     (the long prompt included) elsewhere, to keep tile shapes static for graph compilers. On CPU
-    eager there is nothing to recompile, so score the completion tokens only: the same log-probs
-    for the tokens that enter the loss, at a fraction of the LM-head work (benchmarks/bench_train.py)."""
+    eager there is nothing to recompile, so, while this is active, score the completion tokens
+    only: the same log-probs for the tokens that enter the loss, at a fraction of the LM-head
+    work (benchmarks/bench_train.py). TRL's choice is restored on exit."""
     import trl.trainer.utils as trl_utils
 
-    if getattr(trl_utils._use_triton, "inftool", False):
-        return
     original = trl_utils._use_triton
-
-    def use_compact(device: Any) -> bool:
-        return device.type == "cpu" or original(device)
-
-    use_compact.inftool = True
-    trl_utils._use_triton = use_compact
+    if enabled:
+        trl_utils._use_triton = lambda device: device.type == "cpu" or original(device)
+    try:
+        yield
+    finally:
+        trl_utils._use_triton = original
 
 
 def _installed(module: str) -> bool:
@@ -123,9 +125,6 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     if config.method == "grpo":
         from trl import GRPOConfig, GRPOTrainer
 
-        if config.cpu_fast_logprobs:
-            score_completion_tokens_only()
-
         frame = pl.read_parquet(data / "grpo_train.parquet")
         if frame.is_empty():
             raise ValueError(f"no GRPO prompts in {data / 'grpo_train.parquet'}")
@@ -150,7 +149,8 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
                              peft_config=peft_config)
     resume = _last_checkpoint(out / "trainer")
     start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume)
+    with completion_tokens_only(config.cpu_fast_logprobs and config.method == "grpo"):
+        trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
     history = [h for h in trainer.state.log_history if "loss" in h or "reward" in h]
     rewards = [h["reward"] for h in history if "reward" in h]
