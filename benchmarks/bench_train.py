@@ -5,7 +5,9 @@ The training set is the gold replay of blueprints over the bundled sample specs 
 resident memory (``ru_maxrss``) is its own. The first configuration is the baseline the others are printed
 against: TRL's GRPO trainer as shipped (full fine-tuning; its fused LM head scores every
 position, prompt included, off Triton devices). ``grpo_fast`` is the same with
-``cpu_fast_logprobs`` (only the completion tokens scored; identical log-probs, tested).
+``cpu_fast_logprobs`` (only the completion tokens scored; identical log-probs, tested) and
+shared-prefix rollouts (each group's prompt prefilled once, ``training/rollouts.py``).
+``grpo_fast_logprobs`` has the first alone, to show what each part buys.
 
     .venv/bin/python benchmarks/bench_train.py [--model smollm2-135m-instruct] [--steps 3]
 """
@@ -20,10 +22,11 @@ import tempfile
 from pathlib import Path
 
 CONFIGS = {
-    "grpo_trl_default": {"method": "grpo", "lora": False, "cpu_fast_logprobs": False},
-    "grpo_fast": {"method": "grpo", "lora": False, "cpu_fast_logprobs": True},
-    "grpo_fast_lora": {"method": "grpo", "lora": True, "cpu_fast_logprobs": True},
-    "sft_full": {"method": "sft", "lora": False, "cpu_fast_logprobs": True},
+    "grpo_trl_default": {"method": "grpo", "lora": False, "cpu_fast_logprobs": False, "shared_prefix_rollouts": False},
+    "grpo_fast_logprobs": {"method": "grpo", "lora": False, "cpu_fast_logprobs": True, "shared_prefix_rollouts": False},
+    "grpo_fast": {"method": "grpo", "lora": False, "cpu_fast_logprobs": True, "shared_prefix_rollouts": True},
+    "grpo_fast_lora": {"method": "grpo", "lora": True, "cpu_fast_logprobs": True, "shared_prefix_rollouts": True},
+    "sft_full": {"method": "sft", "lora": False, "cpu_fast_logprobs": True, "shared_prefix_rollouts": True},
 }
 
 
@@ -58,6 +61,7 @@ def run_one(data: str, model: str, out: str, steps: int, settings: dict, group: 
 
     config = TrainConfig(method=settings["method"], lora=settings["lora"], max_steps=steps, num_generations=group,
                          cpu_fast_logprobs=settings["cpu_fast_logprobs"],
+                         shared_prefix_rollouts=settings["shared_prefix_rollouts"],
                          prompts_per_step=2, max_completion_length=completion, save_steps=10_000)
     summary = train(data, model, out, config)
     samples = group * 2 if settings["method"] == "grpo" else 4

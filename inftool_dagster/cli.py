@@ -219,20 +219,26 @@ def bfcl_group():
 @click.option("--max-new-tokens", default=128, type=int)
 @click.option("--prompt-format", type=click.Choice(["bfcl", "compact"]), default="bfcl")
 @click.option("--stop-after-calls", is_flag=True, help="End generation at the first ']\\n' (faster).")
+@click.option("--full-outputs", is_flag=True,
+              help="Do not end outputs early once they can no longer decode to calls (same verdicts either way).")
+@click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
+              help="Weights' dtype (transformers backend); bfloat16 is faster on AVX512-BF16 CPUs.")
 @click.option("--device", default="cpu")
 def bfcl_eval(model_name, backend, categories, limit, out_dir, batch_size, max_new_tokens, prompt_format,
-              stop_after_calls, device):
+              stop_after_calls, full_outputs, dtype, device):
     """Generate on BFCL entries (batched), write BFCL's result/score layout, print one JSON line."""
     from inftool_dagster.bfcl import BFCLDataError, evaluate
     from inftool_dagster.bfcl.data import expand_categories
     from inftool_dagster.llm.backend import TransformersConfig, VLLMConfig, make_backend
 
-    config = (TransformersConfig(model=model_name, batch_size=batch_size, device=device) if backend == "transformers"
+    config = (TransformersConfig(model=model_name, batch_size=batch_size, device=device, dtype=dtype)
+              if backend == "transformers"
               else VLLMConfig(model=model_name))
     try:
         summary = evaluate(make_backend(config), expand_categories(categories), out_dir,
                            model_name=model_name, limit=limit, max_new_tokens=max_new_tokens,
-                           prompt_format=prompt_format, stop_after_calls=stop_after_calls, progress=True)
+                           prompt_format=prompt_format, stop_after_calls=stop_after_calls,
+                           stop_hopeless=not full_outputs, progress=True)
     except BFCLDataError as exc:
         raise click.ClickException(str(exc)) from None
     _emit(summary)

@@ -4,7 +4,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from inftool_dagster.llm.backend import BackendConfig, OpenAIConfig, TransformersConfig, VLLMConfig
-from inftool_dagster.llm.prompts import BFCL_SYSTEM_PROMPT, render_prompt
+from inftool_dagster.llm.prompts import COMPACT_SYSTEM_PROMPT, render_prompt
 from inftool_dagster.llm.types import SamplingParams
 
 from .tiny_model import real_tokenizer, tiny_backend
@@ -58,7 +58,7 @@ def test_length_and_stop_strings(backend):
 def test_prompt_mode_and_native_templates():
     tokenizer = real_tokenizer()
     prompt = render_prompt(tokenizer, [{"role": "user", "content": "Weather?"}], TOOLS)
-    assert BFCL_SYSTEM_PROMPT.split("\n")[0] in prompt and '"get_weather"' in prompt  # SmolLM2: no tool template
+    assert COMPACT_SYSTEM_PROMPT.split("\n")[0] in prompt and "get_weather(" in prompt  # SmolLM2: no tool template
     import copy
 
     native = copy.copy(tokenizer)

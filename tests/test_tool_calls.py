@@ -5,7 +5,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inftool_dagster.llm.prompts import BFCL_SYSTEM_PROMPT, prompt_mode_messages
+from inftool_dagster.llm.prompts import COMPACT_SYSTEM_PROMPT, compact_function_docs, prompt_mode_messages
 from inftool_dagster.llm.tool_calls import (
     ParseResult, ToolCall, parse_tool_calls, render_hermes, render_json, render_python,
 )
@@ -86,7 +86,7 @@ def test_prompt_mode_renders_tools_calls_and_results():
         {"role": "tool", "name": "get_weather", "content": '{"temp": 3}'},
     ]
     out = prompt_mode_messages(messages, tools)
-    assert out[0]["role"] == "system" and out[0]["content"].startswith(BFCL_SYSTEM_PROMPT[:40])
-    assert '"name": "get_weather"' in out[0]["content"]
+    assert out[0]["role"] == "system" and out[0]["content"].startswith(COMPACT_SYSTEM_PROMPT[:40])
+    assert "\nget_weather() - d" in out[0]["content"]
     assert out[2] == {"role": "assistant", "content": '[get_weather(city="Berlin")]'}
     assert out[3]["role"] == "user" and '{"temp": 3}' in out[3]["content"]

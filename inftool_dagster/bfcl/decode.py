@@ -42,6 +42,49 @@ def decode_ast(text: str, language: str = "python") -> list[dict]:
         raise DecodeError(f"{type(exc).__name__}: {exc}") from None
 
 
+_SPACE = " \t\n\r\f"
+_STRIP = "`\n "  # what BFCL strips from both ends before decoding
+_STRING_PREFIXES = {"r", "u", "b", "f", "t", "br", "rb", "fr", "rf", "tr", "rt"}
+
+
+def cannot_decode_to_calls(text: str) -> bool:
+    """True when no continuation of ``text`` can decode (Python) to a list of calls, so that
+    generation may stop early with the same BFCL verdict.
+
+    The decoder parses ``"[" + text + "]"`` and needs every list element to be a call. When the
+    first element starts with a (dotted) name and the name is followed by anything but ``(``,
+    ``[``, ``.``, a quote, ``#`` or ``\\``, that element is a name, an operator expression
+    or a syntax error, never a call: ``Sure, here is``, ``To compute the area``, ``I'm sorry``.
+    Anything else (a call under way, a number, a bracket) is left undecided: the rule only
+    says "hopeless" where Python's grammar leaves no way back.
+    """
+    i, n = 0, len(text)
+    while i < n and text[i] in _STRIP:
+        i += 1
+    if i < n and text[i] == "[":
+        i += 1
+        while i < n and text[i] in _SPACE:
+            i += 1
+    while True:
+        if i >= n or not text[i].isidentifier():
+            return False  # undecided: not a name (or nothing yet)
+        start = i
+        while i < n and ("a" + text[i]).isidentifier():
+            i += 1
+        name = text[start:i]
+        while i < n and text[i] in _SPACE:
+            i += 1
+        if i >= n:
+            return False
+        if text[i] in "\"'":  # only a string prefix (r"…", f'…') can stand before a quote
+            return i > start + len(name) or name.lower() not in _STRING_PREFIXES
+        if text[i] != ".":
+            return text[i] not in "([#\\"
+        i += 1
+        while i < n and text[i] in _SPACE:
+            i += 1
+
+
 def _decode_with_bfcl_parser(source: str, language: str) -> Any:
     from .official import bfcl_module
 

@@ -21,7 +21,7 @@ from inftool_dagster.llm.types import SamplingParams
 
 from .checker import Verdict, check_ast
 from .data import ALL_CATEGORIES, MULTI_TURN, PYTHON_AST, SUPPORTED, BFCLDataError, language_of, load_category
-from .decode import DecodeError, decode_ast, is_empty_output, is_function_calling_format
+from .decode import DecodeError, cannot_decode_to_calls, decode_ast, is_empty_output, is_function_calling_format
 from .multi_turn import multi_turn_entries, run_multi_turn, score_multi_turn
 
 BFCL_V4_SYSTEM_PROMPT = (
@@ -172,9 +172,11 @@ def write_category(out: Path, model_dir: str, category: str, outputs: list[dict]
 
 def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *, model_name: str,
              limit: int | None = None, max_new_tokens: int = 128, prompt_format: str = "bfcl",
-             stop_after_calls: bool = False, progress: bool = False) -> dict:
+             stop_after_calls: bool = False, stop_hopeless: bool = True, progress: bool = False) -> dict:
     """Generate and score ``categories``; ``stop_after_calls`` ends generation at the first ``]\n``
-    (faster, but text after a call list, which BFCL counts as a decode failure, is then unseen)."""
+    (faster, but text after a call list, which BFCL counts as a decode failure, is then unseen).
+    ``stop_hopeless`` ends a Python-category output as soon as it can no longer decode to calls
+    (``cannot_decode_to_calls``): the verdict is the same, the raw output is cut short."""
     unknown = [c for c in categories if c not in ALL_CATEGORIES]
     if unknown:
         raise BFCLDataError(f"unknown BFCL category: {', '.join(unknown)}; known: {', '.join(ALL_CATEGORIES)}")
@@ -196,7 +198,10 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
                                      stop_after_calls=stop_after_calls)
             verdicts = [score_multi_turn(e, o["result"], category) for e, o in zip(entries, outputs)]
         else:
-            generations = backend.generate([prompt_messages(e, prompt_format, category) for e in entries], params)
+            hopeless = stop_hopeless and language_of(category) == "python"
+            generations = backend.generate(
+                [prompt_messages(e, prompt_format, category) for e in entries],
+                params.model_copy(update={"stop_when": cannot_decode_to_calls if hopeless else None}))
             texts = [g[0].text if g[0].ok else "" for g in generations]
             outputs = [{"id": e["id"], "result": t} for e, t in zip(entries, texts)]
             verdicts = [score_entry(e, t, category) for e, t in zip(entries, texts)]

@@ -35,6 +35,7 @@ class TransformersConfig(BaseModel):
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     batch_size: int = 8
     tool_format: Literal["auto", "native", "prompt"] = "auto"
+    shared_prefix: bool = True  # compute the prompts' common prefix once per call (llm/shared_prefix.py)
 
 
 class VLLMConfig(BaseModel):

@@ -41,15 +41,19 @@ class TransformersBackend(LLMBackend):
         return self.generate_prompts(prompts, params)
 
     def generate_prompts(self, prompts: list[str], params: SamplingParams) -> list[list[Generation]]:
-        """Generate for already-rendered prompts; items are length-bucketed into batches."""
+        """Generate for already-rendered prompts; items are length-bucketed into batches, and
+        with ``shared_prefix`` the prefix the prompts share is computed once for the whole call."""
+        from .shared_prefix import PrefixCache
+
+        rows = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         out: list[list[Generation]] = [[] for _ in prompts]
         items = [i for i in range(len(prompts)) for _ in range(params.n)]
-        lengths = {i: len(p) for i, p in enumerate(prompts)}
-        items.sort(key=lambda i: lengths[i])  # similar lengths together: less padding
+        items.sort(key=lambda i: (len(rows[i]), i))  # similar lengths together: less padding; copies adjacent
+        prefix_cache = PrefixCache(self.model) if self.config.shared_prefix else None
         for start in range(0, len(items), self.config.batch_size):
             chunk = items[start:start + self.config.batch_size]
             try:
-                generations = self._generate_batch([prompts[i] for i in chunk], params, start)
+                generations = self._generate_batch([rows[i] for i in chunk], params, start, prefix_cache)
             except Exception as exc:  # e.g. out of memory: record, keep the rest of the work
                 log.warning("generation batch failed: %s", exc)
                 generations = [Generation.failure(f"{type(exc).__name__}: {exc}"[:300]) for _ in chunk]
@@ -57,35 +61,38 @@ class TransformersBackend(LLMBackend):
                 out[i].append(generation)
         return out
 
-    def _generate_batch(self, prompts: list[str], params: SamplingParams, offset: int) -> list[Generation]:
+    def _generate_batch(self, rows: list[list[int]], params: SamplingParams, offset: int,
+                        prefix_cache: Any = None) -> list[Generation]:
         import torch
 
+        from .shared_prefix import generate_rows
+
         tok = self.tokenizer
-        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.model.device)
-        kwargs: dict[str, Any] = {
-            "max_new_tokens": params.max_new_tokens,
-            "pad_token_id": tok.pad_token_id,
-            "do_sample": params.temperature > 0,
-        }
+        kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "do_sample": params.temperature > 0}
         if params.temperature > 0:
             kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
             if params.seed is not None:
                 torch.manual_seed(params.seed + offset)
         if params.stop:
             kwargs.update(stop_strings=params.stop, tokenizer=tok)
-        with torch.inference_mode():
-            sequences = self.model.generate(**enc, **kwargs)
-        new_tokens = sequences[:, enc["input_ids"].shape[1]:]
-        prompt_tokens = enc["attention_mask"].sum(dim=1).tolist()
+        if params.stop_when is not None:
+            from transformers import StoppingCriteriaList
+
+            from .stopping import TextPredicateStop
+
+            kwargs["stopping_criteria"] = StoppingCriteriaList([TextPredicateStop(tok, params.stop_when)])
+        new_tokens = generate_rows(self.model, rows, tok.pad_token_id, kwargs, prefix_cache)
         eos_ids = _eos_ids(self.model, tok)
         generations = []
-        for row, n_prompt in zip(new_tokens.tolist(), prompt_tokens):
+        for row, prompt in zip(new_tokens.tolist(), rows):
             end = next((k for k, t in enumerate(row) if t in eos_ids), None)
             used = row[: end + 1] if end is not None else row
             text = tok.decode(used, skip_special_tokens=True)
             text, stopped = truncate_at_stop(text, params.stop)
+            stopped = stopped or (params.stop_when is not None and len(used) < params.max_new_tokens
+                                  and params.stop_when(text))
             finish = "stop" if end is not None or stopped else "length"
-            generations.append(Generation(text=text, prompt_tokens=int(n_prompt), completion_tokens=len(used),
+            generations.append(Generation(text=text, prompt_tokens=len(prompt), completion_tokens=len(used),
                                           finish_reason=finish))
         return generations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ class SamplingParams(BaseModel):
     stop: list[str] = Field(default_factory=list)
     seed: int | None = None
     n: int = Field(1, ge=1)  # completions per prompt (GRPO groups)
+    # Optional early end: True on a generated text ends that sequence (transformers backend; others ignore it).
+    stop_when: Callable[[str], bool] | None = Field(None, exclude=True)
 
 
 @dataclass

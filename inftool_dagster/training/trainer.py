@@ -44,6 +44,8 @@ class TrainConfig(BaseModel):
     round_key: str = "adhoc"
     cpu_fast_logprobs: bool = Field(True, description="On CPU, score only completion tokens in TRL's fused LM "
                                                        "head (TRL scores every position off Triton devices).")
+    shared_prefix_rollouts: bool = Field(True, description="GRPO rollouts prefill each group's prompt once "
+                                                           "(training/rollouts.py) instead of once per completion.")
     catalog_dir: str | None = Field(None, description="Tool catalog for the execution reward (MCP Server).")
     deepspeed: str | None = Field(None, description="DeepSpeed JSON config (multi-GPU, under accelerate launch).")
     use_vllm: bool | None = Field(None, description="GRPO rollouts with vLLM (colocated); None: when on GPU "
@@ -125,6 +127,8 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     if config.method == "grpo":
         from trl import GRPOConfig, GRPOTrainer
 
+        from .rollouts import SharedPrefixGRPOTrainer
+
         frame = pl.read_parquet(data / "grpo_train.parquet")
         if frame.is_empty():
             raise ValueError(f"no GRPO prompts in {data / 'grpo_train.parquet'}")
@@ -137,7 +141,8 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
                           max_completion_length=config.max_completion_length, temperature=config.temperature,
                           beta=config.beta, reward_weights=[config.reward_weights[n] for n in names],
                           use_vllm=use_vllm, **({"vllm_mode": "colocate"} if use_vllm else {}))
-        trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args,
+        trainer_class = SharedPrefixGRPOTrainer if config.shared_prefix_rollouts else GRPOTrainer
+        trainer = trainer_class(model=model, reward_funcs=funcs, args=args,
                               train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
     else:
         from trl import SFTConfig, SFTTrainer

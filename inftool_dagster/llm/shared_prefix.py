@@ -1,0 +1,94 @@
+"""Generation that computes a shared prompt prefix once instead of once per sequence.
+
+On 2 CPU cores prefill is most of the cost of a BFCL entry or a GRPO group: every BFCL prompt
+begins with the same system prompt, and a GRPO group is ``n`` copies of one prompt. Here the
+prefix common to a batch is run through the model once (batch 1), its KV cache is repeated
+to the batch, and ``model.generate`` continues from it with only the suffixes as new input:
+
+    ids:  [ shared prefix | pad … pad | suffix_i ]     attention_mask 0 on the pads
+
+Positions come from the attention mask, so each row sees exactly the positions and keys it
+would see unpadded; greedy outputs equal plain ``generate`` up to float rounding (tested).
+A prefix cache is kept per job (``PrefixCache``) so that chunks after the first only extend it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+MIN_SHARED = 16  # shorter common prefixes are not worth a separate forward pass
+
+
+def common_prefix_length(rows: Sequence[Sequence[int]]) -> int:
+    """Length of the longest token prefix all ``rows`` share."""
+    if not rows:
+        return 0
+    first, n = rows[0], min(len(r) for r in rows)
+    for k in range(n):
+        token = first[k]
+        if any(r[k] != token for r in rows):
+            return k
+    return n
+
+
+class PrefixCache:
+    """The KV cache of one token prefix, extended (never recomputed) for longer prefixes."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.ids: list[int] = []
+        self.cache: Any = None
+
+    def for_prefix(self, ids: list[int]) -> Any:
+        """A fresh copy of the cache holding exactly ``ids`` (reusing what is already computed)."""
+        import torch
+        from transformers import DynamicCache
+
+        keep = common_prefix_length([self.ids, ids])
+        if self.cache is None or keep == 0:
+            self.ids, self.cache = [], DynamicCache(config=self.model.config)
+        elif keep < len(self.ids):
+            self.cache.crop(keep - len(self.ids))  # negative: tokens to drop
+            self.ids = self.ids[:keep]
+        if len(ids) > len(self.ids):
+            new = torch.tensor([ids[len(self.ids):]], device=self.model.device)
+            with torch.inference_mode():
+                self.model(input_ids=new, past_key_values=self.cache, use_cache=True,
+                           logits_to_keep=1)
+            self.ids = list(ids)
+        return copy.deepcopy(self.cache)
+
+
+def generate_rows(model: Any, rows: list[list[int]], pad_id: int, generate_kwargs: dict,
+                  prefix_cache: PrefixCache | None = None) -> Any:
+    """New tokens (a ``[len(rows), T]`` tensor, pad-filled after EOS) for token-id ``rows``.
+
+    With a ``prefix_cache`` the rows' common prefix (all but each row's last token at most)
+    is computed once; without one, or when the common prefix is short, this is plain
+    left-padded ``generate``.
+    """
+    import torch
+
+    device = model.device
+    if "generation_config" not in generate_kwargs:  # a GenerationConfig carries its own pad id
+        generate_kwargs = {"pad_token_id": pad_id, **generate_kwargs}
+    shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)
+    if prefix_cache is None or shared < MIN_SHARED:
+        width = max(len(r) for r in rows)
+        ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows], device=device)
+        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
+        with torch.inference_mode():
+            out = model.generate(input_ids=ids, attention_mask=mask, **generate_kwargs)
+        return out[:, width:]
+    prefix = rows[0][:shared]
+    cache = prefix_cache.for_prefix(prefix)
+    cache.batch_repeat_interleave(len(rows))
+    suffixes = [r[shared:] for r in rows]
+    width = max(len(s) for s in suffixes)
+    ids = torch.tensor([prefix + [pad_id] * (width - len(s)) + s for s in suffixes], device=device)
+    mask = torch.tensor([[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes], device=device)
+    with torch.inference_mode():
+        out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **generate_kwargs)
+    return out[:, shared + width:]
