@@ -286,12 +286,21 @@ def round_group() -> None:
 @click.option("--home", default=None, help="Artifacts and Dagster instance root (default: $INFTOOL_HOME or ./.inftool).")
 @click.option("--round", "round_key", default=None, help="Round partition key (default r0000).")
 @click.option("--specs", multiple=True, help="Spec files/dirs/.tgz (default: the bundled samples).")
-def round_run(home: str | None, round_key: str | None, specs: tuple[str, ...]) -> None:
-    """Materialize one round's assets (and run their checks) in Dagster."""
+@click.option("--config", "config_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Dagster run config (YAML): resources and ops config, e.g. a smaller model or fewer steps.")
+def round_run(home: str | None, round_key: str | None, specs: tuple[str, ...], config_file: str | None) -> None:
+    """Materialize one round's assets (and run their checks) in Dagster; a round that was killed
+    or failed resumes at its first asset without a materialization."""
+    import yaml
+
     from inftool_dagster.resources.workspace import default_home
     from inftool_dagster.round_runner import run_round
 
-    summary = run_round(home or default_home(), round_key=round_key, spec_paths=list(specs) or None)
+    run_config = yaml.safe_load(Path(config_file).read_text()) if config_file else None
+    summary = run_round(home or default_home(), round_key=round_key, spec_paths=list(specs) or None,
+                        run_config=run_config)
+    if summary.get("resumed_from"):
+        click.echo(f"resumed round {summary['round']} at {summary['resumed_from']}", err=True)
     click.echo(
         f"round {summary['round']}: {'succeeded' if summary['success'] else 'FAILED'}; artifacts in "
         f"{summary['artifacts']}; see the run in the UI with `inftool ui`", err=True,

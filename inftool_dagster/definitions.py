@@ -12,6 +12,7 @@ from inftool_dagster.assets.catalog import (
 )
 from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
 from inftool_dagster.assets.evolution import capability_gaps, evolution_sensor, nightly_evolution
+from inftool_dagster.assets.gpu import round_executor
 from inftool_dagster.assets.training import bfcl_scores, policy_checkpoint
 from inftool_dagster.assets.verification import (
     training_set,
@@ -25,10 +26,13 @@ from inftool_dagster.resources import DataQualityResource, EvolutionResource, Po
 
 ROUND_JOB = "inftool_round"
 
+ROUND_ASSETS = [tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories, training_set,
+                policy_checkpoint, bfcl_scores, capability_gaps]  # dependency order
+
 round_job = dg.define_asset_job(
     ROUND_JOB,
-    selection=dg.AssetSelection.assets(tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories,
-                                       training_set, policy_checkpoint, bfcl_scores, capability_gaps),
+    selection=dg.AssetSelection.assets(*ROUND_ASSETS),
+    executor_def=round_executor(),
     description="One round of the loop, in dependency order (grows as the loop's assets land).",
 )
 
@@ -46,5 +50,6 @@ defs = dg.Definitions(
         "policy_model": PolicyModelResource(),
         "data_quality": DataQualityResource(),
         "evolution": EvolutionResource(),
+        "pipes_client": dg.PipesSubprocessClient(),
     },
 )

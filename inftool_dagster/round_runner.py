@@ -28,26 +28,47 @@ def prepare_dagster_home(home: Path) -> Path:
     return dagster_home
 
 
-def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: list[str] | None = None) -> dict[str, Any]:
+def assets_to_run(instance: Any, key: str) -> list:
+    """The round's assets from the first one without a materialization for ``key`` onwards
+    (job order is dependency order): a killed or failed round resumes there, and finished
+    assets are not recomputed."""
+    from inftool_dagster.definitions import ROUND_ASSETS
+
+    done = [key in instance.get_materialized_partitions(a.key) for a in ROUND_ASSETS]
+    first = done.index(False) if False in done else len(done)
+    return [a.key for a in ROUND_ASSETS[first:]]
+
+
+def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: list[str] | None = None,
+              run_config: dict | None = None) -> dict[str, Any]:
     home = Path(home).resolve()
     prepare_dagster_home(home)
     from dagster import DagsterInstance
 
     from inftool_dagster.assets.partitions import round_key as make_key
-    from inftool_dagster.definitions import ROUND_JOB, defs
+    from inftool_dagster.definitions import ROUND_ASSETS, ROUND_JOB, defs
 
     instance = DagsterInstance.get()
     existing = instance.get_dynamic_partitions("rounds")
     key = round_key or make_key(0)
     if key not in existing:
         instance.add_dynamic_partitions("rounds", [key])
-    run_config: dict[str, Any] = {}
+    run_config = dict(run_config or {})
     if spec_paths:
-        run_config = {"resources": {"spec_sources": {"config": {"paths": [str(Path(p).resolve()) for p in spec_paths]}}}}
+        run_config.setdefault("resources", {})["spec_sources"] = {
+            "config": {"paths": [str(Path(p).resolve()) for p in spec_paths]}}
+    todo = assets_to_run(instance, key)
+    if not todo:
+        return {"round": key, "success": True, "materialized": [], "resumed_from": None, "checks": [],
+                "next_round": _next_round(instance, home), "artifacts": str(home / "rounds" / key),
+                "dagster_home": os.environ["DAGSTER_HOME"], "run_id": None}
     job = defs.resolve_job_def(ROUND_JOB)
+    selected = {k.to_user_string() for k in todo}
+    ops = run_config.get("ops", {})
+    run_config["ops"] = {name: value for name, value in ops.items() if name in selected}
     result = job.execute_in_process(
         run_config=run_config, instance=instance, partition_key=key, tags={"inftool/round": key},
-        raise_on_error=False,
+        raise_on_error=False, asset_selection=todo,
     )
     checks = [
         {"check": str(e.asset_check_evaluation_data.check_name), "passed": e.asset_check_evaluation_data.passed}
@@ -62,6 +83,7 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
         "round": key,
         "next_round": next_info,
         "run_id": result.run_id,
+        "resumed_from": todo[0].to_user_string() if len(todo) < len(ROUND_ASSETS) else None,
         "success": result.success,
         "materialized": materialized,
         "checks": checks,

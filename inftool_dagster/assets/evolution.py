@@ -54,7 +54,7 @@ def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResou
 def _scores(workspace: WorkspaceResource, keys: list[str]) -> list:
     out = []
     for key in keys:
-        path = workspace.base() / "rounds" / key / "gaps" / "gaps.json"
+        path = gaps_path(workspace, key)
         out.append(json.loads(path.read_text()).get("score") if path.exists() else None)
     return out
 

@@ -12,6 +12,7 @@ from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
 from inftool_dagster.synthesis import Blueprint, Planner, ScenarioMix, SynthConfig, load_trajectories, synthesize
 
 from .catalog import _table, catalog_dir, tool_catalog
+from .gpu import gpu_op_tags
 from .partitions import rounds
 
 OWNERS = ["team:inftool-data"]
@@ -32,7 +33,7 @@ def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
     tools = load_tools(catalog_dir(workspace, context.partition_key))  # planning needs no server
     mix, tool_weights, source = config.mix, config.tool_weights, "config" if config.mix else "default"
     parent = context.run.tags.get("inftool/parent_round")
-    parent_gaps = workspace.base() / "rounds" / parent / "gaps" / "gaps.json" if parent else None
+    parent_gaps = workspace.round_dir(parent, "gaps") / "gaps.json" if parent else None
     if not config.mix and parent_gaps is not None and parent_gaps.exists():
         gaps = json.loads(parent_gaps.read_text())  # the parent round's weak spots are this round's targets
         mix, tool_weights, source = gaps["scenario_weights"], config.tool_weights or gaps.get("tool_weights", {}), \
@@ -51,7 +52,7 @@ def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
     )
 
 
-@dg.asset(partitions_def=rounds, deps=[scenario_plan, tool_catalog], group_name="synthesis",
+@dg.asset(partitions_def=rounds, deps=[scenario_plan, tool_catalog], group_name="synthesis", op_tags=gpu_op_tags(),
           kinds={"python", "pytorch", "parquet"}, owners=OWNERS, code_version="synth-v1",
           description="Full chat transcripts of User Simulator ⇄ Assistant ⇄ MCP Server, in resumable shards.")
 def synthetic_trajectories(context: dg.AssetExecutionContext, workspace: WorkspaceResource,

@@ -1,6 +1,7 @@
 """``training_set`` → ``policy_checkpoint`` → ``bfcl_scores``: train the policy, then measure it."""
 
-import json
+import sys
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -9,9 +10,10 @@ from inftool_dagster.bfcl import evaluate
 from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
-from inftool_dagster.training import TrainConfig, train
+from inftool_dagster.training.stages import NoTrainingData, train_stages
 
 from .catalog import _table
+from .gpu import gpu_op_tags
 from .partitions import rounds
 from .verification import training_set
 
@@ -25,46 +27,49 @@ class PolicyTrainingConfig(dg.Config):
     max_completion_length: int = 48
     lora: bool = False
     learning_rate: float = 1e-5
+    out_of_process: bool = False  # run the training through Dagster Pipes (training/pipes_entry.py)
 
 
 @dg.asset(partitions_def=rounds, deps=[training_set], group_name="training", kinds={"python", "pytorch"},
+          op_tags=gpu_op_tags(),
           owners=OWNERS, code_version="train-v1",
           description="The round's policy: SFT warm start then GRPO with gated rewards (TRL); safetensors + card.")
 def policy_checkpoint(context: dg.AssetExecutionContext, config: PolicyTrainingConfig, workspace: WorkspaceResource,
-                      policy_model: PolicyModelResource) -> dg.MaterializeResult:
+                      policy_model: PolicyModelResource,
+                      pipes_client: dg.PipesSubprocessClient) -> dg.MaterializeResult:
     key = context.partition_key
     data = workspace.round_dir(key, "training_set")
     out = workspace.round_dir(key, "policy")
     model = policy_model.model
     parent = context.run.tags.get("inftool/parent_round")
-    parent_latest = workspace.base() / "rounds" / parent / "policy" / "LATEST" if parent else None
-    if parent_latest is not None and parent_latest.exists():
-        model = parent_latest.read_text().strip()  # evolve from the previous round's policy
-    base_model = model
-    stages = {}
-    for method, steps in (("sft", config.sft_steps), ("grpo", config.grpo_steps)):
-        if steps <= 0:
-            continue
-        frame = pl.read_parquet(data / f"{method}_train.parquet")
-        if frame.is_empty():
-            context.log.warning(f"no {method} training rows; stage skipped")
-            continue
-        summary = train(data, model, out / method, TrainConfig(
-            method=method, max_steps=steps, num_generations=config.num_generations, lora=config.lora,
-            max_completion_length=config.max_completion_length, learning_rate=config.learning_rate, round_key=key))
-        context.log.info(f"{method}: {summary}")
-        stages[method] = summary
-        model = summary["checkpoint"]
-    if not stages:
-        raise dg.Failure("no training data: both the SFT and the GRPO views are empty")
-    (out / "LATEST").write_text(model)
-    grpo = stages.get("grpo", {})
+    parent_checkpoint = latest_checkpoint(workspace, parent) if parent else None
+    if parent_checkpoint is not None:
+        model = str(parent_checkpoint)  # evolve from the previous round's policy
+    steps = {"sft": config.sft_steps, "grpo": config.grpo_steps}
+    settings = {"num_generations": config.num_generations, "lora": config.lora, "round_key": key,
+                "max_completion_length": config.max_completion_length, "learning_rate": config.learning_rate}
+    if config.out_of_process:  # Dagster Pipes: the heavy step in its own process (or pod, with another client)
+        extras = {"data": str(data), "out": str(out), "model": model, "steps": steps, "settings": settings,
+                  "parent_round": parent}
+        return pipes_client.run(command=[sys.executable, "-m", "inftool_dagster.training.pipes_entry"],
+                                context=context, extras=extras).get_materialize_result()
+    try:
+        result = train_stages(data, out, model, steps, settings)
+    except NoTrainingData as exc:
+        raise dg.Failure(str(exc)) from None
+    grpo = result["stages"].get("grpo", {})
     return dg.MaterializeResult(metadata={
-        "checkpoint": dg.MetadataValue.path(model), "base_model": base_model, "parent_round": parent or "none",
-        "stages": dg.MetadataValue.json({m: {k: s[k] for k in ("steps", "seconds_per_step", "reward_first",
-                                                                  "reward_last", "loss_last")} for m, s in stages.items()}),
+        "checkpoint": dg.MetadataValue.path(result["checkpoint"]), "base_model": result["base_model"],
+        "parent_round": parent or "none", "stages": dg.MetadataValue.json(result["stages"]),
         "reward_first": grpo.get("reward_first"), "reward_last": grpo.get("reward_last"),
     })
+
+
+def latest_checkpoint(workspace: WorkspaceResource, key: str) -> Path | None:
+    """The checkpoint ``policy_checkpoint`` of round ``key`` ended with (None before it ran)."""
+    policy = workspace.round_dir(key, "policy")
+    latest = policy / "LATEST"
+    return policy / latest.read_text().strip() if latest.exists() else None
 
 
 class BFCLScoresConfig(dg.Config):
@@ -76,12 +81,13 @@ class BFCLScoresConfig(dg.Config):
 
 
 @dg.asset(partitions_def=rounds, deps=[policy_checkpoint], group_name="evaluation", kinds={"python", "pytorch"},
+          op_tags=gpu_op_tags(),
           owners=OWNERS, code_version="bfcl-v1",
           description="The round's policy on BFCL (pinned bfcl-eval data, verdicts equal to the official checker).")
 def bfcl_scores(context: dg.AssetExecutionContext, config: BFCLScoresConfig, workspace: WorkspaceResource,
                 policy_model: PolicyModelResource) -> dg.MaterializeResult:
     key = context.partition_key
-    checkpoint = (workspace.round_dir(key, "policy") / "LATEST").read_text().strip()
+    checkpoint = str(latest_checkpoint(workspace, key))
     backend = TransformersBackend(TransformersConfig(model=checkpoint, device=policy_model.device,
                                                      batch_size=config.batch_size))
     out = workspace.round_dir(key, "bfcl")

@@ -1,0 +1,31 @@
+"""Out-of-process training step under Dagster Pipes: ``python -m inftool_dagster.training.pipes_entry``.
+
+The ``policy_checkpoint`` asset launches this with a Pipes client (subprocess here; the
+Kubernetes, ECS or Databricks Pipes clients for a GPU pod or cluster); parameters arrive as
+Pipes extras, logs and the materialization's metadata go back to Dagster.
+"""
+
+from __future__ import annotations
+
+from dagster_pipes import open_dagster_pipes
+
+from .stages import train_stages
+
+
+def main() -> None:
+    with open_dagster_pipes() as pipes:
+        extras = pipes.extras
+        pipes.log.info(f"training round {extras['settings'].get('round_key')} from {extras['model']} out of process")
+        result = train_stages(extras["data"], extras["out"], extras["model"], extras["steps"], extras["settings"])
+        grpo = result["stages"].get("grpo", {})
+        pipes.report_asset_materialization(metadata={
+            "checkpoint": {"raw_value": result["checkpoint"], "type": "path"},
+            "base_model": result["base_model"], "parent_round": extras.get("parent_round") or "none",
+            "stages": {"raw_value": result["stages"], "type": "json"},
+            "reward_first": grpo.get("reward_first"), "reward_last": grpo.get("reward_last"),
+            "out_of_process": True,
+        })
+
+
+if __name__ == "__main__":
+    main()

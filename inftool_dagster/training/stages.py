@@ -1,0 +1,45 @@
+"""A round's training: SFT warm start, then GRPO from the SFT checkpoint (either may be skipped).
+
+Plain Python, so the same code runs inside the Dagster step or out of process (Dagster Pipes,
+``training/pipes_entry.py``) on a GPU machine or pod.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .trainer import TrainConfig, train
+
+log = logging.getLogger(__name__)
+SUMMARY_KEYS = ("steps", "seconds_per_step", "reward_first", "reward_last", "loss_last")
+
+
+class NoTrainingData(ValueError):
+    pass
+
+
+def train_stages(data: str | Path, out: str | Path, model: str, steps: dict[str, int], settings: dict[str, Any]) -> dict:
+    """Run the stages in ``steps`` (``{"sft": n, "grpo": m}``) in order, each from the previous
+    checkpoint; write ``out/LATEST`` (relative to ``out``); return the checkpoint and stage figures."""
+    data, out = Path(data), Path(out)
+    base_model, stages = model, {}
+    for method in ("sft", "grpo"):
+        if steps.get(method, 0) <= 0:
+            continue
+        if pl.read_parquet(data / f"{method}_train.parquet").is_empty():
+            log.warning("no %s training rows; stage skipped", method)
+            continue
+        summary = train(data, model, out / method, TrainConfig(method=method, max_steps=steps[method], **settings))
+        log.info("%s: %s", method, json.dumps(summary))
+        stages[method] = summary
+        model = summary["checkpoint"]
+    if not stages:
+        raise NoTrainingData("no training data: both the SFT and the GRPO views are empty")
+    (out / "LATEST").write_text(str(Path(model).relative_to(out)))  # relative: valid wherever the round is pulled
+    return {"checkpoint": model, "base_model": base_model,
+            "stages": {m: {k: s[k] for k in SUMMARY_KEYS} for m, s in stages.items()}}
