@@ -21,23 +21,16 @@ import polars as pl
 from bench_train import build_training_set
 from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
-from inftool_dagster.llm.types import SamplingParams
 from inftool_dagster.models.loading import load_model, load_tokenizer
 from inftool_dagster.models.registry import resolve_model
 from inftool_dagster.training import TrainConfig, train
-from inftool_dagster.training.rewards import REWARD_FUNCS
-from inftool_dagster.training.trainer import _prompts
+from inftool_dagster.training.heldout import heldout_eval
 
 
 def heldout_reward(model_path: str, tokenizer, frame: pl.DataFrame, weights: dict) -> dict:
-    backend = TransformersBackend(TransformersConfig(model=model_path, batch_size=8), model=load_model(resolve_model(model_path)),
-                                  tokenizer=tokenizer)
-    outputs = backend.generate_prompts(_prompts(frame, tokenizer), SamplingParams(max_new_tokens=48))
-    texts = [o[0].text for o in outputs]
-    gold = frame["gold_calls"].to_list()
-    parts = {name: sum(REWARD_FUNCS[name](texts, gold)) / len(texts) for name in weights}
-    return {"reward": round(sum(weights[n] * parts[n] for n in weights), 4),
-            **{n: round(v, 4) for n, v in parts.items()}}
+    backend = TransformersBackend(TransformersConfig(model=model_path, batch_size=8),
+                                  model=load_model(resolve_model(model_path)), tokenizer=tokenizer)
+    return heldout_eval(backend, frame, weights)
 
 
 def main() -> None:

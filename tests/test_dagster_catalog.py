@@ -71,6 +71,9 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert scores.metadata["entries"].value == 4 and "simple_python" in scores.metadata["accuracy"].value
         gaps = instance.get_latest_materialization_event(dg.AssetKey("capability_gaps")).asset_materialization
         assert gaps.partition == "r0000" and "next_scenario_weights" in gaps.metadata
+        assert gaps.metadata["score_by_round"].value.startswith("![score by round](data:image/png;base64,")
+        heldout = scores.metadata["heldout"].value
+        assert heldout["prompts"] > 0 and 0.0 <= heldout["accuracy"] <= 1.0 and "arguments" in heldout
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.metadata["parent_round"].value == "none"
         # the next round (as the sensor requests it) reads its parent's gaps and starts from its policy

@@ -40,6 +40,17 @@ def test_stop_rule():
     assert not should_stop([0.1, 0.3, 0.2, 0.35], StopRule(max_rounds=9, patience=2))[0]
 
 
+def _tick(instance, resources, cursor=None):
+    """One sensor evaluation, with resources opened and closed as the daemon does."""
+    with dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor) as context:
+        return evolution_sensor(context)
+
+
+def _nightly(instance, resources):
+    with dg.build_schedule_context(instance=instance, resources=resources) as context:
+        return nightly_evolution(context)
+
+
 def _round_done(instance, root, key, score):
     instance.add_dynamic_partitions("rounds", [key])
     gaps = root / "rounds" / key / "gaps"
@@ -51,31 +62,48 @@ def _round_done(instance, root, key, score):
 def test_sensor_starts_the_next_round_with_its_parent_and_honours_the_stop_rule(tmp_path):
     with dg.instance_for_test() as instance:
         resources = {"workspace": WorkspaceResource(root=str(tmp_path)), "evolution": EvolutionResource(max_rounds=3)}
-        context = dg.build_sensor_context(instance=instance, resources=resources)
-        assert isinstance(evolution_sensor(context), dg.SkipReason)  # nothing yet
+        assert isinstance(_tick(instance, resources), dg.SkipReason)  # nothing yet
         _round_done(instance, tmp_path, "r0000", 0.0)
-        result = evolution_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        result = _tick(instance, resources)
         assert [r.partition_key for r in result.run_requests] == ["r0001"]
         assert result.run_requests[0].tags["inftool/parent_round"] == "r0000"
         assert result.dynamic_partitions_requests[0].partition_keys == ["r0001"] and result.cursor == "r0000"
         # same gaps again (cursor): no duplicate round
-        again = evolution_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor="r0000"))
+        again = _tick(instance, resources, "r0000")
         assert isinstance(again, dg.SkipReason)
         # a tick that crashed never stored its cursor: the next tick sees the same gaps and requests the round
-        retry = evolution_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=None))
+        retry = _tick(instance, resources, None)
         assert retry.run_requests[0].run_key == "evolve-r0001"  # run_key dedups it if it did launch
         _round_done(instance, tmp_path, "r0001", 0.1)
         _round_done(instance, tmp_path, "r0002", 0.2)
-        stop = evolution_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor="r0001"))
+        stop = _tick(instance, resources, "r0001")
         assert isinstance(stop, dg.SkipReason) and "max_rounds=3" in stop.skip_message
 
 
 def test_nightly_schedule_starts_round_zero_then_continues(tmp_path):
     with dg.instance_for_test() as instance:
         resources = {"workspace": WorkspaceResource(root=str(tmp_path)), "evolution": EvolutionResource()}
-        first = nightly_evolution(dg.build_schedule_context(instance=instance, resources=resources))
+        first = _nightly(instance, resources)
         assert [r.partition_key for r in first] == ["r0000"] and instance.get_dynamic_partitions("rounds") == ["r0000"]
         _round_done(instance, tmp_path, "r0000", 0.0)
-        nxt = nightly_evolution(dg.build_schedule_context(instance=instance, resources=resources))
+        nxt = _nightly(instance, resources)
         assert [r.partition_key for r in nxt] == ["r0001"] and nxt[0].tags["inftool/parent_round"] == "r0000"
         assert "r0001" in instance.get_dynamic_partitions("rounds")
+
+
+def test_a_crashed_sensor_tick_does_not_skip_the_round(tmp_path):
+    """A tick that raises (here: the round's gaps file is corrupt) stores no cursor; once the file
+    is readable, the next tick requests the round it would have requested."""
+    import pytest
+
+    with dg.instance_for_test() as instance:
+        resources = {"workspace": WorkspaceResource(root=str(tmp_path)), "evolution": EvolutionResource(max_rounds=5)}
+        _round_done(instance, tmp_path, "r0000", 0.3)
+        gaps = tmp_path / "rounds" / "r0000" / "gaps" / "gaps.json"
+        good = gaps.read_text()
+        gaps.write_text("{ truncated")
+        with pytest.raises(json.JSONDecodeError):
+            _tick(instance, resources)
+        gaps.write_text(good)
+        result = _tick(instance, resources)
+        assert [r.partition_key for r in result.run_requests] == ["r0001"] and result.cursor == "r0000"

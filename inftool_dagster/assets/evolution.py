@@ -8,6 +8,7 @@ import polars as pl
 from inftool_dagster.catalog import load_catalog
 from inftool_dagster.evolution import capability_gaps as compute_gaps
 from inftool_dagster.evolution import should_stop, tool_weights
+from inftool_dagster.evolution.plots import markdown_image, score_by_round_png
 from inftool_dagster.resources import EvolutionResource, WorkspaceResource
 
 from .catalog import _table, catalog_dir
@@ -38,12 +39,21 @@ def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResou
     summary_path = workspace.round_dir(key, "bfcl") / "summary.json"
     gaps["score"] = json.loads(summary_path.read_text())["summary"].get(evolution.score_key) \
         if summary_path.exists() else None
+    heldout_path = workspace.round_dir(key, "bfcl") / "heldout.json"
+    gaps["heldout_accuracy"] = json.loads(heldout_path.read_text()).get("accuracy") if heldout_path.exists() else None
     gaps["round"] = key
     gaps_path(workspace, key).write_text(json.dumps(gaps, indent=1))
+    history = sorted(set(context.instance.get_materialized_partitions(context.asset_key)) | {key})
+    past = [json.loads(gaps_path(workspace, k).read_text()) if gaps_path(workspace, k).exists() else {}
+            for k in history]
+    png = score_by_round_png(history, {f"BFCL {evolution.score_key}": [g.get("score") for g in past],
+                                       "held-out tools": [g.get("heldout_accuracy") for g in past]})
+    (gaps_path(workspace, key).parent / "score_by_round.png").write_bytes(png)
     weights = pl.DataFrame({"scenario_type": list(gaps["scenario_weights"]),
                             "next_weight": list(gaps["scenario_weights"].values())})
     return dg.MaterializeResult(metadata={
-        "score": gaps["score"], "path": dg.MetadataValue.path(str(gaps_path(workspace, key))),
+        "score": gaps["score"], "heldout_accuracy": gaps["heldout_accuracy"],
+        "score_by_round": dg.MetadataValue.md(markdown_image(png, "score by round")), "path": dg.MetadataValue.path(str(gaps_path(workspace, key))),
         "bfcl_error_rate": dg.MetadataValue.json(gaps["bfcl_error_rate"]),
         "error_kinds": dg.MetadataValue.json({"bfcl": gaps["bfcl_error_kinds"], "synthetic": gaps["synthetic_error_kinds"]}),
         "next_scenario_weights": dg.MetadataValue.md(_table(weights)),

@@ -1,5 +1,6 @@
 """``training_set`` → ``policy_checkpoint`` → ``bfcl_scores``: train the policy, then measure it."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from inftool_dagster.bfcl import evaluate
 from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
+from inftool_dagster.training import TrainConfig
+from inftool_dagster.training.heldout import heldout_eval
 from inftool_dagster.training.stages import NoTrainingData, train_stages
 
 from .catalog import _table
@@ -77,22 +80,31 @@ class BFCLScoresConfig(dg.Config):
     limit: int = 8  # entries per category on a laptop round; 0 = all
     max_new_tokens: int = 128
     batch_size: int = 8
-    prompt_format: str = "bfcl"  # "compact": the project's prompt, the one the policy is trained on
+    prompt_format: str = "compact"  # the project's prompt, the one the policy is trained on; "bfcl": BFCL's own
+    dtype: str = "float32"  # "bfloat16": faster on AVX512-BF16 CPUs and GPUs (benchmarks/bench_inference.py)
+    heldout_prompts: int = 16  # held-out synthetic tools evaluated too (0: none)
 
 
 @dg.asset(partitions_def=rounds, deps=[policy_checkpoint], group_name="evaluation", kinds={"python", "pytorch"},
           op_tags=gpu_op_tags(),
           owners=OWNERS, code_version="bfcl-v1",
-          description="The round's policy on BFCL (pinned bfcl-eval data, verdicts equal to the official checker).")
+          description="The round's policy on BFCL (pinned bfcl-eval data, verdicts equal to the official checker) "
+                      "and on held-out synthetic tools.")
 def bfcl_scores(context: dg.AssetExecutionContext, config: BFCLScoresConfig, workspace: WorkspaceResource,
                 policy_model: PolicyModelResource) -> dg.MaterializeResult:
     key = context.partition_key
     checkpoint = str(latest_checkpoint(workspace, key))
     backend = TransformersBackend(TransformersConfig(model=checkpoint, device=policy_model.device,
-                                                     batch_size=config.batch_size))
+                                                     batch_size=config.batch_size, dtype=config.dtype))
     out = workspace.round_dir(key, "bfcl")
     summary = evaluate(backend, config.categories, out, model_name="policy", limit=config.limit or None,
                        max_new_tokens=config.max_new_tokens, prompt_format=config.prompt_format)
+    heldout_path = workspace.round_dir(key, "training_set") / "grpo_heldout.parquet"
+    heldout = {"prompts": 0, "reward": None, "accuracy": None}
+    if config.heldout_prompts and heldout_path.exists():
+        heldout = heldout_eval(backend, pl.read_parquet(heldout_path).head(config.heldout_prompts),
+                               TrainConfig().reward_weights)
+    (out / "heldout.json").write_text(json.dumps(heldout, indent=1))
     table = pl.DataFrame({"category": list(summary["accuracy"]), "accuracy": list(summary["accuracy"].values())})
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(out)), "checkpoint": checkpoint, "entries": summary["entries"],
@@ -100,4 +112,6 @@ def bfcl_scores(context: dg.AssetExecutionContext, config: BFCLScoresConfig, wor
         "accuracy": dg.MetadataValue.md(_table(table)),
         "non_live_python_ast_summary": summary["summary"]["non_live_python_ast_summary"],
         "summary": dg.MetadataValue.json(summary["summary"]),
+        "heldout_tool_accuracy": heldout["accuracy"], "heldout_reward": heldout["reward"],
+        "heldout": dg.MetadataValue.json(heldout),
     })
