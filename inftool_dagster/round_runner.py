@@ -40,7 +40,7 @@ def assets_to_run(instance: Any, key: str) -> list:
 
 
 def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: list[str] | None = None,
-              run_config: dict | None = None) -> dict[str, Any]:
+              run_config: dict | None = None, parent_round: str | None = None) -> dict[str, Any]:
     home = Path(home).resolve()
     prepare_dagster_home(home)
     from dagster import DagsterInstance
@@ -67,7 +67,8 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
     ops = run_config.get("ops", {})
     run_config["ops"] = {name: value for name, value in ops.items() if name in selected}
     result = job.execute_in_process(
-        run_config=run_config, instance=instance, partition_key=key, tags={"inftool/round": key},
+        run_config=run_config, instance=instance, partition_key=key,
+        tags={"inftool/round": key, **({"inftool/parent_round": parent_round} if parent_round else {})},
         raise_on_error=False, asset_selection=todo,
     )
     checks = [

