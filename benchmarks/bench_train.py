@@ -5,9 +5,10 @@ The training set is the gold replay of blueprints over the bundled sample specs 
 resident memory (``ru_maxrss``) is its own. The first configuration is the baseline the others are printed
 against: TRL's GRPO trainer as shipped (full fine-tuning; its fused LM head scores every
 position, prompt included, off Triton devices). ``grpo_fast`` is the same with
-``cpu_fast_logprobs`` (only the completion tokens scored; identical log-probs, tested) and
-shared-prefix rollouts (each group's prompt prefilled once, ``training/rollouts.py``).
-``grpo_fast_logprobs`` has the first alone, to show what each part buys.
+``cpu_fast_logprobs`` (only the completion tokens scored; identical log-probs, tested), no
+gradient checkpointing on CPU, and each group's prompt computed once in rollouts and loss
+(``training/rollouts.py``). ``grpo_no_checkpointing`` has the first two only, to show what
+the shared prompt buys.
 
     .venv/bin/python benchmarks/bench_train.py [--model smollm2-135m-instruct] [--steps 3]
 """
@@ -21,12 +22,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-CONFIGS = {
-    "grpo_trl_default": {"method": "grpo", "lora": False, "cpu_fast_logprobs": False, "shared_prefix_rollouts": False},
-    "grpo_fast_logprobs": {"method": "grpo", "lora": False, "cpu_fast_logprobs": True, "shared_prefix_rollouts": False},
-    "grpo_fast": {"method": "grpo", "lora": False, "cpu_fast_logprobs": True, "shared_prefix_rollouts": True},
-    "grpo_fast_lora": {"method": "grpo", "lora": True, "cpu_fast_logprobs": True, "shared_prefix_rollouts": True},
-    "sft_full": {"method": "sft", "lora": False, "cpu_fast_logprobs": True, "shared_prefix_rollouts": True},
+FAST = {"cpu_fast_logprobs": True, "shared_prompt": True, "gradient_checkpointing": None}
+CONFIGS = {  # TRL as shipped: every position scored on CPU, every prompt copy processed, gradient checkpointing
+    "grpo_trl_default": {"method": "grpo", "lora": False, "cpu_fast_logprobs": False, "shared_prompt": False,
+                         "gradient_checkpointing": True},
+    "grpo_no_checkpointing": {"method": "grpo", "lora": False, "cpu_fast_logprobs": True, "shared_prompt": False,
+                              "gradient_checkpointing": None},
+    "grpo_fast": {"method": "grpo", "lora": False, **FAST},
+    "grpo_fast_lora": {"method": "grpo", "lora": True, **FAST},
+    "sft_full": {"method": "sft", "lora": False, **FAST},
 }
 
 
@@ -61,7 +65,8 @@ def run_one(data: str, model: str, out: str, steps: int, settings: dict, group: 
 
     config = TrainConfig(method=settings["method"], lora=settings["lora"], max_steps=steps, num_generations=group,
                          cpu_fast_logprobs=settings["cpu_fast_logprobs"],
-                         shared_prefix_rollouts=settings["shared_prefix_rollouts"],
+                         shared_prompt=settings["shared_prompt"],
+                         gradient_checkpointing=settings["gradient_checkpointing"],
                          prompts_per_step=2, max_completion_length=completion, save_steps=10_000)
     summary = train(data, model, out, config)
     samples = group * 2 if settings["method"] == "grpo" else 4

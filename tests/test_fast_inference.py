@@ -148,3 +148,55 @@ def test_hopeless_prefixes_never_decode_whatever_follows():
             assert decodes_to_calls(text)
             for k in range(len(text) + 1):
                 assert not cannot_decode_to_calls(text[:k]), (text, k)
+
+
+def test_grpo_loss_scores_each_prompt_once_with_trl_logprobs_and_gradients(tmp_path):
+    """The shared-prompt scoring (prompt forwarded once per group, its KV cache indexed out to
+    the completions) gives the exact per-token log-probs, entropies and gradients of the whole
+    sequences (in float64, to 1e-7), which TRL's own scoring approximates."""
+    import torch
+    from datasets import Dataset
+    from trl import GRPOConfig
+
+    from inftool_dagster.training.rewards import format_reward
+    from inftool_dagster.training.rollouts import SharedPrefixGRPOTrainer
+    from inftool_dagster.training.trainer import completion_tokens_only
+
+    tok = real_tokenizer()
+    model, _ = tiny_model(seed=4, layers=2)
+    args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, num_generations=3, per_device_train_batch_size=6,
+                      max_completion_length=8, report_to=[], temperature=0.7, gradient_checkpointing=False)
+    data = Dataset.from_dict({"prompt": ["a", "b"], "gold_calls": ["[]", "[]"]})
+    trainer = SharedPrefixGRPOTrainer(model=model, reward_funcs=[format_reward], args=args, train_dataset=data,
+                                      processing_class=tok)
+    model = trainer.model.double()  # float64: differences left are the method's, not rounding's
+    prompts = [[5, 6, 7, 8, 9, 10], [11, 12, 13]]
+    width = 6
+    ids, mask = [], []
+    for p in prompts:  # three completions per prompt; prompts left-padded, completions right-padded
+        for k in range(3):
+            completion = [20 + k, 30 + k, 40, 50 + k, 60][: 3 + k]
+            ids.append([tok.pad_token_id] * (width - len(p)) + p + completion + [tok.pad_token_id] * (5 - len(completion)))
+            mask.append([0] * (width - len(p)) + [1] * len(p) + [1] * len(completion) + [0] * (5 - len(completion)))
+    ids, mask = torch.tensor(ids), torch.tensor(mask)
+
+    def run(method):
+        model.zero_grad()
+        logps, entropy, _ = method(model, ids, mask, 5, compute_entropy=True)
+        (logps * mask[:, -5:]).sum().backward()
+        grad = model.model.layers[0].self_attn.q_proj.weight.grad.clone()
+        return logps.detach() * mask[:, -5:], entropy.detach() * mask[:, -5:], grad
+
+    def plain(model, ids, mask, n, compute_entropy=True):  # the textbook computation, in float64 logits
+        logits = model(input_ids=ids, attention_mask=mask).logits[:, -n - 1:-1].double() / 0.7
+        logp = torch.log_softmax(logits, -1)
+        return logp.gather(-1, ids[:, -n:, None]).squeeze(-1), -(logp.exp() * logp).sum(-1), None
+
+    textbook = run(plain)
+    shared = run(trainer._get_per_token_logps_and_entropies)
+    with completion_tokens_only():
+        reference = run(super(SharedPrefixGRPOTrainer, trainer)._get_per_token_logps_and_entropies)
+    for ours, exact, trl in zip(shared, textbook, reference):
+        torch.testing.assert_close(ours, exact.to(ours.dtype), rtol=1e-7, atol=1e-7)
+        torch.testing.assert_close(trl, exact.to(trl.dtype), rtol=1e-3, atol=5e-3)  # TRL's fused head rounds more
+    assert textbook[2].abs().sum() > 0

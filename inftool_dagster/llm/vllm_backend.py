@@ -24,7 +24,9 @@ class VLLMBackend(LLMBackend):
         from inftool_dagster.models.registry import resolve_model
 
         resolved = resolve_model(config.model)
-        kwargs = {"dtype": config.dtype, "gpu_memory_utilization": config.gpu_memory_utilization}
+        # automatic prefix caching: vLLM's own form of the shared-prefix reuse (llm/shared_prefix.py)
+        kwargs = {"dtype": config.dtype, "gpu_memory_utilization": config.gpu_memory_utilization,
+                  "enable_prefix_caching": True}
         if config.max_model_len:
             kwargs["max_model_len"] = config.max_model_len
         if resolved.gguf_file:

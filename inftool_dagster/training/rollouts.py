@@ -1,12 +1,19 @@
-"""GRPO rollouts through the project's shared-prefix generator (``llm/shared_prefix.py``).
+"""GRPO with the group's shared prompt computed once: in the rollouts and in the loss.
 
-TRL's transformers rollout left-pads the batch (each prompt repeated ``num_generations``
-times) and prefills every copy. A GRPO group is one prompt, so here each group's prompt is
-prefilled once and its KV cache repeated to the group; consecutive groups also share the
-system prompt and tool list prefix. Everything else (vLLM, continuous batching, multimodal
-inputs) is TRL's own path. The override is TRL's ``_generate_single_turn`` extension point:
-same inputs, same outputs (completion ids cut after the first EOS; no rollout log-probs, as in
-TRL's transformers path).
+A GRPO group is ``num_generations`` completions of one prompt, and TRL processes every copy of
+the prompt: prefilled once per completion in the rollout, and forwarded and back-propagated
+once per completion when the loss scores the completion tokens. Two overrides of TRL's own
+methods change that, for text-only inputs (anything else is TRL's path):
+
+- ``_generate_single_turn``: each group's prompt is prefilled once and its KV cache repeated to
+  the group (``llm/shared_prefix.py``); consecutive groups share the system prompt and tool
+  list prefix too. Same outputs: completion ids cut after the first EOS, no rollout log-probs.
+- ``_get_per_token_logps_and_entropies``: the distinct prompts are forwarded once (with
+  gradient), their KV cache is indexed out to the completions, and only the completion tokens
+  run on top. The computation graph is the same function of the weights, so log-probs,
+  entropies and gradients equal TRL's (tested); the prompt's forward and backward are done
+  once per group instead of once per completion. Needs the KV cache during training, so it
+  applies when gradient checkpointing is off (the trainer turns it off on CPU).
 """
 
 from __future__ import annotations
@@ -43,6 +50,53 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
                                     {"generation_config": self.generation_config}, prefix_cache)
                 completions += [_cut_after_eos(row, self.eos_token_ids) for row in new.tolist()]
         return completions, None
+
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, compute_aux_loss=False, **multimodal):
+        checkpointing = getattr(self.accelerator.unwrap_model(model), "is_gradient_checkpointing", False)
+        if (compute_aux_loss or checkpointing or logits_to_keep < 2
+                or any(v is not None for v in multimodal.values())):
+            return super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
+                **multimodal)
+        batch_size = batch_size or input_ids.size(0)
+        logps, entropies = [], []
+        for start in range(0, input_ids.size(0), batch_size):
+            rows = slice(start, start + batch_size)
+            lp, ent = self._score_shared_prompt(model, input_ids[rows], attention_mask[rows], logits_to_keep,
+                                                compute_entropy)
+            logps.append(lp)
+            entropies.append(ent)
+        return torch_cat(logps), (torch_cat(entropies) if compute_entropy else None), None
+
+    def _score_shared_prompt(self, model, input_ids, attention_mask, completion_len, compute_entropy):
+        import torch
+
+        prompt_len = input_ids.size(1) - completion_len
+        prompt = torch.cat([input_ids[:, :prompt_len], attention_mask[:, :prompt_len]], dim=1)
+        unique, inverse = torch.unique(prompt, dim=0, return_inverse=True)
+        with self.accelerator.autocast():
+            head = model(input_ids=unique[:, :prompt_len], attention_mask=unique[:, prompt_len:], use_cache=True,
+                         logits_to_keep=1)
+            cache = head.past_key_values
+            cache.batch_select_indices(inverse)  # each completion gets its prompt's keys and values (with grad)
+            tail = model(input_ids=input_ids[:, prompt_len:-1], attention_mask=attention_mask[:, :-1],
+                         past_key_values=cache, use_cache=True)
+        logits = torch.cat([head.logits[inverse][:, -1:], tail.logits], dim=1)
+        if logits.dtype in (torch.float16, torch.bfloat16):
+            logits = logits.float()
+        logits = logits / self.temperature
+        log_probs = torch.log_softmax(logits, dim=-1)
+        token_logps = log_probs.gather(-1, input_ids[:, prompt_len:, None]).squeeze(-1)
+        entropy = -(log_probs.exp() * log_probs).sum(-1) if compute_entropy else None
+        return token_logps, entropy
+
+
+def torch_cat(parts):
+    import torch
+
+    return torch.cat(parts, dim=0)
 
 
 def _groups(rows: list[list[int]]) -> list[list[list[int]]]:

@@ -44,8 +44,10 @@ class TrainConfig(BaseModel):
     round_key: str = "adhoc"
     cpu_fast_logprobs: bool = Field(True, description="On CPU, score only completion tokens in TRL's fused LM "
                                                        "head (TRL scores every position off Triton devices).")
-    shared_prefix_rollouts: bool = Field(True, description="GRPO rollouts prefill each group's prompt once "
-                                                           "(training/rollouts.py) instead of once per completion.")
+    shared_prompt: bool = Field(True, description="GRPO computes each group's prompt once, in the rollouts and in "
+                                                  "the loss (training/rollouts.py), instead of once per completion.")
+    gradient_checkpointing: bool | None = Field(None, description="None: on GPU (TRL's default), off on CPU, where "
+                                                                  "memory is not short and recomputing costs time.")
     catalog_dir: str | None = Field(None, description="Tool catalog for the execution reward (MCP Server).")
     deepspeed: str | None = Field(None, description="DeepSpeed JSON config (multi-GPU, under accelerate launch).")
     use_vllm: bool | None = Field(None, description="GRPO rollouts with vLLM (colocated); None: when on GPU "
@@ -123,7 +125,8 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     gpu = torch.cuda.is_available()
     common = dict(output_dir=str(out / "trainer"), max_steps=config.max_steps, learning_rate=config.learning_rate,
                   logging_steps=1, save_steps=config.save_steps, report_to=[], seed=config.seed,
-                  use_cpu=not gpu, bf16=gpu, disable_tqdm=True, deepspeed=config.deepspeed)
+                  use_cpu=not gpu, bf16=gpu, disable_tqdm=True, deepspeed=config.deepspeed,
+                  gradient_checkpointing=gpu if config.gradient_checkpointing is None else config.gradient_checkpointing)
     if config.method == "grpo":
         from trl import GRPOConfig, GRPOTrainer
 
@@ -141,7 +144,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
                           max_completion_length=config.max_completion_length, temperature=config.temperature,
                           beta=config.beta, reward_weights=[config.reward_weights[n] for n in names],
                           use_vllm=use_vllm, **({"vllm_mode": "colocate"} if use_vllm else {}))
-        trainer_class = SharedPrefixGRPOTrainer if config.shared_prefix_rollouts else GRPOTrainer
+        trainer_class = SharedPrefixGRPOTrainer if config.shared_prompt else GRPOTrainer
         trainer = trainer_class(model=model, reward_funcs=funcs, args=args,
                               train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
     else:
