@@ -72,13 +72,32 @@ def graphql(url: str, query: str) -> dict:
     return answer["data"]
 
 
-def screenshot(url: str, out: Path, chromium: str = "/usr/bin/chromium", size: str = "1600,1000",
-               wait_ms: int = 20000) -> Path:
-    """A headless Chromium screenshot of ``url`` (flags from this machine's notes: no network chatter)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    profile = out.parent / ".chromium-profile"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={profile}", f"--window-size={size}", f"--virtual-time-budget={wait_ms}",
-                    f"--screenshot={out}", url], check=True, capture_output=True, timeout=180)
-    return out
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]  # no network chatter on a closed machine
+
+
+def screenshots(url: str, pages: dict[str, str], out_dir: Path, chromium: str = "/usr/bin/chromium",
+                expand: tuple[str, ...] = ()) -> list[Path]:
+    """Headless Chromium (driven by Playwright) on each page: dismiss the first-visit dialog,
+    click the ``expand`` labels (e.g. collapsed asset groups) and keep a full-page screenshot."""
+    from playwright.sync_api import sync_playwright
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        for name, path in pages.items():
+            page.goto(url + path, wait_until="networkidle", timeout=90_000)
+            skip = page.get_by_role("button", name="Skip")
+            if skip.count():
+                skip.first.click()
+            for label in expand:
+                target = page.get_by_text(label, exact=True)
+                if target.count():
+                    target.last.dblclick()
+            page.wait_for_timeout(2500)
+            page.screenshot(path=str(out_dir / f"ui_{name}.png"))
+            saved.append(out_dir / f"ui_{name}.png")
+        browser.close()
+    return saved
