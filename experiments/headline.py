@@ -95,13 +95,22 @@ def base_row(args, home: Path) -> dict:
             "minutes": round((time.perf_counter() - start) / 60, 1)}
 
 
-def run_variant(args, name: str, specs: Path) -> list[dict]:
+def run_variant(args, name: str, specs: Path, first_rounds: tuple[Path, list[dict]] | None = None) -> list[dict]:
+    """Rounds 1..R of one variant. ``first_rounds``: a copy of another variant's home after its
+    round 1 and that round's row — used where round 1 is the same computation (``no_gaps``
+    differs from ``loop`` only from round 2 on, when gap weights would first apply)."""
+    import shutil
+
     from inftool_dagster.assets.partitions import round_key
     from inftool_dagster.round_runner import run_round
 
     home = Path(args.out) / name
-    rows, parent = [], None
-    for i in range(1, args.rounds + 1):
+    rows, parent, start = [], None, 1
+    if first_rounds is not None:
+        if not home.exists():
+            shutil.copytree(first_rounds[0], home)
+        rows, parent, start = [{**first_rounds[1], "variant": name, "shared_with": "loop"}], round_key(1), 2
+    for i in range(start, args.rounds + 1):
         key = round_key(i)
         start = time.perf_counter()
         summary = run_round(home, round_key=key, run_config=round_config(args, VARIANTS[name], specs),
@@ -111,6 +120,11 @@ def run_variant(args, name: str, specs: Path) -> list[dict]:
         rows.append({"variant": name, **round_row(home, key, time.perf_counter() - start)})
         print(json.dumps(rows[-1]), flush=True)
         parent = key
+        if i == 1 and name == "loop":  # round 1 of no_gaps is this same computation
+            snapshot = Path(args.out) / "_loop_after_r0001"
+            if not snapshot.exists():
+                shutil.copytree(home, snapshot)
+            (Path(args.out) / "_loop_r0001_row.json").write_text(json.dumps(rows[-1]))
     return rows
 
 
@@ -158,12 +172,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--specs", type=int, default=60, help="specs in the slice")
     parser.add_argument("--every", type=int, default=40, help="take every N-th spec of the directory")
-    parser.add_argument("--trajectories", type=int, default=48, help="blueprints (trajectories) per round")
-    parser.add_argument("--sft-steps", type=int, default=30)
-    parser.add_argument("--grpo-steps", type=int, default=4)
+    parser.add_argument("--trajectories", type=int, default=32, help="blueprints (trajectories) per round")
+    parser.add_argument("--sft-steps", type=int, default=12)
+    parser.add_argument("--grpo-steps", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
-    parser.add_argument("--bfcl-limit", type=int, default=25, help="first N entries of each non-live AST category")
-    parser.add_argument("--heldout", type=int, default=24)
+    parser.add_argument("--bfcl-limit", type=int, default=20, help="first N entries of each non-live AST category")
+    parser.add_argument("--heldout", type=int, default=16)
     parser.add_argument("--dtype", default="float32")
     args = parser.parse_args()
     out = Path(args.out)
@@ -171,7 +185,10 @@ def main() -> None:
     start = time.perf_counter()
     results: dict = {"config": vars(args), "variants": {}}
     for i, name in enumerate(args.variants.split(",")):
-        results["variants"][name] = run_variant(args, name, specs)
+        shared = None
+        if name == "no_gaps" and (out / "_loop_r0001_row.json").exists():
+            shared = (out / "_loop_after_r0001", json.loads((out / "_loop_r0001_row.json").read_text()))
+        results["variants"][name] = run_variant(args, name, specs, shared)
         if i == 0:
             results["base"] = base_row(args, out / name)
             print(json.dumps(results["base"]), flush=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from trl import GRPOTrainer
 
 
@@ -28,7 +29,6 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
         if self.use_vllm or self.use_transformers_continuous_batching or images or multimodal_fields:
             return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
                                                  has_tool_images)
-        import torch
         from trl.models import unwrap_model_for_generation
 
         from inftool_dagster.llm.shared_prefix import PrefixCache, generate_rows
@@ -51,7 +51,6 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
                 completions += [_cut_after_eos(row, self.eos_token_ids) for row in new.tolist()]
         return completions, None
 
-
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
                                            compute_entropy=False, compute_aux_loss=False, **multimodal):
         checkpointing = getattr(self.accelerator.unwrap_model(model), "is_gradient_checkpointing", False)
@@ -68,11 +67,9 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
                                                 compute_entropy)
             logps.append(lp)
             entropies.append(ent)
-        return torch_cat(logps), (torch_cat(entropies) if compute_entropy else None), None
+        return torch.cat(logps), (torch.cat(entropies) if compute_entropy else None), None
 
     def _score_shared_prompt(self, model, input_ids, attention_mask, completion_len, compute_entropy):
-        import torch
-
         prompt_len = input_ids.size(1) - completion_len
         prompt = torch.cat([input_ids[:, :prompt_len], attention_mask[:, :prompt_len]], dim=1)
         unique, inverse = torch.unique(prompt, dim=0, return_inverse=True)
@@ -91,12 +88,6 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
         token_logps = log_probs.gather(-1, input_ids[:, prompt_len:, None]).squeeze(-1)
         entropy = -(log_probs.exp() * log_probs).sum(-1) if compute_entropy else None
         return token_logps, entropy
-
-
-def torch_cat(parts):
-    import torch
-
-    return torch.cat(parts, dim=0)
 
 
 def _groups(rows: list[list[int]]) -> list[list[list[int]]]:
