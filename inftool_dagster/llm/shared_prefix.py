@@ -92,3 +92,39 @@ def generate_rows(model: Any, rows: list[list[int]], pad_id: int, generate_kwarg
     with torch.inference_mode():
         out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **generate_kwargs)
     return out[:, shared + width:]
+
+
+def generate_groups(model: Any, prompts: list[list[int]], copies: list[int], pad_id: int, generate_kwargs: dict,
+                    prefix_cache: PrefixCache) -> Any:
+    """New tokens for ``copies[i]`` completions of each distinct prompt, decoded as one batch.
+
+    Each prompt (but its last token) is prefilled once through ``prefix_cache`` (so prompts
+    also share their common start), its KV cache is left-padded to the longest prompt and
+    repeated to its copies; ``generate`` then runs every completion of every prompt together,
+    the way GRPO wants a group (one prompt, many samples) and a step (several groups).
+    """
+    import torch
+    import torch.nn.functional as F
+    from transformers import DynamicCache
+
+    width = max(len(p) for p in prompts)
+    caches = [prefix_cache.for_prefix(p[:-1]) for p in prompts]
+    repeats = torch.tensor(copies, device=model.device)
+    cache = DynamicCache(config=model.config)
+    for index in range(len(caches[0].layers)):
+        keys, values = [], []
+        for part in caches:
+            layer = part.layers[index]
+            pad = width - 1 - layer.keys.shape[-2]  # left-pad the sequence axis with masked slots
+            keys.append(F.pad(layer.keys, (0, 0, pad, 0)))
+            values.append(F.pad(layer.values, (0, 0, pad, 0)))
+        cache.update(torch.cat(keys).repeat_interleave(repeats, dim=0),
+                     torch.cat(values).repeat_interleave(repeats, dim=0), index)
+    rows = [p for p, n in zip(prompts, copies) for _ in range(n)]
+    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows], device=model.device)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=model.device)
+    if "generation_config" not in generate_kwargs:
+        generate_kwargs = {"pad_token_id": pad_id, **generate_kwargs}
+    with torch.inference_mode():
+        out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **generate_kwargs)
+    return out[:, width:]

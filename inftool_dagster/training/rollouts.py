@@ -5,9 +5,10 @@ the prompt: prefilled once per completion in the rollout, and forwarded and back
 once per completion when the loss scores the completion tokens. Two overrides of TRL's own
 methods change that, for text-only inputs (anything else is TRL's path):
 
-- ``_generate_single_turn``: each group's prompt is prefilled once and its KV cache repeated to
-  the group (``llm/shared_prefix.py``); consecutive groups share the system prompt and tool
-  list prefix too. Same outputs: completion ids cut after the first EOS, no rollout log-probs.
+- ``_generate_single_turn``: each group's prompt is prefilled once, its KV cache repeated to the
+  group, and all groups decode as one batch (``llm/shared_prefix.generate_groups``); the groups
+  share the system prompt and tool list prefix too. Same outputs: completion ids cut after the
+  first EOS, no rollout log-probs.
 - ``_get_per_token_logps_and_entropies``: the distinct prompts are forwarded once (with
   gradient), their KV cache is indexed out to the completions, and only the completion tokens
   run on top. The computation graph is the same function of the weights, so log-probs,
@@ -31,7 +32,7 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
                                                  has_tool_images)
         from trl.models import unwrap_model_for_generation
 
-        from inftool_dagster.llm.shared_prefix import PrefixCache, generate_rows
+        from inftool_dagster.llm.shared_prefix import PrefixCache, generate_groups
 
         with (
             unwrap_model_for_generation(
@@ -43,13 +44,11 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
             torch.no_grad(),
             self._dist.summon_full_params(self.model_wrapped, recurse=False),
         ):
-            prefix_cache = PrefixCache(model)
-            completions: list[list[int]] = []
-            for group in _groups(prompt_ids):
-                new = generate_rows(model, group, self._tokenizer.pad_token_id,
-                                    {"generation_config": self.generation_config}, prefix_cache)
-                completions += [_cut_after_eos(row, self.eos_token_ids) for row in new.tolist()]
-        return completions, None
+            groups = _groups(prompt_ids)
+            new = generate_groups(model, [g[0] for g in groups], [len(g) for g in groups],
+                                  self._tokenizer.pad_token_id, {"generation_config": self.generation_config},
+                                  PrefixCache(model))
+        return [_cut_after_eos(row, self.eos_token_ids) for row in new.tolist()], None
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
                                            compute_entropy=False, compute_aux_loss=False, **multimodal):
