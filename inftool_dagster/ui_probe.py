@@ -63,8 +63,13 @@ def webserver(dagster_home: Path, port: int | None = None, timeout: float = 120)
             proc.kill()
 
 
-def graphql(url: str, query: str) -> dict:
-    request = urllib.request.Request(f"{url}/graphql", data=json.dumps({"query": query}).encode(),
+BACKFILL_MUTATION = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+    __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+
+
+def graphql(url: str, query: str, variables: dict | None = None) -> dict:
+    body = {"query": query, **({"variables": variables} if variables else {})}
+    request = urllib.request.Request(f"{url}/graphql", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
     if answer.get("errors"):

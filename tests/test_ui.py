@@ -1,6 +1,8 @@
 """The Dagster UI: a real webserver on the project's definitions, asked over GraphQL what it shows."""
 
-from inftool_dagster.ui_probe import ASSETS_QUERY, REPOSITORY_QUERY, graphql, webserver
+import dagster as dg
+
+from inftool_dagster.ui_probe import ASSETS_QUERY, BACKFILL_MUTATION, REPOSITORY_QUERY, graphql, webserver
 
 ROUND_ASSETS = {"api_specs": "catalog", "tool_catalog": "catalog", "scenario_plan": "synthesis",
                 "synthetic_trajectories": "synthesis", "verified_trajectories": "verification",
@@ -8,10 +10,24 @@ ROUND_ASSETS = {"api_specs": "catalog", "tool_catalog": "catalog", "scenario_pla
                 "capability_gaps": "evolution"}
 
 
-def test_webserver_serves_the_round_graph_sensor_and_schedule(tmp_path):
-    with webserver(tmp_path / "dagster_home") as url:
+def test_webserver_serves_the_round_graph_sensor_and_schedule_and_takes_a_backfill(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    with webserver(home) as url:
         nodes = graphql(url, ASSETS_QUERY)["assetNodes"]
         repos = graphql(url, REPOSITORY_QUERY)["repositoriesOrError"]["nodes"]
+        # a backfill of two rounds, as the UI's "Materialize → partitions" dialog submits it
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        with dg.DagsterInstance.get() as instance:
+            instance.add_dynamic_partitions("rounds", ["r0000", "r0001"])
+            params = {"assetSelection": [{"path": [name]} for name in ROUND_ASSETS if name != "api_specs"],
+                      "partitionNames": ["r0000", "r0001"]}
+            launched = graphql(url, BACKFILL_MUTATION, {"params": params})["launchPartitionBackfill"]
+            assert launched["__typename"] == "LaunchBackfillSuccess", launched
+            [backfill] = instance.get_backfills()
+            assert backfill.backfill_id == launched["backfillId"]
+            targets = {(p.asset_key.to_user_string(), p.partition_key)
+                       for p in backfill.asset_backfill_data.target_subset.iterate_asset_partitions()}
+            assert {(name, key) for name in ROUND_ASSETS if name != "api_specs" for key in ("r0000", "r0001")} <= targets
     assets = {"/".join(n["assetKey"]["path"]): n for n in nodes}
     assert {name: assets[name]["groupName"] for name in ROUND_ASSETS} == ROUND_ASSETS
     assert all(assets[name]["isPartitioned"] for name in ROUND_ASSETS if name != "api_specs")
