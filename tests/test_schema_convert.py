@@ -87,3 +87,18 @@ def test_pointer_escapes_resolve():
     doc = {"paths": {"/a/{b}": {"x": {"type": "string"}}}}
     conv = SchemaConverter(doc)
     assert conv.resolve("#/paths/~1a~1%7Bb%7D/x") == {"type": "string"}
+
+
+def test_a_cut_reference_keeps_its_targets_scalar_type():
+    """A reference cut at the depth limit still says what it is: an ``Arn`` string stays a string
+    (real specs: AWS Inspector's rulesPackageArns, whose cut used to claim ``object`` and made
+    every conforming simulated result invalid); a target without a type stays open."""
+    schemas = {"A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+               "B": {"type": "object", "properties": {"arns": {"type": "array", "items": {"$ref": "#/components/schemas/Arn"}},
+                                                      "any": {"$ref": "#/components/schemas/Free"}}},
+               "Arn": {"type": "string", "pattern": "^arn:"}, "Free": {"description": "anything"}}
+    out, notes = convert({"$ref": "#/components/schemas/A"}, {"components": {"schemas": schemas}}, max_ref_depth=2)
+    cut = out["properties"]["b"]["properties"]
+    assert cut["arns"]["items"] == {"type": "string", "description": "(Arn: nesting depth limit)"}
+    assert cut["any"] == {"description": "(Free: nesting depth limit)"}
+    assert any("depth 2" in n for n in notes)

@@ -117,6 +117,15 @@ class SchemaConverter:
             return self._convert_ref(node, stack)
         return self._convert_object(node, stack)
 
+    def _cut(self, ref: str, description: str) -> dict:
+        """Where a reference is not followed: keep the target's own scalar type (an ``Arn`` cut at
+        the depth limit is still a string), else an object; never a type the target contradicts."""
+        target = self.resolve(ref)
+        kind = target.get("type") if isinstance(target, dict) else None
+        if isinstance(kind, str) and kind in ("string", "integer", "number", "boolean", "array", "object"):
+            return {"type": kind, "description": description}
+        return {"description": description}
+
     def _convert_ref(self, node: dict, stack: tuple[str, ...]) -> Any:
         ref = node["$ref"]
         name = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else "?"
@@ -125,10 +134,10 @@ class SchemaConverter:
             return {}
         if ref in stack:
             self._note(f"circular reference to {name} cut at depth {len(stack)}")
-            return {"type": "object", "description": f"(circular reference to {name} cut)"}
+            return self._cut(ref, f"(circular reference to {name} cut)")
         if len(stack) >= self.max_ref_depth:
             self._note(f"reference chain cut at depth {self.max_ref_depth} ({name})")
-            return {"type": "object", "description": f"({name}: nesting depth limit)"}
+            return self._cut(ref, f"({name}: nesting depth limit)")
         cached = self._cache.get((ref, len(stack), self.max_ref_depth))
         if cached is not None and self._nodes + cached[1] <= self.max_nodes:
             self._nodes += cached[1]
