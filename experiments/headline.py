@@ -128,6 +128,17 @@ def run_variant(args, name: str, specs: Path, first_rounds: tuple[Path, list[dic
     return rows
 
 
+def round_minutes(home: Path, key: str) -> float:
+    """Wall time of every run of round ``key`` in that home's Dagster instance (a resumed round
+    counts its killed and failed attempts too)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
+        records = instance.get_run_records(filters=dg.RunsFilter(tags={"inftool/round": key}))
+        seconds = sum((r.end_time or r.start_time or 0) - (r.start_time or 0) for r in records)
+    return round(seconds / 60, 1)
+
+
 def write_report(args, results: dict) -> None:
     import matplotlib
 
@@ -179,8 +190,18 @@ def main() -> None:
     parser.add_argument("--bfcl-limit", type=int, default=20, help="first N entries of each non-live AST category")
     parser.add_argument("--heldout", type=int, default=16)
     parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--report-only", action="store_true", help="rewrite table and plot from headline.json")
     args = parser.parse_args()
     out = Path(args.out)
+    if args.report_only:
+        results = json.loads((out / "headline.json").read_text())
+        for name, rows in results["variants"].items():
+            for row in rows:
+                if not row.get("shared_with"):
+                    row["minutes"] = round_minutes(out / name, row["round"])
+        (out / "headline.json").write_text(json.dumps(results, indent=1))
+        write_report(args, results)
+        return
     specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
     start = time.perf_counter()
     results: dict = {"config": vars(args), "variants": {}}

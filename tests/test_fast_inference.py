@@ -200,3 +200,17 @@ def test_grpo_loss_scores_each_prompt_once_with_trl_logprobs_and_gradients(tmp_p
         torch.testing.assert_close(ours, exact.to(ours.dtype), rtol=1e-7, atol=1e-7)
         torch.testing.assert_close(trl, exact.to(trl.dtype), rtol=1e-3, atol=5e-3)  # TRL's fused head rounds more
     assert textbook[2].abs().sum() > 0
+
+
+def test_long_prompts_get_smaller_batches_and_overlong_ones_a_recorded_failure():
+    backend = tiny_backend(batch_size=8, max_batch_tokens=600, max_prompt_tokens=400)
+    tok = backend.tokenizer
+    short, long = "hello " * 20, "word " * 250
+    prompts = [short] * 4 + [long] * 3 + ["x " * 900]
+    rows = tok(prompts, add_special_tokens=False)["input_ids"]
+    order = sorted((i for i in range(len(prompts)) if len(rows[i]) <= 400), key=lambda i: (len(rows[i]), i))
+    chunks = [chunk for _, chunk in backend._batches(order, rows)]
+    assert [len(c) for c in chunks] == [4, 2, 1]  # 4 short rows fit 600 tokens; 2 × 250 do, 3 do not
+    out = backend.generate_prompts(prompts, SamplingParams(max_new_tokens=3))
+    assert all(g[0].ok for g in out[:7])
+    assert not out[7][0].ok and "prompt too long" in out[7][0].error

@@ -168,3 +168,15 @@ def test_grpo_reward_rises_on_a_tiny_task(tmp_path, tiny_dir):
     first, last = sum(rewards[:10]) / 10, sum(rewards[-10:]) / 10
     assert last > first + 0.05, (first, last, rewards)
     assert grpo["reward_first"] == rewards[0] and grpo["reward_last"] == rewards[-1]
+
+
+def test_overlong_training_prompts_are_left_out_and_counted():
+    from inftool_dagster.training.trainer import _within
+
+    from .tiny_model import real_tokenizer
+
+    columns = {"prompt": ["short prompt", "word " * 3000, "another short one"], "gold_calls": ["[]", "[1]", "[2]"]}
+    rows, dropped = _within(real_tokenizer(), columns, max_tokens=1024)
+    assert rows == {"prompt": ["short prompt", "another short one"], "gold_calls": ["[]", "[2]"]} and dropped == 1
+    with pytest.raises(ValueError, match="max_prompt_tokens"):
+        _within(real_tokenizer(), columns, max_tokens=1)

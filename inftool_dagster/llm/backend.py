@@ -36,6 +36,11 @@ class TransformersConfig(BaseModel):
     batch_size: int = 8
     tool_format: Literal["auto", "native", "prompt"] = "auto"
     shared_prefix: bool = True  # compute the prompts' common prefix once per call (llm/shared_prefix.py)
+    # Memory stays bounded on long prompts (real specs' deep schemas, long tool results): a batch
+    # holds at most max_batch_tokens prompt tokens (fewer rows when prompts are long), and a prompt
+    # over max_prompt_tokens is a recorded failed item, not generated.
+    max_batch_tokens: int = 16384
+    max_prompt_tokens: int = 8192
 
 
 class VLLMConfig(BaseModel):

@@ -47,11 +47,15 @@ class TransformersBackend(LLMBackend):
 
         rows = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         out: list[list[Generation]] = [[] for _ in prompts]
-        items = [i for i in range(len(prompts)) for _ in range(params.n)]
+        limit = self.config.max_prompt_tokens
+        for i, row in enumerate(rows):
+            if len(row) > limit:
+                out[i] = [Generation.failure(f"prompt too long: {len(row)} tokens > max_prompt_tokens={limit}")
+                          for _ in range(params.n)]
+        items = [i for i in range(len(prompts)) for _ in range(params.n) if len(rows[i]) <= limit]
         items.sort(key=lambda i: (len(rows[i]), i))  # similar lengths together: less padding; copies adjacent
         prefix_cache = PrefixCache(self.model) if self.config.shared_prefix else None
-        for start in range(0, len(items), self.config.batch_size):
-            chunk = items[start:start + self.config.batch_size]
+        for start, chunk in self._batches(items, rows):
             try:
                 generations = self._generate_batch([rows[i] for i in chunk], params, start, prefix_cache)
             except Exception as exc:  # e.g. out of memory: record, keep the rest of the work
@@ -60,6 +64,18 @@ class TransformersBackend(LLMBackend):
             for i, generation in zip(chunk, generations):
                 out[i].append(generation)
         return out
+
+    def _batches(self, items: list[int], rows: list[list[int]]):
+        """(offset, chunk) over length-sorted ``items``: at most ``batch_size`` rows and at most
+        ``max_batch_tokens`` tokens of padded prompt per chunk (always at least one row)."""
+        start = 0
+        while start < len(items):
+            end = start + 1
+            while (end < len(items) and end - start < self.config.batch_size
+                   and (end - start + 1) * len(rows[items[end]]) <= self.config.max_batch_tokens):
+                end += 1
+            yield start, items[start:end]
+            start = end
 
     def _generate_batch(self, rows: list[list[int]], params: SamplingParams, offset: int,
                         prefix_cache: Any = None) -> list[Generation]:

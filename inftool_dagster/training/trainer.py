@@ -46,6 +46,9 @@ class TrainConfig(BaseModel):
                                                        "head (TRL scores every position off Triton devices).")
     shared_prompt: bool = Field(True, description="GRPO computes each group's prompt once, in the rollouts and in "
                                                   "the loss (training/rollouts.py), instead of once per completion.")
+    max_prompt_tokens: int = Field(1024, description="Rows whose prompt is longer are left out (counted in the "
+                                                     "summary): real specs' deep schemas can make prompts of "
+                                                     "tens of thousands of tokens.")
     gradient_checkpointing: bool | None = Field(None, description="None: on GPU (TRL's default), off on CPU, where "
                                                                   "memory is not short and recomputing costs time.")
     catalog_dir: str | None = Field(None, description="Tool catalog for the execution reward (MCP Server).")
@@ -94,6 +97,15 @@ def completion_tokens_only(enabled: bool = True) -> Iterator[None]:
         trl_utils._use_triton = original
 
 
+def _within(tokenizer: Any, columns: dict[str, list], max_tokens: int) -> tuple[dict[str, list], int]:
+    """The rows whose prompt fits ``max_tokens``, and how many were left out."""
+    lengths = [len(ids) for ids in tokenizer(columns["prompt"], add_special_tokens=False)["input_ids"]]
+    keep = [i for i, n in enumerate(lengths) if n <= max_tokens]
+    if not keep:
+        raise ValueError(f"every training prompt is longer than max_prompt_tokens={max_tokens}")
+    return {k: [v[i] for i in keep] for k, v in columns.items()}, len(lengths) - len(keep)
+
+
 def _installed(module: str) -> bool:
     import importlib.util
 
@@ -135,7 +147,9 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         frame = pl.read_parquet(data / "grpo_train.parquet")
         if frame.is_empty():
             raise ValueError(f"no GRPO prompts in {data / 'grpo_train.parquet'}")
-        dataset = Dataset.from_dict({"prompt": _prompts(frame, tokenizer), "gold_calls": frame["gold_calls"].to_list()})
+        rows, dropped = _within(tokenizer, {"prompt": _prompts(frame, tokenizer),
+                                            "gold_calls": frame["gold_calls"].to_list()}, config.max_prompt_tokens)
+        dataset = Dataset.from_dict(rows)
         names = list(config.reward_weights)
         funcs = reward_functions(names, config.catalog_dir)
         use_vllm = config.use_vllm if config.use_vllm is not None else gpu and _installed("vllm")
@@ -151,8 +165,9 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         from trl import SFTConfig, SFTTrainer
 
         frame = pl.read_parquet(data / "sft_train.parquet")
-        dataset = Dataset.from_dict(_sft_pairs(frame, tokenizer))
-        args = SFTConfig(**common, per_device_train_batch_size=4, max_length=1024)
+        rows, dropped = _within(tokenizer, _sft_pairs(frame, tokenizer), config.max_prompt_tokens)
+        dataset = Dataset.from_dict(rows)
+        args = SFTConfig(**common, per_device_train_batch_size=4, max_length=config.max_prompt_tokens + 256)
         trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                              peft_config=peft_config)
     resume = _last_checkpoint(out / "trainer")
@@ -169,7 +184,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         "seconds": round(seconds, 2), "seconds_per_step": round(seconds / max(1, steps_run), 3),
         "reward_first": rewards[0] if rewards else None, "reward_last": rewards[-1] if rewards else None,
         "loss_last": next((h["loss"] for h in reversed(history) if "loss" in h), None),
-        "checkpoint": str(checkpoint),
+        "checkpoint": str(checkpoint), "rows_over_max_prompt_tokens": dropped,
     }
 
 
