@@ -110,7 +110,8 @@ def run_variant(args, name: str, specs: Path, first_rounds: tuple[Path, list[dic
         if not home.exists():
             shutil.copytree(first_rounds[0], home)
         rows, parent, start = [{**first_rounds[1], "variant": name, "shared_with": "loop"}], round_key(1), 2
-    for i in range(start, args.rounds + 1):
+    rounds = args.sft_only_rounds if name == "sft_only" else args.rounds
+    for i in range(start, rounds + 1):
         key = round_key(i)
         start = time.perf_counter()
         summary = run_round(home, round_key=key, run_config=round_config(args, VARIANTS[name], specs),
@@ -184,6 +185,7 @@ def main() -> None:
     parser.add_argument("--specs", type=int, default=60, help="specs in the slice")
     parser.add_argument("--every", type=int, default=40, help="take every N-th spec of the directory")
     parser.add_argument("--trajectories", type=int, default=32, help="blueprints (trajectories) per round")
+    parser.add_argument("--sft-only-rounds", type=int, default=1, help="rounds of the sft_only ablation")
     parser.add_argument("--sft-steps", type=int, default=12)
     parser.add_argument("--grpo-steps", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
