@@ -95,6 +95,24 @@ def base_row(args, home: Path) -> dict:
             "minutes": round((time.perf_counter() - start) / 60, 1)}
 
 
+def regap(home: Path, key: str, gap_boost: float) -> None:
+    """Materialize ``capability_gaps`` of round ``key`` again in ``home`` with ``gap_boost``."""
+    import dagster as dg
+
+    from inftool_dagster.definitions import ROUND_JOB, defs
+    from inftool_dagster.round_runner import prepare_dagster_home
+
+    prepare_dagster_home(home)
+    result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
+        run_config={"resources": {"evolution": {"config": {"gap_boost": gap_boost}}}},
+        instance=dg.DagsterInstance.get(), partition_key=key, asset_selection=[dg.AssetKey("capability_gaps")],
+        tags={"inftool/round": key, "inftool/regap": str(gap_boost)})
+    if not result.success:
+        raise SystemExit(f"capability_gaps of {key} in {home} failed")
+    weights = json.loads((home / "rounds" / key / "gaps" / "gaps.json").read_text())["scenario_weights"]
+    print(f"{home.name}: {key} gaps with gap_boost={gap_boost}: {weights}", flush=True)
+
+
 def run_variant(args, name: str, specs: Path, first_rounds: tuple[Path, list[dict]] | None = None) -> list[dict]:
     """Rounds 1..R of one variant. ``first_rounds``: a copy of another variant's home after its
     round 1 and that round's row — used where round 1 is the same computation (``no_gaps``
@@ -109,6 +127,8 @@ def run_variant(args, name: str, specs: Path, first_rounds: tuple[Path, list[dic
     if first_rounds is not None:
         if not home.exists():
             shutil.copytree(first_rounds[0], home)
+            # round 1's gaps were computed with the loop's boost: materialize them again with this one's
+            regap(home, round_key(1), VARIANTS[name]["gap_boost"])
         rows, parent, start = [{**first_rounds[1], "variant": name, "shared_with": "loop"}], round_key(1), 2
     rounds = args.sft_only_rounds if name == "sft_only" else args.rounds
     for i in range(start, rounds + 1):
@@ -127,6 +147,22 @@ def run_variant(args, name: str, specs: Path, first_rounds: tuple[Path, list[dic
                 shutil.copytree(home, snapshot)
             (Path(args.out) / "_loop_r0001_row.json").write_text(json.dumps(rows[-1]))
     return rows
+
+
+def heldout_again(args, home: Path, key: str, model: str | None = None) -> dict:
+    """Re-run the held-out evaluation of round ``key`` (its checkpoint, or ``model``) with the
+    current ``heldout_eval`` settings."""
+    import polars as pl
+
+    from inftool_dagster.llm.backend import TransformersConfig
+    from inftool_dagster.llm.transformers_backend import TransformersBackend
+    from inftool_dagster.training import TrainConfig
+    from inftool_dagster.training.heldout import heldout_eval
+
+    policy = home / "rounds" / key / "policy"
+    model = model or str(policy / (policy / "LATEST").read_text().strip())
+    frame = pl.read_parquet(home / "rounds" / key / "training_set" / "grpo_heldout.parquet").head(args.heldout)
+    return heldout_eval(TransformersBackend(TransformersConfig(model=model)), frame, TrainConfig().reward_weights)
 
 
 def round_minutes(home: Path, key: str) -> float:
@@ -153,9 +189,9 @@ def write_report(args, results: dict) -> None:
         series = [results["base"], *rows]
         labels = ["base", *[r["round"] for r in rows]]
         axes[0].plot(labels, [r["non_live_python_ast"] for r in series], marker="o", label=name)
-        axes[1].plot(labels, [r["heldout_accuracy"] for r in series], marker="o", label=name)
+        axes[1].plot(labels, [r["heldout_reward"] for r in series], marker="o", label=name)
     axes[0].set_title(f"BFCL non-live AST (Python; first {args.bfcl_limit}/category)", fontsize=9)
-    axes[1].set_title(f"held-out synthetic tools ({args.heldout} prompts)", fontsize=9)
+    axes[1].set_title("held-out synthetic tools: gated reward (greedy)", fontsize=9)
     for ax in axes:
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("round")
@@ -163,13 +199,14 @@ def write_report(args, results: dict) -> None:
     axes[0].set_ylabel("accuracy")
     fig.tight_layout()
     fig.savefig(docs / "img" / "headline.png", dpi=110)
-    head = "| variant | round | " + " | ".join(NON_LIVE_AST) + " | non-live AST (Py) | held-out tools | verified | minutes |"
+    head = "| variant | round | " + " | ".join(NON_LIVE_AST) + " | non-live AST (Py) | held-out exact | held-out reward | verified | minutes |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, rows in [("—", [results["base"]]), *results["variants"].items()]:
         for r in rows:
             cells = [f"{r['accuracy'].get(c, 0):.2f}" for c in NON_LIVE_AST]
             lines.append(f"| {name} | {r['round']} | " + " | ".join(cells) +
-                         f" | {r['non_live_python_ast']:.3f} | {r['heldout_accuracy']:.3f} | {r['verified'] or '—'} |"
+                         f" | {r['non_live_python_ast']:.3f} | {r['heldout_accuracy']:.3f} | {r['heldout_reward']:.3f}"
+                         f" | {r['verified'] or '—'} |"
                          f" {r['minutes']} |")
     (Path(args.out) / "table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -193,6 +230,7 @@ def main() -> None:
     parser.add_argument("--heldout", type=int, default=16)
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--report-only", action="store_true", help="rewrite table and plot from headline.json")
+    parser.add_argument("--recompute-heldout", action="store_true", help="with --report-only: held-out again")
     args = parser.parse_args()
     out = Path(args.out)
     if args.report_only:
@@ -201,18 +239,29 @@ def main() -> None:
             for row in rows:
                 if not row.get("shared_with"):
                     row["minutes"] = round_minutes(out / name, row["round"])
+                if args.recompute_heldout:
+                    again = heldout_again(args, out / (row.get("shared_with") or name), row["round"])
+                    row.update(heldout_accuracy=again["accuracy"], heldout_reward=again["reward"], heldout=again)
+                    print(name, row["round"], again, flush=True)
+        if args.recompute_heldout:
+            first = next(iter(results["variants"]))
+            again = heldout_again(args, out / first, "r0001", model=args.model)
+            results["base"].update(heldout_accuracy=again["accuracy"], heldout_reward=again["reward"], heldout=again)
         (out / "headline.json").write_text(json.dumps(results, indent=1))
         write_report(args, results)
         return
     specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
     start = time.perf_counter()
     results: dict = {"config": vars(args), "variants": {}}
-    for i, name in enumerate(args.variants.split(",")):
+    if (out / "headline.json").exists():  # a later call adds or redoes variants
+        previous = json.loads((out / "headline.json").read_text())
+        results.update(base=previous.get("base"), variants=previous.get("variants", {}))
+    for name in args.variants.split(","):
         shared = None
         if name == "no_gaps" and (out / "_loop_r0001_row.json").exists():
             shared = (out / "_loop_after_r0001", json.loads((out / "_loop_r0001_row.json").read_text()))
         results["variants"][name] = run_variant(args, name, specs, shared)
-        if i == 0:
+        if not results.get("base"):
             results["base"] = base_row(args, out / name)
             print(json.dumps(results["base"]), flush=True)
         (out / "headline.json").write_text(json.dumps(results, indent=1))
