@@ -74,21 +74,16 @@ def round_row(home: Path, key: str, seconds: float) -> dict:
 
 def base_row(args, home: Path) -> dict:
     """Round 0: the untouched base model on the same BFCL slice and r0001's held-out tools."""
-    import polars as pl
-
     from inftool_dagster.bfcl import evaluate
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend
-    from inftool_dagster.training import TrainConfig
-    from inftool_dagster.training.heldout import heldout_eval
 
     start = time.perf_counter()
     backend = TransformersBackend(TransformersConfig(model=args.model, dtype=args.dtype))
     out = home / "base"
     summary = evaluate(backend, NON_LIVE_AST, out, model_name="base", limit=args.bfcl_limit, max_new_tokens=96,
                        prompt_format="compact")
-    frame = pl.read_parquet(home / "rounds" / "r0001" / "training_set" / "grpo_heldout.parquet").head(args.heldout)
-    heldout = heldout_eval(backend, frame, TrainConfig().reward_weights)
+    heldout = heldout_again(args, home, "r0001", model=args.model)
     return {"round": "base", "accuracy": summary["accuracy"],
             "non_live_python_ast": summary["summary"]["non_live_python_ast_summary"],
             "heldout_accuracy": heldout["accuracy"], "heldout_reward": heldout["reward"], "verified": None,
@@ -162,7 +157,8 @@ def heldout_again(args, home: Path, key: str, model: str | None = None) -> dict:
     policy = home / "rounds" / key / "policy"
     model = model or str(policy / (policy / "LATEST").read_text().strip())
     frame = pl.read_parquet(home / "rounds" / key / "training_set" / "grpo_heldout.parquet").head(args.heldout)
-    return heldout_eval(TransformersBackend(TransformersConfig(model=model)), frame, TrainConfig().reward_weights)
+    backend = TransformersBackend(TransformersConfig(model=model, dtype=args.dtype))
+    return heldout_eval(backend, frame, TrainConfig().reward_weights)
 
 
 def round_minutes(home: Path, key: str) -> float:

@@ -58,39 +58,26 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
         run_config.setdefault("resources", {})["spec_sources"] = {
             "config": {"paths": [str(Path(p).resolve()) for p in spec_paths]}}
     todo = assets_to_run(instance, key)
-    if not todo:
-        return {"round": key, "success": True, "materialized": [], "resumed_from": None, "checks": [],
-                "next_round": _next_round(instance, home), "artifacts": str(home / "rounds" / key),
-                "dagster_home": os.environ["DAGSTER_HOME"], "run_id": None}
-    job = defs.resolve_job_def(ROUND_JOB)
-    selected = {k.to_user_string() for k in todo}
-    ops = run_config.get("ops", {})
-    run_config["ops"] = {name: value for name, value in ops.items() if name in selected}
-    result = job.execute_in_process(
-        run_config=run_config, instance=instance, partition_key=key,
-        tags={"inftool/round": key, **({"inftool/parent_round": parent_round} if parent_round else {})},
-        raise_on_error=False, asset_selection=todo,
-    )
-    checks = [
-        {"check": str(e.asset_check_evaluation_data.check_name), "passed": e.asset_check_evaluation_data.passed}
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
-    materialized = sorted(
-        e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
-    )
-    next_info = _next_round(instance, home)
-    return {
-        "round": key,
-        "next_round": next_info,
-        "run_id": result.run_id,
-        "resumed_from": todo[0].to_user_string() if len(todo) < len(ROUND_ASSETS) else None,
-        "success": result.success,
-        "materialized": materialized,
-        "checks": checks,
-        "artifacts": str(home / "rounds" / key),
-        "dagster_home": os.environ["DAGSTER_HOME"],
-    }
+    summary: dict[str, Any] = {"round": key, "run_id": None, "resumed_from": None, "success": True,
+                               "materialized": [], "checks": []}
+    if todo:  # else the round is complete: nothing to run
+        selected = {k.to_user_string() for k in todo}
+        run_config["ops"] = {name: value for name, value in run_config.get("ops", {}).items() if name in selected}
+        result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
+            run_config=run_config, instance=instance, partition_key=key,
+            tags={"inftool/round": key, **({"inftool/parent_round": parent_round} if parent_round else {})},
+            raise_on_error=False, asset_selection=todo,
+        )
+        summary.update(
+            run_id=result.run_id, success=result.success,
+            resumed_from=todo[0].to_user_string() if len(todo) < len(ROUND_ASSETS) else None,
+            materialized=sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events()),
+            checks=[{"check": str(e.asset_check_evaluation_data.check_name),
+                     "passed": e.asset_check_evaluation_data.passed}
+                    for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"],
+        )
+    return {**summary, "next_round": _next_round(instance, home), "artifacts": str(home / "rounds" / key),
+            "dagster_home": os.environ["DAGSTER_HOME"]}
 
 
 def _next_round(instance, home: Path) -> str:

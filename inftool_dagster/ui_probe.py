@@ -81,10 +81,9 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-component-update", "--disable-sync"]  # no network chatter on a closed machine
 
 
-def screenshots(url: str, pages: dict[str, str], out_dir: Path, chromium: str = "/usr/bin/chromium",
-                expand: tuple[str, ...] = ()) -> list[Path]:
-    """Headless Chromium (driven by Playwright) on each page: dismiss the first-visit dialog,
-    click the ``expand`` labels (e.g. collapsed asset groups) and keep a full-page screenshot."""
+def screenshots(url: str, pages: dict[str, str], out_dir: Path, chromium: str = "/usr/bin/chromium") -> list[Path]:
+    """Headless Chromium (driven by Playwright) on each page: dismiss the first-visit dialog and
+    keep a screenshot."""
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -97,10 +96,6 @@ def screenshots(url: str, pages: dict[str, str], out_dir: Path, chromium: str = 
             skip = page.get_by_role("button", name="Skip")
             if skip.count():
                 skip.first.click()
-            for label in expand:
-                target = page.get_by_text(label, exact=True)
-                if target.count():
-                    target.last.dblclick()
             page.wait_for_timeout(2500)
             page.screenshot(path=str(out_dir / f"ui_{name}.png"))
             saved.append(out_dir / f"ui_{name}.png")

@@ -11,6 +11,7 @@ import pytest
 
 from inftool_dagster.definitions import ROUND_JOB, defs
 from inftool_dagster.resources import WorkspaceResource
+from inftool_dagster.ui_probe import free_port
 
 from .test_faults import tiny_round_config
 
@@ -19,9 +20,7 @@ BUCKET = "inftool-test"
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"

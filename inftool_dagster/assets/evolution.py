@@ -25,6 +25,11 @@ def gaps_path(workspace: WorkspaceResource, key: str):
     return workspace.round_dir(key, "gaps") / "gaps.json"
 
 
+def _read_json(path) -> dict:
+    """A round's JSON artifact, or {} where that round has not written it."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 @dg.asset(partitions_def=rounds, deps=[bfcl_scores, verified_trajectories], group_name="evolution",
           kinds={"python", "json"}, owners=OWNERS, code_version="gaps-v1",
           description="Error rates per BFCL category, error type and tool domain, and the next round's weights.")
@@ -36,16 +41,13 @@ def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResou
     gaps = compute_gaps(workspace.round_dir(key, "bfcl") / "score" / "policy", gated, boost=evolution.gap_boost)
     domains = dict(load_catalog(catalog_dir(workspace, key)).select("name", "domain").iter_rows())
     gaps["tool_weights"] = tool_weights(gaps["domain_weights"], domains)
-    summary_path = workspace.round_dir(key, "bfcl") / "summary.json"
-    gaps["score"] = json.loads(summary_path.read_text())["summary"].get(evolution.score_key) \
-        if summary_path.exists() else None
-    heldout_path = workspace.round_dir(key, "bfcl") / "heldout.json"
-    gaps["heldout_accuracy"] = json.loads(heldout_path.read_text()).get("accuracy") if heldout_path.exists() else None
+    bfcl = workspace.round_dir(key, "bfcl")
+    gaps["score"] = _read_json(bfcl / "summary.json").get("summary", {}).get(evolution.score_key)
+    gaps["heldout_accuracy"] = _read_json(bfcl / "heldout.json").get("accuracy")
     gaps["round"] = key
     gaps_path(workspace, key).write_text(json.dumps(gaps, indent=1))
     history = sorted(set(context.instance.get_materialized_partitions(context.asset_key)) | {key})
-    past = [json.loads(gaps_path(workspace, k).read_text()) if gaps_path(workspace, k).exists() else {}
-            for k in history]
+    past = [_read_json(gaps_path(workspace, k)) for k in history]
     png = score_by_round_png(history, {f"BFCL {evolution.score_key}": [g.get("score") for g in past],
                                        "held-out tools": [g.get("heldout_accuracy") for g in past]})
     (gaps_path(workspace, key).parent / "score_by_round.png").write_bytes(png)
@@ -53,7 +55,8 @@ def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResou
                             "next_weight": list(gaps["scenario_weights"].values())})
     return dg.MaterializeResult(metadata={
         "score": gaps["score"], "heldout_accuracy": gaps["heldout_accuracy"],
-        "score_by_round": dg.MetadataValue.md(markdown_image(png, "score by round")), "path": dg.MetadataValue.path(str(gaps_path(workspace, key))),
+        "score_by_round": dg.MetadataValue.md(markdown_image(png, "score by round")),
+        "path": dg.MetadataValue.path(str(gaps_path(workspace, key))),
         "bfcl_error_rate": dg.MetadataValue.json(gaps["bfcl_error_rate"]),
         "error_kinds": dg.MetadataValue.json({"bfcl": gaps["bfcl_error_kinds"], "synthetic": gaps["synthetic_error_kinds"]}),
         "next_scenario_weights": dg.MetadataValue.md(_table(weights)),
@@ -62,11 +65,7 @@ def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResou
 
 
 def _scores(workspace: WorkspaceResource, keys: list[str]) -> list:
-    out = []
-    for key in keys:
-        path = gaps_path(workspace, key)
-        out.append(json.loads(path.read_text()).get("score") if path.exists() else None)
-    return out
+    return [_read_json(gaps_path(workspace, key)).get("score") for key in keys]
 
 
 def next_round(instance: dg.DagsterInstance, workspace: WorkspaceResource, evolution: EvolutionResource,

@@ -13,7 +13,7 @@ from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
 from inftool_dagster.training import TrainConfig
 from inftool_dagster.training.heldout import heldout_eval
-from inftool_dagster.training.stages import NoTrainingData, train_stages
+from inftool_dagster.training.stages import NoTrainingData, materialization_fields, train_stages
 
 from .catalog import _table
 from .gpu import gpu_op_tags
@@ -60,12 +60,9 @@ def policy_checkpoint(context: dg.AssetExecutionContext, config: PolicyTrainingC
         result = train_stages(data, out, model, steps, settings)
     except NoTrainingData as exc:
         raise dg.Failure(str(exc)) from None
-    grpo = result["stages"].get("grpo", {})
-    return dg.MaterializeResult(metadata={
-        "checkpoint": dg.MetadataValue.path(result["checkpoint"]), "base_model": result["base_model"],
-        "parent_round": parent or "none", "stages": dg.MetadataValue.json(result["stages"]),
-        "reward_first": grpo.get("reward_first"), "reward_last": grpo.get("reward_last"),
-    })
+    fields = materialization_fields(result, parent)
+    return dg.MaterializeResult(metadata={**fields, "checkpoint": dg.MetadataValue.path(fields["checkpoint"]),
+                                          "stages": dg.MetadataValue.json(fields["stages"])})
 
 
 def latest_checkpoint(workspace: WorkspaceResource, key: str) -> Path | None:

@@ -118,8 +118,8 @@ class SchemaConverter:
         return self._convert_object(node, stack)
 
     def _cut(self, ref: str, description: str) -> dict:
-        """Where a reference is not followed: keep the target's own scalar type (an ``Arn`` cut at
-        the depth limit is still a string), else an object; never a type the target contradicts."""
+        """Where a reference is not followed: keep the target's own type (an ``Arn`` cut at the
+        depth limit is still a string), else an open schema; never a type the target contradicts."""
         target = self.resolve(ref)
         kind = target.get("type") if isinstance(target, dict) else None
         if isinstance(kind, str) and kind in ("string", "integer", "number", "boolean", "array", "object"):

@@ -61,6 +61,21 @@ class PrefixCache:
         return copy.deepcopy(self.cache)
 
 
+def _left_padded(rows: list[list[int]], pad_id: int, device: Any) -> tuple[Any, Any]:
+    """Token rows left-padded to the longest, and their attention mask."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows], device=device)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
+    return ids, mask
+
+
+def _with_pad_id(generate_kwargs: dict, pad_id: int) -> dict:
+    """A GenerationConfig carries its own pad id; plain keyword arguments get ``pad_id``."""
+    return generate_kwargs if "generation_config" in generate_kwargs else {"pad_token_id": pad_id, **generate_kwargs}
+
+
 def generate_rows(model: Any, rows: list[list[int]], pad_id: int, generate_kwargs: dict,
                   prefix_cache: PrefixCache | None = None) -> Any:
     """New tokens (a ``[len(rows), T]`` tensor, pad-filled after EOS) for token-id ``rows``.
@@ -72,16 +87,13 @@ def generate_rows(model: Any, rows: list[list[int]], pad_id: int, generate_kwarg
     import torch
 
     device = model.device
-    if "generation_config" not in generate_kwargs:  # a GenerationConfig carries its own pad id
-        generate_kwargs = {"pad_token_id": pad_id, **generate_kwargs}
+    generate_kwargs = _with_pad_id(generate_kwargs, pad_id)
     shared = min(common_prefix_length(rows), min(len(r) for r in rows) - 1)
     if prefix_cache is None or shared < MIN_SHARED:
-        width = max(len(r) for r in rows)
-        ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows], device=device)
-        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
+        ids, mask = _left_padded(rows, pad_id, device)
         with torch.inference_mode():
             out = model.generate(input_ids=ids, attention_mask=mask, **generate_kwargs)
-        return out[:, width:]
+        return out[:, ids.shape[1]:]
     prefix = rows[0][:shared]
     cache = prefix_cache.for_prefix(prefix)
     cache.batch_repeat_interleave(len(rows))
@@ -120,11 +132,8 @@ def generate_groups(model: Any, prompts: list[list[int]], copies: list[int], pad
             values.append(F.pad(layer.values, (0, 0, pad, 0)))
         cache.update(torch.cat(keys).repeat_interleave(repeats, dim=0),
                      torch.cat(values).repeat_interleave(repeats, dim=0), index)
-    rows = [p for p, n in zip(prompts, copies) for _ in range(n)]
-    ids = torch.tensor([[pad_id] * (width - len(r)) + r for r in rows], device=model.device)
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=model.device)
-    if "generation_config" not in generate_kwargs:
-        generate_kwargs = {"pad_token_id": pad_id, **generate_kwargs}
+    ids, mask = _left_padded([p for p, n in zip(prompts, copies) for _ in range(n)], pad_id, model.device)
     with torch.inference_mode():
-        out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **generate_kwargs)
+        out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache,
+                             **_with_pad_id(generate_kwargs, pad_id))
     return out[:, width:]

@@ -34,3 +34,7 @@ class TextPredicateStop(StoppingCriteria):
                     text = self.tokenizer.decode(input_ids[row, self.start:], skip_special_tokens=True)
                     self.done[row] = bool(self.predicate(text))
         return self.done.clone()
+
+    def stopped(self, row: int) -> bool:
+        """Whether ``row`` was ended by the predicate (False before any token was generated)."""
+        return self.done is not None and bool(self.done[row])

@@ -91,22 +91,24 @@ class TransformersBackend(LLMBackend):
                 torch.manual_seed(params.seed + offset)
         if params.stop:
             kwargs.update(stop_strings=params.stop, tokenizer=tok)
+        predicate_stop = None
         if params.stop_when is not None:
             from transformers import StoppingCriteriaList
 
             from .stopping import TextPredicateStop
 
-            kwargs["stopping_criteria"] = StoppingCriteriaList([TextPredicateStop(tok, params.stop_when)])
+            predicate_stop = TextPredicateStop(tok, params.stop_when)
+            kwargs["stopping_criteria"] = StoppingCriteriaList([predicate_stop])
         new_tokens = generate_rows(self.model, rows, tok.pad_token_id, kwargs, prefix_cache)
         eos_ids = _eos_ids(self.model, tok)
         generations = []
-        for row, prompt in zip(new_tokens.tolist(), rows):
+        for index, (row, prompt) in enumerate(zip(new_tokens.tolist(), rows)):
             end = next((k for k, t in enumerate(row) if t in eos_ids), None)
             used = row[: end + 1] if end is not None else row
             text = tok.decode(used, skip_special_tokens=True)
             text, stopped = truncate_at_stop(text, params.stop)
-            stopped = stopped or (params.stop_when is not None and len(used) < params.max_new_tokens
-                                  and params.stop_when(text))
+            stopped = stopped or (predicate_stop is not None and predicate_stop.stopped(index)
+                                  and len(used) < params.max_new_tokens)
             finish = "stop" if end is not None or stopped else "length"
             generations.append(Generation(text=text, prompt_tokens=len(prompt), completion_tokens=len(used),
                                           finish_reason=finish))

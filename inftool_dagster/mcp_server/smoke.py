@@ -48,14 +48,13 @@ def smoke_test(server: CatalogServer, *, max_tools: int = 500, seed: int = 0) ->
             for name in names:
                 tool = server.tools[name]
                 args = server.simulator.generate(tool.parameters, rng)
+                report.called += 1
                 try:
                     result = await client.call_tool(name, args, meta={"inftool/session": f"smoke-{name}"})
                 except Exception as exc:  # the client rejects what it cannot validate: count it, go on
-                    report.called += 1
                     report.nonconforming += 1
                     _example(report, name, f"client error: {exc}")
                     continue
-                report.called += 1
                 if result.is_error:
                     report.tool_errors += 1
                     _example(report, name, result.content[0].text)

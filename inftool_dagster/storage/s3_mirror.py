@@ -9,11 +9,8 @@ pulls the directories it opens and afterwards pushes the files it wrote or chang
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 Snapshot = dict[str, tuple[int, int]]  # relative path -> (size, mtime_ns)
 

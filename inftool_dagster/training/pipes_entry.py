@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dagster_pipes import open_dagster_pipes
 
-from .stages import train_stages
+from .stages import materialization_fields, train_stages
 
 
 def main() -> None:
@@ -17,13 +17,10 @@ def main() -> None:
         extras = pipes.extras
         pipes.log.info(f"training round {extras['settings'].get('round_key')} from {extras['model']} out of process")
         result = train_stages(extras["data"], extras["out"], extras["model"], extras["steps"], extras["settings"])
-        grpo = result["stages"].get("grpo", {})
+        fields = materialization_fields(result, extras.get("parent_round"))
         pipes.report_asset_materialization(metadata={
-            "checkpoint": {"raw_value": result["checkpoint"], "type": "path"},
-            "base_model": result["base_model"], "parent_round": extras.get("parent_round") or "none",
-            "stages": {"raw_value": result["stages"], "type": "json"},
-            "reward_first": grpo.get("reward_first"), "reward_last": grpo.get("reward_last"),
-            "out_of_process": True,
+            **fields, "checkpoint": {"raw_value": fields["checkpoint"], "type": "path"},
+            "stages": {"raw_value": fields["stages"], "type": "json"}, "out_of_process": True,
         })
 
 

@@ -43,3 +43,11 @@ def train_stages(data: str | Path, out: str | Path, model: str, steps: dict[str,
     (out / "LATEST").write_text(str(Path(model).relative_to(out)))  # relative: valid wherever the round is pulled
     return {"checkpoint": model, "base_model": base_model,
             "stages": {m: {k: s[k] for k in SUMMARY_KEYS} for m, s in stages.items()}}
+
+
+def materialization_fields(result: dict, parent_round: str | None) -> dict:
+    """What the training step reports to Dagster, as plain values (in-process or over Pipes)."""
+    grpo = result["stages"].get("grpo", {})
+    return {"checkpoint": result["checkpoint"], "base_model": result["base_model"],
+            "parent_round": parent_round or "none", "stages": result["stages"],
+            "reward_first": grpo.get("reward_first"), "reward_last": grpo.get("reward_last")}
