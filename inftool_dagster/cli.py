@@ -213,7 +213,11 @@ def bfcl_group():
 @click.option("--categories", default="simple_python,multiple,parallel,parallel_multiple,irrelevance",
               help="Comma-separated BFCL categories or groups: non_live, live, multi_turn, ast, python_ast, "
                    "single_turn, all.")
-@click.option("--limit", default=None, type=int, help="First N entries per category.")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="test", show_default=True,
+              help="BFCL dev/test split by a stable hash of the entry id (bfcl/splits.py): test for reports, "
+                   "dev for anything that steers training, all = BFCL's whole categories (leaderboard-comparable).")
+@click.option("--limit", default=None, type=int,
+              help="A uniform sample of N entries per category from the split (hash order); default: all of it.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--batch-size", default=8, type=int)
 @click.option("--max-new-tokens", default=128, type=int)
@@ -224,7 +228,7 @@ def bfcl_group():
 @click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
               help="Weights' dtype (transformers backend); bfloat16 is faster on AVX512-BF16 CPUs.")
 @click.option("--device", default="cpu")
-def bfcl_eval(model_name, backend, categories, limit, out_dir, batch_size, max_new_tokens, prompt_format,
+def bfcl_eval(model_name, backend, categories, split, limit, out_dir, batch_size, max_new_tokens, prompt_format,
               stop_after_calls, full_outputs, dtype, device):
     """Generate on BFCL entries (batched), write BFCL's result/score layout, print one JSON line."""
     from inftool_dagster.bfcl import BFCLDataError, evaluate
@@ -236,7 +240,7 @@ def bfcl_eval(model_name, backend, categories, limit, out_dir, batch_size, max_n
               else VLLMConfig(model=model_name))
     try:
         summary = evaluate(make_backend(config), expand_categories(categories), out_dir,
-                           model_name=model_name, limit=limit, max_new_tokens=max_new_tokens,
+                           model_name=model_name, split=split, limit=limit, max_new_tokens=max_new_tokens,
                            prompt_format=prompt_format, stop_after_calls=stop_after_calls,
                            stop_hopeless=not full_outputs, progress=True)
     except BFCLDataError as exc:

@@ -10,10 +10,22 @@ from inftool_dagster.assets.catalog import (
     catalog_served_over_mcp,
     tool_catalog,
 )
-from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
+from inftool_dagster.assets.evaluation import (
+    bfcl_dev_failures_bounded,
+    bfcl_dev_scores,
+    bfcl_test_failures_bounded,
+    bfcl_test_scores,
+    heldout_failures_bounded,
+    heldout_scores,
+    policy_yield,
+    round_report,
+)
 from inftool_dagster.assets.evolution import capability_gaps, evolution_sensor, nightly_evolution
 from inftool_dagster.assets.gpu import round_executor
-from inftool_dagster.assets.training import bfcl_scores, policy_checkpoint
+from inftool_dagster.assets.partitions import ROUND_JOB
+from inftool_dagster.assets.probe import heldout_probe
+from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
+from inftool_dagster.assets.training import policy_checkpoint
 from inftool_dagster.assets.verification import (
     training_set,
     training_set_no_bfcl_leak,
@@ -24,23 +36,24 @@ from inftool_dagster.assets.verification import (
 )
 from inftool_dagster.resources import DataQualityResource, EvolutionResource, PolicyModelResource, SpecSourcesResource, WorkspaceResource
 
-ROUND_JOB = "inftool_round"
-
-ROUND_ASSETS = [tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories, training_set,
-                policy_checkpoint, bfcl_scores, capability_gaps]  # dependency order
+# One round in dependency order (a killed round resumes at its first unmaterialized asset). The
+# loop's decisions (capability_gaps) come before the test-side leaves, which nothing reads.
+ROUND_ASSETS = [tool_catalog, heldout_probe, scenario_plan, synthetic_trajectories, verified_trajectories,
+                training_set, policy_checkpoint, bfcl_dev_scores, capability_gaps, bfcl_test_scores,
+                heldout_scores, policy_yield, round_report]
 
 round_job = dg.define_asset_job(
     ROUND_JOB,
     selection=dg.AssetSelection.assets(*ROUND_ASSETS),
     executor_def=round_executor(),
-    description="One round of the loop, in dependency order (grows as the loop's assets land).",
+    description="One round of the loop, in dependency order.",
 )
 
 defs = dg.Definitions(
-    assets=[api_specs, tool_catalog, scenario_plan, synthetic_trajectories, verified_trajectories, training_set,
-            policy_checkpoint, bfcl_scores, capability_gaps],
+    assets=[api_specs, *ROUND_ASSETS],
     asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp,
-                  trajectories_quality, verified_quality, training_split_disjoint, training_set_no_bfcl_leak],
+                  trajectories_quality, verified_quality, training_split_disjoint, training_set_no_bfcl_leak,
+                  bfcl_dev_failures_bounded, bfcl_test_failures_bounded, heldout_failures_bounded],
     jobs=[round_job],
     sensors=[evolution_sensor],
     schedules=[nightly_evolution],

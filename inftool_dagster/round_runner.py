@@ -45,8 +45,9 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
     prepare_dagster_home(home)
     from dagster import DagsterInstance
 
+    from inftool_dagster.assets.partitions import PARENT_TAG, ROUND_JOB, ROUND_TAG
     from inftool_dagster.assets.partitions import round_key as make_key
-    from inftool_dagster.definitions import ROUND_ASSETS, ROUND_JOB, defs
+    from inftool_dagster.definitions import ROUND_ASSETS, defs
 
     instance = DagsterInstance.get()
     existing = instance.get_dynamic_partitions("rounds")
@@ -65,7 +66,7 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
         run_config["ops"] = {name: value for name, value in run_config.get("ops", {}).items() if name in selected}
         result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
             run_config=run_config, instance=instance, partition_key=key,
-            tags={"inftool/round": key, **({"inftool/parent_round": parent_round} if parent_round else {})},
+            tags={ROUND_TAG: key, **({PARENT_TAG: parent_round} if parent_round else {})},
             raise_on_error=False, asset_selection=todo,
         )
         summary.update(
@@ -91,5 +92,7 @@ def _next_round(instance, home: Path) -> str:
     if isinstance(outcome, SkipReason):
         return outcome.skip_message or "none"
     request = outcome[0]
-    return (f"{request.partition_key} (parent {request.tags['inftool/parent_round']}): the evolution_sensor "
+    from inftool_dagster.assets.partitions import PARENT_TAG
+
+    return (f"{request.partition_key} (parent {request.tags[PARENT_TAG]}): the evolution_sensor "
             f"requests it when the Dagster daemon runs (`inftool ui`)")

@@ -1,5 +1,6 @@
 """The catalog asset and its checks on a real Dagster instance."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import polars as pl
 import pytest
 
 from inftool_dagster.assets.catalog import catalog_dir
+from inftool_dagster.bfcl.splits import split_of
 from inftool_dagster.definitions import ROUND_JOB, defs
 from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 
@@ -21,8 +23,12 @@ def _run(instance, tmp_path, tiny_dir, paths=None, key="r0000", tags=None):
               "ops": {"scenario_plan": {"config": {"n": 6}},
                       "policy_checkpoint": {"config": {"sft_steps": 1, "grpo_steps": 1, "num_generations": 2,
                                                        "max_completion_length": 4}},
-                      "bfcl_scores": {"config": {"categories": ["simple_python", "irrelevance"], "limit": 2,
-                                                 "max_new_tokens": 4}}}}
+                      "heldout_probe": {"config": {"prompts": 8, "yield_blueprints": 4}},
+                      "bfcl_dev_scores": {"config": {"categories": ["simple_python", "irrelevance"], "limit": 2,
+                                                     "max_new_tokens": 4}},
+                      "bfcl_test_scores": {"config": {"categories": ["simple_python", "irrelevance"], "limit": 2,
+                                                      "max_new_tokens": 4}},
+                      "heldout_scores": {"config": {"max_new_tokens": 4}}}}
     if paths:
         config["resources"]["spec_sources"] = {"config": {"paths": [str(p) for p in paths]}}
     return job.execute_in_process(run_config=config, instance=instance, partition_key=key, raise_on_error=False,
@@ -43,7 +49,9 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert _checks(result) == {"catalog_schemas_valid": True, "catalog_names_unique": True,
                                    "catalog_descriptions_present": True, "catalog_served_over_mcp": True,
                                    "trajectories_quality": True, "verified_quality": True,
-                                   "training_split_disjoint": True, "training_set_no_bfcl_leak": True}
+                                   "training_split_disjoint": True, "training_set_no_bfcl_leak": True,
+                                   "bfcl_dev_failures_bounded": True, "bfcl_test_failures_bounded": True,
+                                   "heldout_failures_bounded": True}
         smoke = next(e.asset_check_evaluation_data.metadata for e in result.all_events
                      if e.event_type_value == "ASSET_CHECK_EVALUATION"
                      and e.asset_check_evaluation_data.check_name == "catalog_served_over_mcp")
@@ -60,20 +68,40 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert trajectories.metadata["trajectories"].value == 6
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.metadata["blueprints"].value == 6
+        probe = instance.get_latest_materialization_event(dg.AssetKey("heldout_probe")).asset_materialization
+        assert probe.metadata["prompts"].value == 8 and probe.metadata["heldout_specs"].value
+        assert plan.metadata["tools_held_out"].value == probe.metadata["heldout_tools"].value > 0
         verified = instance.get_latest_materialization_event(dg.AssetKey("verified_trajectories")).asset_materialization
         assert verified.metadata["trajectories"].value == 6
         assert sum(verified.metadata["rejected_by_gate"].value.values()) + verified.metadata["verified"].value <= 6
         views = instance.get_latest_materialization_event(dg.AssetKey("training_set")).asset_materialization
-        assert views.metadata["grpo_train"].value + views.metadata["grpo_heldout"].value >= 6
+        assert views.metadata["grpo_train"].value >= 6 and views.metadata["grpo_heldout"].value == 0
+        sources = views.metadata["rows_by_source"].value
+        assert sum(sources["sft"].values()) == views.metadata["sft_train"].value
+        assert sources["grpo_prompts"]["gold"] == views.metadata["grpo_train"].value
+        synth = instance.get_latest_materialization_event(dg.AssetKey("synthetic_trajectories")).asset_materialization
+        assert synth.metadata["policy_round"].value == "base" and synth.metadata["policy_model"].value == str(tiny_dir)
         policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
         assert set(policy.metadata["stages"].value) == {"sft", "grpo"}
-        scores = instance.get_latest_materialization_event(dg.AssetKey("bfcl_scores")).asset_materialization
-        assert scores.metadata["entries"].value == 4 and "simple_python" in scores.metadata["accuracy"].value
+        for split in ("dev", "test"):
+            scores = instance.get_latest_materialization_event(dg.AssetKey(f"bfcl_{split}_scores")).asset_materialization
+            assert scores.metadata["entries"].value == 4 and scores.metadata["split"].value == split
+            assert "simple_python" in scores.metadata["accuracy"].value and "[" in scores.metadata["accuracy"].value
+            assert scores.metadata["generation_errors"].value == 0
+            ids = {json.loads(line)["id"] for line in (tmp_path / "rounds" / "r0000" / "bfcl" / split / "result"
+                                                       / "policy" / "BFCL_v4_simple_python_result.json").open()}
+            assert {split_of(i) for i in ids} == {split}
         gaps = instance.get_latest_materialization_event(dg.AssetKey("capability_gaps")).asset_materialization
         assert gaps.partition == "r0000" and "next_scenario_weights" in gaps.metadata
-        assert gaps.metadata["score_by_round"].value.startswith("![score by round](data:image/png;base64,")
-        heldout = scores.metadata["heldout"].value
-        assert heldout["prompts"] > 0 and 0.0 <= heldout["accuracy"] <= 1.0 and "arguments" in heldout
+        assert gaps.metadata["score_split"].value == "dev"
+        assert gaps.metadata["dev_score_by_round"].value.startswith("![dev score by round](data:image/png;base64,")
+        heldout = instance.get_latest_materialization_event(dg.AssetKey("heldout_scores")).asset_materialization
+        assert heldout.metadata["prompts"].value == 8 and "/8)" in heldout.metadata["exact"].value
+        assert heldout.metadata["generation_errors"].value == 0
+        yielded = instance.get_latest_materialization_event(dg.AssetKey("policy_yield")).asset_materialization
+        assert yielded.metadata["conversations"].value == 4 and "/4)" in yielded.metadata["yield"].value
+        report = instance.get_latest_materialization_event(dg.AssetKey("round_report")).asset_materialization
+        assert report.metadata["by_round"].value.startswith("![by round](data:image/png;base64,")
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.metadata["parent_round"].value == "none"
         # the next round (as the sensor requests it) reads its parent's gaps and starts from its policy
@@ -83,6 +111,18 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert plan.partition == "r0001" and plan.metadata["weights_source"].value == "capability_gaps of r0000"
         policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
         assert "r0000" in policy.metadata["base_model"].value and policy.metadata["parent_round"].value == "r0000"
+        # the loop is closed: the child's Assistant is the parent's checkpoint, recorded in shards and metadata
+        parent_checkpoint = str(WorkspaceResource(root=str(tmp_path)).latest_checkpoint("r0000"))
+        synth = instance.get_latest_materialization_event(dg.AssetKey("synthetic_trajectories")).asset_materialization
+        assert synth.partition == "r0001" and synth.metadata["policy_round"].value == "r0000"
+        assert synth.metadata["policy_model"].value == parent_checkpoint
+        assert synth.metadata["policy_checkpoint_version"].value not in ("base", "unknown")
+        shards = pl.read_parquet(tmp_path / "rounds" / "r0001" / "trajectories" / "*.parquet")
+        assert set(shards["policy_model"].to_list()) == {parent_checkpoint}
+        # both rounds were scored on the same fixed probe
+        probes = [json.loads((tmp_path / "rounds" / k / "heldout" / "heldout.json").read_text())["probe"]
+                  for k in ("r0000", "r0001")]
+        assert probes[0] == probes[1]
 
 
 def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch, tiny_dir):

@@ -17,7 +17,10 @@ def tiny_round_config(tiny_dir) -> dict:
             "ops": {"scenario_plan": {"config": {"n": 6}},
                     "policy_checkpoint": {"config": {"sft_steps": 2, "grpo_steps": 2, "num_generations": 2,
                                                      "max_completion_length": 4}},
-                    "bfcl_scores": {"config": {"categories": ["simple_python"], "limit": 2, "max_new_tokens": 4}}}}
+                    "heldout_probe": {"config": {"prompts": 4, "yield_blueprints": 2}},
+                    "bfcl_dev_scores": {"config": {"categories": ["simple_python"], "limit": 2, "max_new_tokens": 4}},
+                    "bfcl_test_scores": {"config": {"categories": ["simple_python"], "limit": 2, "max_new_tokens": 4}},
+                    "heldout_scores": {"config": {"max_new_tokens": 4}}}}
 
 
 def test_a_round_killed_mid_training_resumes_without_recomputing(tmp_path, tiny_dir, monkeypatch):

@@ -7,18 +7,16 @@ import polars as pl
 
 from inftool_dagster.catalog import load_catalog
 from inftool_dagster.evolution import capability_gaps as compute_gaps
-from inftool_dagster.evolution import should_stop, tool_weights
+from inftool_dagster.evolution import TestSplitLeak, should_stop, tool_weights
 from inftool_dagster.evolution.plots import markdown_image, score_by_round_png
 from inftool_dagster.resources import EvolutionResource, WorkspaceResource
 
 from .catalog import _table, catalog_dir
-from .partitions import round_key, rounds
-from .training import bfcl_scores
+from .partitions import PARENT_TAG, ROUND_JOB, ROUND_TAG, round_key, rounds
+from .evaluation import bfcl_dev_scores
 from .verification import verified_trajectories
 
 OWNERS = ["team:inftool-training"]
-PARENT_TAG = "inftool/parent_round"
-ROUND_JOB = "inftool_round"
 
 
 def gaps_path(workspace: WorkspaceResource, key: str):
@@ -30,42 +28,50 @@ def _read_json(path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-@dg.asset(partitions_def=rounds, deps=[bfcl_scores, verified_trajectories], group_name="evolution",
-          kinds={"python", "json"}, owners=OWNERS, code_version="gaps-v1",
-          description="Error rates per BFCL category, error type and tool domain, and the next round's weights.")
+@dg.asset(partitions_def=rounds, deps=[bfcl_dev_scores, verified_trajectories], group_name="evolution",
+          kinds={"python", "json"}, owners=OWNERS, code_version="gaps-v2",
+          description="Error rates per BFCL category (dev split only), error type and tool domain, and the next "
+                      "round's weights; the dev score the stop rule reads.")
 def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResource,
                     evolution: EvolutionResource) -> dg.MaterializeResult:
     key = context.partition_key
     gated_path = workspace.round_dir(key, "verified") / "gated.parquet"
     gated = pl.read_parquet(gated_path) if gated_path.exists() else pl.DataFrame()
-    gaps = compute_gaps(workspace.round_dir(key, "bfcl") / "score" / "policy", gated, boost=evolution.gap_boost)
+    gaps = compute_gaps(workspace.round_dir(key, "bfcl") / "dev", gated, boost=evolution.gap_boost,
+                        score_key=evolution.score_key)
     domains = dict(load_catalog(catalog_dir(workspace, key)).select("name", "domain").iter_rows())
     gaps["tool_weights"] = tool_weights(gaps["domain_weights"], domains)
-    bfcl = workspace.round_dir(key, "bfcl")
-    gaps["score"] = _read_json(bfcl / "summary.json").get("summary", {}).get(evolution.score_key)
-    gaps["heldout_accuracy"] = _read_json(bfcl / "heldout.json").get("accuracy")
     gaps["round"] = key
     gaps_path(workspace, key).write_text(json.dumps(gaps, indent=1))
     history = sorted(set(context.instance.get_materialized_partitions(context.asset_key)) | {key})
     past = [_read_json(gaps_path(workspace, k)) for k in history]
-    png = score_by_round_png(history, {f"BFCL {evolution.score_key}": [g.get("score") for g in past],
-                                       "held-out tools": [g.get("heldout_accuracy") for g in past]})
+    png = score_by_round_png(history, {f"BFCL dev {evolution.score_key}": [g.get("score") for g in past]})
     (gaps_path(workspace, key).parent / "score_by_round.png").write_bytes(png)
     weights = pl.DataFrame({"scenario_type": list(gaps["scenario_weights"]),
                             "next_weight": list(gaps["scenario_weights"].values())})
     return dg.MaterializeResult(metadata={
-        "score": gaps["score"], "heldout_accuracy": gaps["heldout_accuracy"],
-        "score_by_round": dg.MetadataValue.md(markdown_image(png, "score by round")),
+        "dev_score": gaps["score"], "dev_score_ci95": dg.MetadataValue.json(gaps["score_ci95"]),
+        "score_split": gaps["score_split"],
+        "dev_score_by_round": dg.MetadataValue.md(markdown_image(png, "dev score by round")),
         "path": dg.MetadataValue.path(str(gaps_path(workspace, key))),
-        "bfcl_error_rate": dg.MetadataValue.json(gaps["bfcl_error_rate"]),
-        "error_kinds": dg.MetadataValue.json({"bfcl": gaps["bfcl_error_kinds"], "synthetic": gaps["synthetic_error_kinds"]}),
+        "bfcl_dev_error_rate": dg.MetadataValue.json(gaps["bfcl_error_rate"]),
+        "error_kinds": dg.MetadataValue.json({"bfcl_dev": gaps["bfcl_error_kinds"],
+                                              "synthetic": gaps["synthetic_error_kinds"]}),
         "next_scenario_weights": dg.MetadataValue.md(_table(weights)),
         "weighted_tools": len(gaps["tool_weights"]),
     })
 
 
 def _scores(workspace: WorkspaceResource, keys: list[str]) -> list:
-    return [_read_json(gaps_path(workspace, key)).get("score") for key in keys]
+    """Each round's dev score (the stop rule's input); a gaps file from anything but the dev split
+    is refused."""
+    scores = []
+    for key in keys:
+        gaps = _read_json(gaps_path(workspace, key))
+        if gaps.get("score") is not None and gaps.get("score_split") != "dev":
+            raise TestSplitLeak(f"gaps of {key} carry a {gaps.get('score_split')!r} score: the stop rule reads dev only")
+        scores.append(gaps.get("score"))
+    return scores
 
 
 def next_round(instance: dg.DagsterInstance, workspace: WorkspaceResource, evolution: EvolutionResource,
@@ -83,7 +89,7 @@ def next_round(instance: dg.DagsterInstance, workspace: WorkspaceResource, evolu
         return dg.SkipReason(f"evolution stops after {latest}: {why}")
     nxt = round_key(int(latest[1:]) + 1)
     request = dg.RunRequest(partition_key=nxt, run_key=f"evolve-{nxt}",
-                            tags={PARENT_TAG: latest, "inftool/round": nxt})
+                            tags={PARENT_TAG: latest, ROUND_TAG: nxt})
     return request, rounds.build_add_request([nxt]), latest
 
 
@@ -113,4 +119,4 @@ def nightly_evolution(context: dg.ScheduleEvaluationContext, workspace: Workspac
         key, tags = outcome[0].partition_key, outcome[0].tags
     # a schedule cannot return partition requests: add the round's partition before requesting it
     context.instance.add_dynamic_partitions("rounds", [key])
-    return [dg.RunRequest(partition_key=key, run_key=f"nightly-{key}", tags={**tags, "inftool/round": key})]
+    return [dg.RunRequest(partition_key=key, run_key=f"nightly-{key}", tags={**tags, ROUND_TAG: key})]

@@ -7,3 +7,13 @@ rounds = dg.DynamicPartitionsDefinition(name="rounds")
 
 def round_key(index: int) -> str:
     return f"r{index:04d}"
+
+
+ROUND_JOB = "inftool_round"
+PARENT_TAG = "inftool/parent_round"  # the round a run continues from (Dagster has no N-1 partition mapping)
+ROUND_TAG = "inftool/round"
+
+
+def parent_round(context) -> str | None:
+    """The parent round of the run executing ``context`` (its run tag), or None for round 0."""
+    return context.run.tags.get(PARENT_TAG)

@@ -6,46 +6,68 @@ import json
 import dagster as dg
 import polars as pl
 
-from inftool_dagster.llm.transformers_backend import companion_backend
 from inftool_dagster.mcp_server.simulator import load_tools
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
 from inftool_dagster.synthesis import Blueprint, Planner, ScenarioMix, SynthConfig, load_trajectories, synthesize
 
 from .catalog import _table, catalog_dir, tool_catalog
 from .gpu import gpu_op_tags
-from .partitions import rounds
+from .partitions import parent_round, rounds
+from .probe import heldout_probe, probe_tools
 
 OWNERS = ["team:inftool-data"]
 
 
+def policy_source(context: dg.AssetExecutionContext, workspace: WorkspaceResource,
+                  policy_model: PolicyModelResource) -> dict:
+    """Which policy acts in this round: the parent round's checkpoint, with the data version of
+    the parent's ``policy_checkpoint`` materialization (lineage across rounds), else the base model."""
+    parent = parent_round(context)
+    checkpoint = workspace.latest_checkpoint(parent) if parent else None
+    if checkpoint is None:
+        if parent:
+            raise dg.Failure(f"parent round {parent} has no policy checkpoint: run its policy_checkpoint first")
+        return {"policy_model": policy_model.model, "policy_round": "base", "policy_checkpoint_version": "base"}
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("policy_checkpoint"), asset_partitions=[parent]), limit=1).records
+    version = (records[0].asset_materialization.tags or {}).get("dagster/data_version", "unknown") if records \
+        else "unknown"
+    return {"policy_model": str(checkpoint), "policy_round": parent, "policy_checkpoint_version": version}
+
+
 class ScenarioPlanConfig(dg.Config):
     n: int = 16
-    seed: int = 0
+    seed: int = 0  # each round plans with seed + 7919 × round index: new blueprints every round
     mix: dict[str, float] = {}  # scenario type → weight (empty: defaults; the gaps asset will set it)
     tool_weights: dict[str, float] = {}
 
 
-@dg.asset(partitions_def=rounds, deps=[tool_catalog], group_name="synthesis", kinds={"python", "parquet"},
-          owners=OWNERS, code_version="plan-v1",
-          description="Blueprints: tools offered (targets + distractors), scenario type, gold calls.")
+@dg.asset(partitions_def=rounds, deps=[tool_catalog, heldout_probe], group_name="synthesis",
+          kinds={"python", "parquet"}, owners=OWNERS, code_version="plan-v2",
+          description="Blueprints: tools offered (targets + distractors), scenario type, gold calls; never a tool "
+                      "of the held-out probe's specs.")
 def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
                   workspace: WorkspaceResource) -> dg.MaterializeResult:
-    tools = load_tools(catalog_dir(workspace, context.partition_key))  # planning needs no server
+    held = set(probe_tools(workspace))
+    every = load_tools(catalog_dir(workspace, context.partition_key))  # planning needs no server
+    tools = [t for t in every if t.name not in held]
     mix, tool_weights, source = config.mix, config.tool_weights, "config" if config.mix else "default"
-    parent = context.run.tags.get("inftool/parent_round")
+    parent = parent_round(context)
     parent_gaps = workspace.round_dir(parent, "gaps") / "gaps.json" if parent else None
     if not config.mix and parent_gaps is not None and parent_gaps.exists():
         gaps = json.loads(parent_gaps.read_text())  # the parent round's weak spots are this round's targets
         mix, tool_weights, source = gaps["scenario_weights"], config.tool_weights or gaps.get("tool_weights", {}), \
             f"capability_gaps of {parent}"
-    planner = Planner(tools, seed=config.seed, mix=ScenarioMix(**mix), tool_weights=tool_weights)
+    seed = config.seed + 7919 * int(context.partition_key.lstrip("r") or 0)
+    planner = Planner(tools, seed=seed, mix=ScenarioMix(**mix), tool_weights=tool_weights)
     blueprints = planner.plan(0, config.n)
     frame = pl.DataFrame([b.to_row() for b in blueprints])
     path = workspace.round_dir(context.partition_key, "scenario_plan") / "blueprints.parquet"
     frame.write_parquet(path)
     mix = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
     return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(path)), "blueprints": frame.height,
+        metadata={"path": dg.MetadataValue.path(str(path)), "blueprints": frame.height, "seed": seed,
+                  "tools_available": len(tools), "tools_held_out": len(every) - len(tools),
                   "parent_round": parent or "none", "weights_source": source,
                   "rejected": sum(planner.rejected.values()), "scenario_mix": dg.MetadataValue.md(_table(mix))},
         data_version=dg.DataVersion(hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]),
@@ -57,20 +79,28 @@ def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
           description="Full chat transcripts of User Simulator ⇄ Assistant ⇄ MCP Server, in resumable shards.")
 def synthetic_trajectories(context: dg.AssetExecutionContext, workspace: WorkspaceResource,
                            policy_model: PolicyModelResource) -> dg.MaterializeResult:
+    """The Assistant is the parent round's policy checkpoint (round 0: the configured base model):
+    the improved model writes the next round's data."""
     key = context.partition_key
     plan = pl.read_parquet(workspace.round_dir(key, "scenario_plan") / "blueprints.parquet")
     blueprints = [Blueprint.from_row(r) for r in plan.iter_rows(named=True)]
     out = workspace.round_dir(key, "trajectories")
-    policy = policy_model.policy_backend()
-    simulator = companion_backend(policy, policy_model.simulator_model)
-    config = SynthConfig(n=len(blueprints), round_key=key, policy_model=policy_model.model,
-                         simulator_model=policy_model.simulator_model or None)
+    source = policy_source(context, workspace, policy_model)
+    policy = policy_model.policy_backend(source["policy_model"])
+    simulator_model = policy_model.simulator_model_for(source["policy_model"])
+    simulator = None if not simulator_model else policy if simulator_model == source["policy_model"] \
+        else policy_model.policy_backend(simulator_model)
+    config = SynthConfig(n=len(blueprints), round_key=key, policy_model=source["policy_model"],
+                         simulator_model=simulator_model or None)
     summary = synthesize(catalog_dir(workspace, key), out, config, policy, simulator, blueprints=blueprints)
     context.log.info(f"synthesis: {summary}")
     frame = load_trajectories(out)
     by_type = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
     called = float((frame["n_tool_calls"] > 0).mean()) if frame.height else 0.0
+    recorded = sorted(set(frame["policy_model"].to_list())) if frame.height else []
     return dg.MaterializeResult(metadata={
+        **source, "policy_models_in_shards": dg.MetadataValue.json(recorded),
+        "simulator_model": simulator_model or "template",
         "path": dg.MetadataValue.path(str(out)), "trajectories": frame.height,
         "resumed_shards": summary["resumed_shards"], "seconds": summary["seconds"],
         "model_seconds": summary["model_seconds"], "trajectories_per_s": summary["trajectories_per_s"],

@@ -14,10 +14,10 @@ from inftool_dagster.verification.dedup import DedupConfig
 from inftool_dagster.verification.gates import GateConfig
 from inftool_dagster.verification.quality import trajectory_suite, verified_suite
 from inftool_dagster.verification.runner import build_views, gate_and_dedup
-from inftool_dagster.verification.views import is_heldout_tool
 
 from .catalog import _table, catalog_dir, tool_catalog
 from .partitions import rounds
+from .probe import heldout_probe, probe_tools
 from .synthesis import synthetic_trajectories
 
 OWNERS = ["team:inftool-data"]
@@ -29,8 +29,8 @@ class VerificationConfig(dg.Config):
     max_per_template: int | None = None
 
 
-def _verify_config(config: VerificationConfig, quality: DataQualityResource) -> VerifyConfig:
-    return VerifyConfig(gates=GateConfig(semantic=config.semantic_gate), heldout_fraction=quality.heldout_fraction,
+def _verify_config(config: VerificationConfig, workspace: WorkspaceResource) -> VerifyConfig:
+    return VerifyConfig(gates=GateConfig(semantic=config.semantic_gate), heldout_tools=probe_tools(workspace),
                         dedup=DedupConfig(max_per_tool=config.max_per_tool, max_per_template=config.max_per_template))
 
 
@@ -42,13 +42,13 @@ def _verified_dir(workspace: WorkspaceResource, key: str):
           kinds={"python", "polars", "parquet"}, owners=OWNERS, code_version="verify-v1",
           description="Trajectories that pass every gate (format, schema, execution, intent[, semantic]), deduplicated.")
 def verified_trajectories(context: dg.AssetExecutionContext, config: VerificationConfig,
-                          workspace: WorkspaceResource, data_quality: DataQualityResource) -> dg.MaterializeResult:
+                          workspace: WorkspaceResource) -> dg.MaterializeResult:
     key = context.partition_key
     server = CatalogServer.from_catalog(catalog_dir(workspace, key))
     if config.semantic_gate:
         raise dg.Failure("semantic_gate needs a judge model; run `inftool verify --semantic-judge MODEL` for now")
     gated, verified, summary = gate_and_dedup(workspace.round_dir(key, "trajectories"), server,
-                                              _verified_dir(workspace, key), _verify_config(config, data_quality))
+                                              _verified_dir(workspace, key), _verify_config(config, workspace))
     reasons = (gated.filter(~pl.col("verified")).group_by("rejected_by", "reject_reason").len()
                .sort("len", descending=True).head(10))
     by_type = gated.group_by("scenario_type").agg(pl.len().alias("trajectories"), pl.col("verified").sum())
@@ -67,23 +67,26 @@ def verified_trajectories(context: dg.AssetExecutionContext, config: Verificatio
     )
 
 
-@dg.asset(partitions_def=rounds, deps=[verified_trajectories], group_name="verification",
-          kinds={"python", "parquet"}, owners=OWNERS, code_version="views-v1",
-          description="GRPO prompts (gold calls for the reward) and SFT chats, split by tool into train/held-out.")
-def training_set(context: dg.AssetExecutionContext, config: VerificationConfig, workspace: WorkspaceResource,
-                 data_quality: DataQualityResource) -> dg.MaterializeResult:
+@dg.asset(partitions_def=rounds, deps=[verified_trajectories, heldout_probe], group_name="verification",
+          kinds={"python", "parquet"}, owners=OWNERS, code_version="views-v2",
+          description="GRPO prompts (gold calls for the reward) and SFT chats (the policy's verified conversations "
+                      "and gold replays), never offering a held-out probe tool; rows counted by source.")
+def training_set(context: dg.AssetExecutionContext, config: VerificationConfig,
+                 workspace: WorkspaceResource) -> dg.MaterializeResult:
     key = context.partition_key
     server = CatalogServer.from_catalog(catalog_dir(workspace, key))
     gated = pl.read_parquet(_verified_dir(workspace, key) / "gated.parquet")
     out = workspace.round_dir(key, "training_set")
-    summary = build_views(gated, server, out, _verify_config(config, data_quality))
+    summary = build_views(gated, server, out, _verify_config(config, workspace))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    sources = summary["rows_by_source"]["sft"]
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(out)),
         "grpo_train": summary["grpo_prompts"]["train"], "grpo_heldout": summary["grpo_prompts"]["heldout"],
         "sft_train": summary["sft_chats"]["train"], "sft_heldout": summary["sft_chats"]["heldout"],
-        "sft_sources": dg.MetadataValue.json(summary["sft_sources"]),
+        "sft_from_policy": sources.get("policy", 0), "sft_from_gold_replay": sources.get("gold_replay", 0),
+        "rows_by_source": dg.MetadataValue.json(summary["rows_by_source"]),
         "dropped": dg.MetadataValue.json(summary["views"]),
-        "heldout_fraction": data_quality.heldout_fraction,
     })
 
 
@@ -117,14 +120,20 @@ def verified_quality(context: dg.AssetCheckExecutionContext, workspace: Workspac
 
 
 @dg.asset_check(asset=training_set, partitions_def=rounds, blocking=True,
-                description="No held-out tool is offered in any training prompt (the split is by tool).")
-def training_split_disjoint(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
-                            data_quality: DataQualityResource) -> dg.AssetCheckResult:
-    train = pl.read_parquet(workspace.round_dir(context.partition_key, "training_set") / "grpo_train.parquet")
-    leaks = sorted({t["function"]["name"] for tools in train["tools"].to_list() for t in json.loads(tools)
-                    if is_heldout_tool(t["function"]["name"], data_quality.heldout_fraction)})
-    return dg.AssetCheckResult(passed=not leaks, metadata={"train_prompts": train.height,
-                                                           "leaked_tools": dg.MetadataValue.json(leaks[:20])})
+                description="No tool of the held-out probe (whole specs) is offered in any training row, GRPO or SFT.")
+def training_split_disjoint(context: dg.AssetCheckExecutionContext,
+                            workspace: WorkspaceResource) -> dg.AssetCheckResult:
+    held = set(probe_tools(workspace))
+    directory = workspace.round_dir(context.partition_key, "training_set")
+    rows = 0
+    leaks: set[str] = set()
+    for name in ("grpo_train", "sft_train"):
+        frame = pl.read_parquet(directory / f"{name}.parquet")
+        rows += frame.height
+        leaks |= {t["function"]["name"] for tools in frame["tools"].to_list() for t in json.loads(tools)
+                  if t["function"]["name"] in held}
+    return dg.AssetCheckResult(passed=not leaks, metadata={"train_rows": rows, "heldout_tools": len(held),
+                                                           "leaked_tools": dg.MetadataValue.json(sorted(leaks)[:20])})
 
 
 @dg.asset_check(asset=training_set, partitions_def=rounds, blocking=True,

@@ -1,8 +1,8 @@
 """BFCL evaluation: data from the pinned bfcl-eval wheel, BFCL's decoding and AST rules, leaderboard aggregation."""
 
 from .checker import Verdict, check_ast, check_call
-from .data import ALL_CATEGORIES, BFCL_VERSION, NON_LIVE, SUPPORTED, BFCLDataError, load_category
+from .data import ALL_CATEGORIES, BFCL_VERSION, NON_LIVE, BFCLDataError, load_category
 from .evaluate import aggregate, evaluate, prompt_messages, score_entry, score_results
 
-__all__ = ["Verdict", "check_ast", "check_call", "ALL_CATEGORIES", "BFCL_VERSION", "NON_LIVE", "SUPPORTED",
+__all__ = ["Verdict", "check_ast", "check_call", "ALL_CATEGORIES", "BFCL_VERSION", "NON_LIVE",
            "BFCLDataError", "load_category", "aggregate", "evaluate", "prompt_messages", "score_entry", "score_results"]

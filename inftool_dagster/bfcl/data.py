@@ -26,7 +26,6 @@ LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple
         "live_relevance")
 MULTI_TURN = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
 ALL_CATEGORIES = NON_LIVE + LIVE + MULTI_TURN
-SUPPORTED = ALL_CATEGORIES
 AST = tuple(c for c in NON_LIVE + LIVE if not c.endswith("relevance"))
 GROUPS = {"non_live": NON_LIVE, "live": LIVE, "multi_turn": MULTI_TURN, "ast": AST, "python_ast": PYTHON_AST,
           "single_turn": NON_LIVE + LIVE, "all": ALL_CATEGORIES}

@@ -19,10 +19,14 @@ from inftool_dagster.llm.backend import LLMBackend
 from inftool_dagster.llm.prompts import prompt_mode_messages
 from inftool_dagster.llm.types import SamplingParams
 
+from inftool_dagster.evaluation.intervals import Z95, proportion
+from inftool_dagster.llm.types import count_failures
+
 from .checker import Verdict, check_ast
-from .data import ALL_CATEGORIES, MULTI_TURN, PYTHON_AST, SUPPORTED, BFCLDataError, language_of, load_category
+from .data import ALL_CATEGORIES, MULTI_TURN, PYTHON_AST, BFCLDataError, language_of, load_category
 from .decode import DecodeError, cannot_decode_to_calls, decode_ast, is_empty_output, is_function_calling_format
 from .multi_turn import multi_turn_entries, run_multi_turn, score_multi_turn
+from .splits import SPLITS, select
 
 BFCL_V4_SYSTEM_PROMPT = (
     "You are an expert in composing functions. You are given a question and a set of possible functions. Based on "
@@ -110,40 +114,75 @@ def score_entry(entry: dict, output: str, category: str) -> dict:
             "decoded": _plain(decoded)}
 
 
+def _failed(entry: dict, generation: Any, category: str) -> dict:
+    """The verdict for an item whose generation failed: wrong, with the reason (an empty output
+    would otherwise pass an irrelevance entry)."""
+    return {"id": entry["id"], "test_category": category, "model_result_raw": "", "valid": False,
+            "error_type": f"generation_failed:{generation.failure_kind}", "error": [generation.error]}
+
+
 def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _unweighted(scores: list[dict | None]) -> float | None:
-    present = [s for s in scores if s is not None]
-    return sum(s["accuracy"] for s in present) / len(scores) if present and len(present) == len(scores) else None
+SIMPLE = ("simple_python", "simple_java", "simple_javascript")
+LIVE_AST = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
 
 
-def _weighted(scores: list[dict | None]) -> float | None:
-    present = [s for s in scores if s is not None]
-    total = sum(s["total_count"] for s in present)
-    return sum(s["accuracy"] * s["total_count"] for s in present) / total if present and total else None
+def _weights(per_category: dict[str, dict], summary: str) -> dict[str, float] | None:
+    """Each category's weight in one of BFCL's summaries (None when a category it needs is missing)."""
+    have = lambda names: all(n in per_category and per_category[n]["total_count"] for n in names)  # noqa: E731
+    if summary == "non_live_ast_summary" and have(SIMPLE + PYTHON_AST[1:]):
+        return {**{c: 1 / 12 for c in SIMPLE}, **{c: 1 / 4 for c in PYTHON_AST[1:]}}
+    if summary == "non_live_python_ast_summary" and have(PYTHON_AST):
+        return {c: 1 / 4 for c in PYTHON_AST}
+    if summary == "non_live_simple":
+        if have(SIMPLE):
+            return {c: 1 / 3 for c in SIMPLE}
+        return {"simple_python": 1.0} if have(("simple_python",)) else None
+    if summary == "live_ast_summary":
+        present = [c for c in LIVE_AST if c in per_category and per_category[c]["total_count"]]
+        total = sum(per_category[c]["total_count"] for c in present)
+        return {c: per_category[c]["total_count"] / total for c in present} if present else None
+    if summary == "multi_turn_summary" and have(MULTI_TURN):
+        return {c: 1 / len(MULTI_TURN) for c in MULTI_TURN}
+    if summary in ("irrelevance", "live_irrelevance", "live_relevance") and have((summary,)):
+        return {summary: 1.0}
+    return None
+
+
+SUMMARIES = ("non_live_ast_summary", "non_live_python_ast_summary", "non_live_simple", "live_ast_summary",
+             "irrelevance", "live_irrelevance", "live_relevance", "multi_turn_summary")
+
+
+def aggregate_with_intervals(per_category: dict[str, dict]) -> dict[str, dict | None]:
+    """BFCL's leaderboard aggregation (``eval_runner_helper``: unweighted non-live, weighted live),
+    each summary with its counts and 95 % interval (Wilson for one category, a normal interval on
+    the weighted mean of independent proportions otherwise)."""
+    out: dict[str, dict | None] = {}
+    for name in SUMMARIES:
+        weights = _weights(per_category, name)
+        if weights is None:
+            out[name] = None
+            continue
+        counts = {c: (per_category[c]["correct_count"], per_category[c]["total_count"]) for c in weights}
+        if len(counts) == 1:
+            out[name] = proportion(*next(iter(counts.values())))
+            continue
+        mean = sum(w * counts[c][0] / counts[c][1] for c, w in weights.items())
+        var = sum(w * w * (counts[c][0] / counts[c][1]) * (1 - counts[c][0] / counts[c][1]) / counts[c][1]
+                  for c, w in weights.items())
+        half = Z95 * var ** 0.5
+        out[name] = {"accuracy": round(mean, 4), "correct": sum(c for c, _ in counts.values()),
+                     "total": sum(t for _, t in counts.values()),
+                     "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)),
+                     "categories": len(counts)}
+    return out
 
 
 def aggregate(per_category: dict[str, dict]) -> dict:
-    """BFCL's leaderboard aggregation (``eval_runner_helper``): unweighted non-live, weighted live."""
-    get = per_category.get
-    simple = _unweighted([get("simple_python"), get("simple_java"), get("simple_javascript")])
-    simple_python_only = get("simple_python")["accuracy"] if get("simple_python") else None
-    non_live = [{"accuracy": simple, "total_count": 0} if simple is not None else None,
-                get("multiple"), get("parallel"), get("parallel_multiple")]
-    python_non_live = [get(c) for c in PYTHON_AST]
-    return {
-        "non_live_ast_summary": _unweighted(non_live),  # BFCL's figure: needs the Java and JS categories too
-        "non_live_python_ast_summary": _unweighted(python_non_live),  # the same over simple_python only
-        "non_live_simple": simple if simple is not None else simple_python_only,
-        "live_ast_summary": _weighted([get(c) for c in ("live_simple", "live_multiple", "live_parallel",
-                                                        "live_parallel_multiple")]),
-        "irrelevance": get("irrelevance")["accuracy"] if get("irrelevance") else None,
-        "live_irrelevance": get("live_irrelevance")["accuracy"] if get("live_irrelevance") else None,
-        "live_relevance": get("live_relevance")["accuracy"] if get("live_relevance") else None,
-        "multi_turn_summary": _unweighted([get(c) for c in MULTI_TURN]),
-    }
+    """BFCL's summaries as plain accuracies (None where a needed category is missing)."""
+    return {k: (v["accuracy"] if v else None) for k, v in aggregate_with_intervals(per_category).items()}
 
 
 def score_header(verdicts: list[dict]) -> dict:
@@ -171,57 +210,76 @@ def write_category(out: Path, model_dir: str, category: str, outputs: list[dict]
 
 
 def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *, model_name: str,
-             limit: int | None = None, max_new_tokens: int = 128, prompt_format: str = "bfcl",
+             split: str = "test", limit: int | None = None, max_new_tokens: int = 128, prompt_format: str = "bfcl",
              stop_after_calls: bool = False, stop_hopeless: bool = True, progress: bool = False) -> dict:
-    """Generate and score ``categories``; ``stop_after_calls`` ends generation at the first ``]\n``
-    (faster, but text after a call list, which BFCL counts as a decode failure, is then unseen).
-    ``stop_hopeless`` ends a Python-category output as soon as it can no longer decode to calls
-    (``cannot_decode_to_calls``): the verdict is the same, the raw output is cut short."""
+    """Generate and score ``categories`` on ``split`` (``dev``, ``test`` or ``all``; splits.py);
+    ``limit`` takes a uniform hash-ordered sample of that many entries per category (None: the
+    whole split). ``stop_after_calls`` ends generation at the first ``]\n`` (faster, but text
+    after a call list, which BFCL counts as a decode failure, is then unseen). ``stop_hopeless``
+    ends a Python-category output as soon as it can no longer decode to calls
+    (``cannot_decode_to_calls``): the verdict is the same, the raw output is cut short.
+
+    Failed generations (over-long prompts, out of memory on a single row) are scored as wrong
+    and counted per category and in total (``generation_errors``, ``prompts_too_long``)."""
     unknown = [c for c in categories if c not in ALL_CATEGORIES]
     if unknown:
         raise BFCLDataError(f"unknown BFCL category: {', '.join(unknown)}; known: {', '.join(ALL_CATEGORIES)}")
-    unsupported = [c for c in categories if c not in SUPPORTED]
-    if unsupported:
-        raise BFCLDataError(f"not supported yet: {', '.join(unsupported)} (supported: {', '.join(SUPPORTED)})")
+    if split not in SPLITS:
+        raise BFCLDataError(f"unknown split '{split}'; known: {', '.join(SPLITS)}")
     out = Path(out_dir)
     model_dir = model_name.replace("/", "_")
     start = time.perf_counter()
     per_category: dict[str, dict] = {}
-    entries_total = 0
     params = SamplingParams(max_new_tokens=max_new_tokens, stop=["]\n"] if stop_after_calls else [])
     for category in categories:
-        entries = _entries(category)
-        entries = entries[:limit] if limit else entries
+        entries = select(_entries(category), split, limit)
         t0 = time.perf_counter()
+        failures = {"generation_errors": 0, "prompts_too_long": 0}
         if category in MULTI_TURN:
             outputs = run_multi_turn(backend, entries, max_new_tokens=max_new_tokens, prompt_format=prompt_format,
-                                     stop_after_calls=stop_after_calls)
+                                     stop_after_calls=stop_after_calls, failures=failures)
             verdicts = [score_multi_turn(e, o["result"], category) for e, o in zip(entries, outputs)]
         else:
             hopeless = stop_hopeless and language_of(category) == "python"
             generations = backend.generate(
                 [prompt_messages(e, prompt_format, category) for e in entries],
                 params.model_copy(update={"stop_when": cannot_decode_to_calls if hopeless else None}))
+            failures = count_failures(generations)
             texts = [g[0].text if g[0].ok else "" for g in generations]
-            outputs = [{"id": e["id"], "result": t} for e, t in zip(entries, texts)]
-            verdicts = [score_entry(e, t, category) for e, t in zip(entries, texts)]
+            outputs = [{"id": e["id"], "result": t, **({"error": g[0].error} if not g[0].ok else {})}
+                       for e, t, g in zip(entries, texts, generations)]
+            verdicts = [score_entry(e, t, category) if g[0].ok else _failed(e, g[0], category)
+                        for e, t, g in zip(entries, texts, generations)]
         header = write_category(out, model_dir, category, outputs, verdicts)
-        header["seconds"] = round(time.perf_counter() - t0, 2)
+        header.update(failures, seconds=round(time.perf_counter() - t0, 2))
         per_category[category] = header
-        entries_total += len(entries)
         if progress:
-            print(f"[bfcl] {category}: {header['correct_count']}/{header['total_count']} "
+            print(f"[bfcl] {split} {category}: {header['correct_count']}/{header['total_count']} "
                   f"in {header['seconds']} s", flush=True, file=sys.stderr)
-    seconds = time.perf_counter() - start
-    summary = {
-        "model": model_name, "prompt_format": prompt_format,
-        "accuracy": {c: round(v["accuracy"], 4) for c, v in per_category.items()},
-        "summary": {k: (round(v, 4) if v is not None else None) for k, v in aggregate(per_category).items()},
-        "entries": entries_total, "seconds": round(seconds, 2),
-        "entries_per_s": round(entries_total / seconds, 3) if seconds else None,
-    }
+    summary = summarize(per_category, model=model_name, prompt_format=prompt_format, split=split, sample=limit,
+                        seconds=time.perf_counter() - start)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def summarize(per_category: dict[str, dict], *, seconds: float | None = None, **fields: Any) -> dict:
+    """``summary.json``: per category and per BFCL summary the accuracy with counts and 95 %
+    interval, failure counts, time; ``accuracy``/``summary`` keep the plain figures."""
+    with_ci = aggregate_with_intervals(per_category)
+    entries = sum(v["total_count"] for v in per_category.values())
+    failures = {k: sum(v.get(k, 0) for v in per_category.values()) for k in ("generation_errors", "prompts_too_long")}
+    return {
+        **fields,
+        "accuracy": {c: round(v["accuracy"], 4) for c, v in per_category.items()},
+        "summary": {k: (v["accuracy"] if v else None) for k, v in with_ci.items()},
+        "categories": {c: {**proportion(v["correct_count"], v["total_count"]),
+                           **{k: v.get(k, 0) for k in failures}, "seconds": v.get("seconds")}
+                       for c, v in per_category.items()},
+        "summaries": {k: v for k, v in with_ci.items() if v},
+        **failures, "failure_share": round(sum(failures.values()) / entries, 4) if entries else 0.0,
+        "entries": entries, "seconds": round(seconds, 2) if seconds is not None else None,
+        "entries_per_s": round(entries / seconds, 3) if seconds else None,
+    }
 
 
 def _entries(category: str) -> list[dict]:
@@ -237,7 +295,7 @@ def score_results(results_dir: str | Path, out_dir: str | Path | None = None) ->
     per_category = {}
     for file in files:
         category = file.name[len("BFCL_v4_"):-len("_result.json")]
-        if category not in SUPPORTED:
+        if category not in ALL_CATEGORIES:
             continue
         entries = {e["id"]: e for e in _entries(category)}
         rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
@@ -247,6 +305,4 @@ def score_results(results_dir: str | Path, out_dir: str | Path | None = None) ->
             verdicts = [score_entry(entries[r["id"]], r["result"] if isinstance(r["result"], str)
                                     else json.dumps(r["result"]), category) for r in rows]
         per_category[category] = score_header(verdicts)
-    return {"accuracy": {c: round(v["accuracy"], 4) for c, v in per_category.items()},
-            "summary": {k: (round(v, 4) if v is not None else None) for k, v in aggregate(per_category).items()},
-            "entries": sum(v["total_count"] for v in per_category.values())}
+    return summarize(per_category, results=str(results))

@@ -130,8 +130,11 @@ def _next_turn(conv: _Conversation) -> None:
 
 def run_multi_turn(backend: LLMBackend, entries: list[dict], *, max_new_tokens: int = 128,
                    max_steps: int = MAXIMUM_STEP_LIMIT, prompt_format: str = "bfcl",
-                   stop_after_calls: bool = False) -> list[dict]:
-    """Result rows in BFCL's layout: ``{"id", "result": [[raw text per step] per turn]}``."""
+                   stop_after_calls: bool = False, failures: dict | None = None) -> list[dict]:
+    """Result rows in BFCL's layout: ``{"id", "result": [[raw text per step] per turn]}``; failed
+    generations are counted into ``failures`` (``count_failures``' keys)."""
+    from inftool_dagster.llm.types import count_failures
+
     from .evaluate import prompt_messages
 
     params = SamplingParams(max_new_tokens=max_new_tokens, stop=["]\n"] if stop_after_calls else [])
@@ -145,6 +148,9 @@ def run_multi_turn(backend: LLMBackend, entries: list[dict], *, max_new_tokens: 
     try:
         while active := [c for c in conversations if not c.done]:
             generations = backend.generate([c.messages for c in active], params)
+            if failures is not None:
+                for key, value in count_failures(generations).items():
+                    failures[key] = failures.get(key, 0) + value
             for conv, generation in zip(active, generations):
                 text = generation[0].text if generation[0].ok else ""
                 conv.results[-1].append(text)

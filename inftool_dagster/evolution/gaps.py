@@ -68,11 +68,29 @@ def synthetic_errors(gated: pl.DataFrame) -> tuple[dict[str, float], dict[str, f
     return by_type, by_domain, kinds
 
 
-def capability_gaps(score_dir: Path | None, gated: pl.DataFrame, base_mix: ScenarioMix | None = None,
-                    boost: float = 2.0) -> dict:
-    """Error rates and the next round's weights: weight × (1 + boost × error rate)."""
+class TestSplitLeak(ValueError):
+    """Something tried to steer the loop with BFCL results that are not the dev split."""
+
+
+def dev_results(bfcl_dir: Path | None) -> tuple[Path | None, dict]:
+    """(score directory, summary) of a BFCL evaluation that must be on the dev split: anything
+    else (test, all, or a summary that does not say) raises ``TestSplitLeak``."""
+    if bfcl_dir is None or not (Path(bfcl_dir) / "summary.json").exists():
+        return None, {}
+    summary = json.loads((Path(bfcl_dir) / "summary.json").read_text())
+    if summary.get("split") != "dev":
+        raise TestSplitLeak(f"{bfcl_dir} holds BFCL split {summary.get('split')!r}: only the dev split may "
+                            "inform capability gaps or the stop rule")
+    return Path(bfcl_dir) / "score" / summary.get("model", "policy").replace("/", "_"), summary
+
+
+def capability_gaps(dev_bfcl_dir: Path | None, gated: pl.DataFrame, base_mix: ScenarioMix | None = None,
+                    boost: float = 2.0, score_key: str = "non_live_python_ast_summary") -> dict:
+    """Error rates and the next round's weights: weight × (1 + boost × error rate). BFCL errors
+    come from the dev split only (``dev_results``); ``score`` is the dev summary's ``score_key``."""
     base = (base_mix or ScenarioMix()).weights()
-    bfcl_rates, bfcl_kinds = bfcl_errors(score_dir) if score_dir and Path(score_dir).exists() else ({}, Counter())
+    score_dir, summary = dev_results(dev_bfcl_dir)
+    bfcl_rates, bfcl_kinds = bfcl_errors(score_dir) if score_dir and score_dir.exists() else ({}, Counter())
     type_rates, domain_rates, synth_kinds = synthetic_errors(gated)
     scenario_error: dict[str, list[float]] = {}
     for category, rate in bfcl_rates.items():
@@ -90,6 +108,8 @@ def capability_gaps(score_dir: Path | None, gated: pl.DataFrame, base_mix: Scena
         "domain_error_rate": {k: round(v, 4) for k, v in domain_rates.items()},
         "scenario_weights": weights,
         "domain_weights": {d: round(1 + boost * r, 4) for d, r in domain_rates.items()},
+        "score": summary.get("summary", {}).get(score_key), "score_split": summary.get("split"),
+        "score_ci95": (summary.get("summaries", {}).get(score_key) or {}).get("ci95"),
     }
 
 

@@ -50,20 +50,32 @@ class TransformersBackend(LLMBackend):
         limit = self.config.max_prompt_tokens
         for i, row in enumerate(rows):
             if len(row) > limit:
-                out[i] = [Generation.failure(f"prompt too long: {len(row)} tokens > max_prompt_tokens={limit}")
-                          for _ in range(params.n)]
+                out[i] = [Generation.failure(f"prompt too long: {len(row)} tokens > max_prompt_tokens={limit}",
+                                             kind="prompt_too_long") for _ in range(params.n)]
         items = [i for i in range(len(prompts)) for _ in range(params.n) if len(rows[i]) <= limit]
         items.sort(key=lambda i: (len(rows[i]), i))  # similar lengths together: less padding; copies adjacent
         prefix_cache = PrefixCache(self.model) if self.config.shared_prefix else None
         for start, chunk in self._batches(items, rows):
-            try:
-                generations = self._generate_batch([rows[i] for i in chunk], params, start, prefix_cache)
-            except Exception as exc:  # e.g. out of memory: record, keep the rest of the work
-                log.warning("generation batch failed: %s", exc)
-                generations = [Generation.failure(f"{type(exc).__name__}: {exc}"[:300]) for _ in chunk]
-            for i, generation in zip(chunk, generations):
+            for i, generation in zip(chunk, self._generate_splitting(chunk, rows, params, start, prefix_cache)):
                 out[i].append(generation)
         return out
+
+    def _generate_splitting(self, chunk: list[int], rows: list[list[int]], params: SamplingParams, offset: int,
+                            prefix_cache: Any) -> list[Generation]:
+        """Generate one batch; out of memory halves it and retries, and a single row that still
+        does not fit is a recorded failure. Any other error propagates: a broken generation path
+        must fail loudly, never read as empty outputs."""
+        try:
+            return self._generate_batch([rows[i] for i in chunk], params, offset, prefix_cache)
+        except Exception as exc:
+            if not _is_out_of_memory(exc):
+                raise
+            log.warning("out of memory on a batch of %d rows: %s", len(chunk), str(exc)[:200])
+            if len(chunk) == 1:
+                return [Generation.failure(f"out of memory: {exc}"[:300])]
+            half = len(chunk) // 2
+            return (self._generate_splitting(chunk[:half], rows, params, offset, prefix_cache)
+                    + self._generate_splitting(chunk[half:], rows, params, offset + half, prefix_cache))
 
     def _batches(self, items: list[int], rows: list[list[int]]):
         """(offset, chunk) over length-sorted ``items``: at most ``batch_size`` rows and at most
@@ -115,12 +127,21 @@ class TransformersBackend(LLMBackend):
         return generations
 
 
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
 def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    """End-of-sequence ids of the model's generation config and the tokenizer (a new set: the
+    config's list is never modified)."""
     ids = model.generation_config.eos_token_id if model.generation_config is not None else None
-    ids = ids if isinstance(ids, list) else [ids] if ids is not None else []
+    found = set(ids) if isinstance(ids, list) else {ids} if ids is not None else set()
     if tokenizer.eos_token_id is not None:
-        ids.append(tokenizer.eos_token_id)
-    return set(ids)
+        found.add(tokenizer.eos_token_id)
+    return found
 
 
 def companion_backend(policy: TransformersBackend, model: str | None) -> TransformersBackend | None:

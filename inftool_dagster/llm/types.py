@@ -35,14 +35,22 @@ class Generation:
     error: str | None = None
     attempts: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
+    failure_kind: str | None = None  # prompt_too_long | generation_error (counted by evaluations)
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     @classmethod
-    def failure(cls, reason: str, attempts: int = 1) -> "Generation":
-        return cls(text="", finish_reason="error", error=reason, attempts=attempts)
+    def failure(cls, reason: str, attempts: int = 1, kind: str = "generation_error") -> "Generation":
+        return cls(text="", finish_reason="error", error=reason, attempts=attempts, failure_kind=kind)
+
+
+def count_failures(generations: list[list[Generation]]) -> dict[str, int]:
+    """``{"generation_errors", "prompts_too_long"}`` over a batch's outputs (first sample of each item)."""
+    kinds = [g[0].failure_kind for g in generations if g and not g[0].ok]
+    return {"generation_errors": sum(k != "prompt_too_long" for k in kinds),
+            "prompts_too_long": sum(k == "prompt_too_long" for k in kinds)}
 
 
 def truncate_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:

@@ -10,7 +10,7 @@ class DataQualityResource(dg.ConfigurableResource):
     max_duplicate_rate: float = 0.5
     max_scenario_share: float = 0.6
     min_scenario_types: int = 1
-    heldout_fraction: float = 0.2  # share of tools kept out of training (split by tool)
+    max_failure_share: float = 0.02  # evaluations: most share of failed generations before the round fails
 
     def bounds(self):
         from inftool_dagster.verification.quality import QualityBounds

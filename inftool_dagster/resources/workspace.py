@@ -47,14 +47,26 @@ class WorkspaceResource(dg.ConfigurableResource):
         return self._mirror
 
     def round_dir(self, round_key: str, artifact: str) -> Path:
-        path = self.base() / "rounds" / round_key / artifact
+        return self._open(f"rounds/{round_key}/{artifact}")
+
+    def shared_dir(self, artifact: str) -> Path:
+        """An artifact shared by every round of this workspace (the fixed held-out probe)."""
+        return self._open(f"shared/{artifact}")
+
+    def _open(self, relative: str) -> Path:
+        path = self.base() / relative
         path.mkdir(parents=True, exist_ok=True)
         mirror = self.mirror()
-        relative = f"rounds/{round_key}/{artifact}"
         if mirror is not None and relative not in self._opened:
             mirror.pull(relative, path)
             self._opened[relative] = snapshot(path)
         return path
+
+    def latest_checkpoint(self, round_key: str) -> Path | None:
+        """The checkpoint round ``round_key``'s ``policy_checkpoint`` ended with (None before it ran)."""
+        policy = self.round_dir(round_key, "policy")
+        latest = policy / "LATEST"
+        return policy / latest.read_text().strip() if latest.exists() else None
 
     def publish(self) -> int:
         """Push what changed in the artifact directories opened so far (a no-op without S3)."""

@@ -1,36 +1,53 @@
-"""Held-out synthetic evaluation: the policy on prompts whose tools it never saw in training.
+"""Held-out evaluation: the policy on prompts whose tools it never saw in training.
 
-The training set's ``grpo_heldout`` split holds prompts for tools kept out of training
-(verification/views.py). The policy answers each greedily in the project's prompt format and
-the gated rewards score it; ``accuracy`` is the share answered exactly right (well-formed, the
-right functions, every gold argument matched, nothing hallucinated). Real APIs' tool names
-and arguments are long: 48 new tokens cut a third of the call lists short (seen on the
-APIs.guru slice), hence 128.
+The policy answers each prompt of the fixed held-out probe (evaluation/probe.py) greedily in
+the project's prompt format and the gated rewards score it. ``exact`` is BFCL-style: well-
+formed, the right functions, every gold argument matched, nothing hallucinated (for a "do not
+call" prompt: no call). Every figure carries its counts and 95 % interval, overall and per
+scenario type; failed generations are counted, never silently scored. Real APIs' tool names
+and arguments are long: 48 new tokens cut a third of the call lists short, hence 128.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import polars as pl
 
-from inftool_dagster.llm.types import SamplingParams
+from inftool_dagster.evaluation.intervals import proportion
+from inftool_dagster.llm.prompts import render_prompt
+from inftool_dagster.llm.types import SamplingParams, count_failures
 
 from .rewards import REWARD_FUNCS
-from .trainer import _prompts
 
 EXACT = ("format", "name", "arguments")
 
 
+def probe_prompts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
+    """The rendered prompts (project format) of GRPO-style rows: ``prompt`` and ``tools`` JSON."""
+    return [render_prompt(tokenizer, json.loads(p), json.loads(t), "prompt")
+            for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())]
+
+
 def heldout_eval(backend: Any, frame: pl.DataFrame, weights: dict[str, float], max_new_tokens: int = 128) -> dict:
     if frame.is_empty():
-        return {"prompts": 0, "reward": None, "accuracy": None}
-    outputs = backend.generate_prompts(_prompts(frame, backend.tokenizer), SamplingParams(max_new_tokens=max_new_tokens))
-    texts = [o[0].text for o in outputs]
+        return {"prompts": 0, "reward": None, "accuracy": None, "exact": None, "generation_errors": 0,
+                "prompts_too_long": 0}
+    outputs = backend.generate_prompts(probe_prompts(frame, backend.tokenizer),
+                                       SamplingParams(max_new_tokens=max_new_tokens))
+    failures = count_failures(outputs)
+    texts = [o[0].text if o[0].ok else "" for o in outputs]
     gold = frame["gold_calls"].to_list()
     scores = {name: REWARD_FUNCS[name](texts, gold) for name in {*weights, *EXACT} if name in REWARD_FUNCS}
     parts = {name: sum(values) / len(texts) for name, values in scores.items()}
-    exact = sum(all(scores[n][i] >= 1.0 for n in EXACT) for i in range(len(texts))) / len(texts)
+    # a failed generation is wrong (an empty text would pass a "do not call" prompt), and counted
+    hits = [outputs[i][0].ok and all(scores[n][i] >= 1.0 for n in EXACT) for i in range(len(texts))]
     reward = sum(weights[n] * parts[n] for n in weights if n in parts)
-    return {"prompts": len(texts), "reward": round(reward, 4), "accuracy": round(exact, 4),
-            **{n: round(v, 4) for n, v in parts.items()}}
+    kinds = frame["scenario_type"].to_list() if "scenario_type" in frame.columns else ["all"] * len(texts)
+    by_scenario = {kind: proportion(sum(h for h, k in zip(hits, kinds) if k == kind), kinds.count(kind))
+                   for kind in sorted(set(kinds))}
+    exact = proportion(sum(hits), len(hits))
+    return {"prompts": len(texts), "reward": round(reward, 4), "accuracy": exact["accuracy"], "exact": exact,
+            "by_scenario": by_scenario, **failures, **{n: round(v, 4) for n, v in parts.items()},
+            "outputs": texts}

@@ -31,7 +31,10 @@ class CorruptTrajectories(ValueError):
 class VerifyConfig(BaseModel):
     gates: GateConfig = Field(default_factory=GateConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
-    heldout_fraction: float = Field(0.2, ge=0, lt=1, description="Share of tools held out of training.")
+    heldout_fraction: float = Field(0.2, ge=0, lt=1, description="Share of tools held out of training (by a "
+                                    "hash of the tool name) when no explicit heldout_tools are given.")
+    heldout_tools: list[str] | None = Field(None, description="Tools held out of training (the probe's tools: "
+                                            "whole specs); overrides heldout_fraction.")
     exclude_bfcl: bool = Field(True, description="Drop rows offering a BFCL function name or asking a BFCL question.")
     split_seed: int = 0
 
@@ -89,8 +92,7 @@ def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path,
     dropped_bfcl = 0
     if config.exclude_bfcl and candidates.height:
         candidates, dropped_bfcl = _without_bfcl(candidates)
-    grpo, sft, counts = training_views(candidates, server, heldout_fraction=config.heldout_fraction,
-                                       seed=config.split_seed)
+    grpo, sft, counts = training_views(candidates, server, heldout=heldout_rule(config))
     counts["dropped_bfcl_overlap"] = dropped_bfcl
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -101,8 +103,27 @@ def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path,
         "grpo_prompts": {s: grpo.filter(pl.col("split") == s).height for s in ("train", "heldout")},
         "sft_chats": {s: sft.filter(pl.col("split") == s).height for s in ("train", "heldout")},
         "sft_sources": dict(Counter(sft["source"].to_list())),
+        "rows_by_source": rows_by_source(grpo, sft),
         "views": counts,
     }
+
+
+def heldout_rule(config: VerifyConfig):
+    """The predicate "this tool is held out of training" that a config describes."""
+    from .views import is_heldout_tool
+
+    if config.heldout_tools is not None:
+        held = frozenset(config.heldout_tools)
+        return held.__contains__
+    return lambda name: is_heldout_tool(name, config.heldout_fraction, config.split_seed)
+
+
+def rows_by_source(grpo: pl.DataFrame, sft: pl.DataFrame) -> dict:
+    """Training rows (train split) by where they came from: SFT chats are the policy's own verified
+    conversations or gold replays; GRPO prompts all carry gold calls from the plan."""
+    train_sft = sft.filter(pl.col("split") == "train")
+    return {"sft": dict(Counter(train_sft["source"].to_list())),
+            "grpo_prompts": {"gold": grpo.filter(pl.col("split") == "train").height}}
 
 
 def _without_bfcl(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:

@@ -7,15 +7,16 @@ right move is not to call: irrelevance, or asking for a withheld value). SFT war
 chats are the verified policy trajectories plus *gold replays* (the gold calls executed on
 the MCP Server, real results, a short answer) for the rest, marked by ``source``.
 
-The split is by tool: a hash of the tool name puts ``heldout_fraction`` of the catalog's
-tools aside; a training row never offers a held-out tool, a held-out row targets one.
+The split is by tool: in a round, the held-out probe's tools (whole specs, evaluation/probe.py);
+standalone (``inftool verify``), a hash of the tool name puts ``heldout_fraction`` of the
+catalog's tools aside. A training row never offers a held-out tool, a held-out row targets one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 import polars as pl
@@ -46,11 +47,11 @@ def is_heldout_tool(name: str, fraction: float, seed: int = 0) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
-def split_of(offered: list[str], targets: list[str], fraction: float, seed: int) -> str | None:
+def split_of(offered: list[str], targets: list[str], heldout: Callable[[str], bool]) -> str | None:
     """"train", "heldout", or None (a held-out tool appears only as a distractor: dropped)."""
-    if any(is_heldout_tool(t, fraction, seed) for t in targets):
+    if any(heldout(t) for t in targets):
         return "heldout"
-    if any(is_heldout_tool(t, fraction, seed) for t in offered):
+    if any(heldout(t) for t in offered):
         return None
     return "train"
 
@@ -120,15 +121,15 @@ def gold_replay(server: CatalogServer, user: UserSimulator, blueprint: Blueprint
     return messages, steps
 
 
-def training_views(deduped: pl.DataFrame, server: CatalogServer, *, heldout_fraction: float = 0.2,
-                   seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def training_views(deduped: pl.DataFrame, server: CatalogServer, *,
+                   heldout: Callable[[str], bool] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """(grpo prompts, sft chats, counts) from deduplicated gated trajectories."""
     grpo_rows, sft_rows = [], []
     counts = {"gold_rejected": 0, "dropped_heldout_distractor": 0}
     users: dict[int, UserSimulator] = {}
     descriptions = {n: t.description for n, t in server.tools.items()}
     for row in deduped.iter_rows(named=True):
-        split = split_of(row["tool_names"], row["target_tools"], heldout_fraction, seed)
+        split = split_of(row["tool_names"], row["target_tools"], heldout or (lambda name: is_heldout_tool(name, 0.2)))
         if split is None:
             counts["dropped_heldout_distractor"] += 1
             continue

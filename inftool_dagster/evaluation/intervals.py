@@ -1,0 +1,56 @@
+"""Counts and 95 % intervals for every accuracy the project reports.
+
+A proportion gets the Wilson score interval (good at 0, 1 and small n). BFCL's unweighted
+summaries (a mean of category accuracies) get a normal interval on the mean of independent
+proportions, each category's variance from its own count.
+"""
+
+from __future__ import annotations
+
+import math
+
+Z95 = 1.959963984540054
+
+
+def wilson(correct: int, total: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval of ``correct/total`` (None when ``total`` is 0)."""
+    if total <= 0:
+        return None
+    p = correct / total
+    denom = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
+
+
+def proportion(correct: int, total: int) -> dict:
+    """``{"accuracy", "correct", "total", "ci95"}`` for one count."""
+    return {"accuracy": round(correct / total, 4) if total else None, "correct": int(correct), "total": int(total),
+            "ci95": wilson(correct, total)}
+
+
+def mean_of_proportions(parts: list[tuple[int, int]], z: float = Z95) -> dict | None:
+    """Unweighted mean of several proportions with a normal 95 % interval (None if any is empty)."""
+    if not parts or any(total <= 0 for _, total in parts):
+        return None
+    k = len(parts)
+    mean = sum(c / t for c, t in parts) / k
+    variance = sum((c / t) * (1 - c / t) / t for c, t in parts) / (k * k)
+    half = z * math.sqrt(variance)
+    return {"accuracy": round(mean, 4), "correct": sum(c for c, _ in parts), "total": sum(t for _, t in parts),
+            "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)), "categories": k}
+
+
+def overlaps(a: dict | None, b: dict | None) -> bool | None:
+    """Whether two results' intervals overlap (a difference inside the noise), None if unknown."""
+    if not a or not b or not a.get("ci95") or not b.get("ci95"):
+        return None
+    return a["ci95"][0] <= b["ci95"][1] and b["ci95"][0] <= a["ci95"][1]
+
+
+def fmt(result: dict | None, digits: int = 3) -> str:
+    """``0.210 [0.172, 0.253] (84/400)`` for tables."""
+    if not result or result.get("accuracy") is None:
+        return "—"
+    lo, hi = result["ci95"]
+    return f"{result['accuracy']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}] ({result['correct']}/{result['total']})"

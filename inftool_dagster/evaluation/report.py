@@ -1,0 +1,75 @@
+"""A round's record for reports (test split, held-out probe, yield, training rows by source) and
+the by-round plot with 95 % error bars. Reads only report-side artifacts: nothing here feeds
+the loop."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from .intervals import fmt
+
+REPORT_SERIES = (("BFCL test: non-live Python AST", "bfcl", "non_live_python_ast_summary"),
+                 ("BFCL test: irrelevance", "bfcl", "irrelevance"),
+                 ("held-out probe: exact", "heldout", "exact"),
+                 ("policy yield (fixed blueprints)", "yield", "yield"))
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def round_record(round_dir: Path) -> dict:
+    """The report record of one round directory (``rounds/<key>``)."""
+    test = _json(round_dir / "bfcl" / "test" / "summary.json")
+    heldout = {k: v for k, v in _json(round_dir / "heldout" / "heldout.json").items() if k != "outputs"}
+    yielded = _json(round_dir / "yield" / "yield.json")
+    training = _json(round_dir / "training_set" / "summary.json")
+    rows = ["| category | accuracy [95% CI] (correct/total) |", "|---|---|"]
+    rows += [f"| {c} | {fmt(r)} |" for c, r in test.get("categories", {}).items()]
+    rows += [f"| **{c}** | {fmt(r)} |" for c, r in test.get("summaries", {}).items()]
+    return {"round": round_dir.name, "bfcl_test": {"categories": test.get("categories", {}),
+                                                   "summaries": test.get("summaries", {}),
+                                                   "split": test.get("split"), "sample": test.get("sample"),
+                                                   "generation_errors": test.get("generation_errors"),
+                                                   "prompts_too_long": test.get("prompts_too_long")},
+            "bfcl_test_table": "\n".join(rows), "heldout": heldout, "yield": yielded,
+            "training_rows": training.get("rows_by_source", {})}
+
+
+def series_value(record: dict, source: str, key: str) -> dict | None:
+    if source == "bfcl":
+        test = record.get("bfcl_test", {})
+        return test.get("summaries", {}).get(key) or test.get("categories", {}).get(key)
+    return (record.get(source) or {}).get(key)
+
+
+def report_png(records: list[dict], labels: list[str] | None = None) -> bytes:
+    """Each report series by round, with 95 % intervals as error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = labels or [r["round"] for r in records]
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for offset, (name, source, key) in enumerate(REPORT_SERIES):
+        points = [(i, series_value(r, source, key)) for i, r in enumerate(records)]
+        points = [(i + (offset - 1.5) * 0.05, v) for i, v in points if v and v.get("accuracy") is not None]
+        if not points:
+            continue
+        xs = [p[0] for p in points]
+        ys = [p[1]["accuracy"] for p in points]
+        err = [[y - p[1]["ci95"][0] for p, y in zip(points, ys)], [p[1]["ci95"][1] - y for p, y in zip(points, ys)]]
+        ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=name)
+    ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("round")
+    ax.set_ylabel("accuracy (95% CI)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()
