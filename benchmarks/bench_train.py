@@ -102,10 +102,18 @@ def main() -> None:
     print(json.dumps({
         "model": args.model, "steps": args.steps, "grpo": {"prompts_per_step": 2, "group": args.group,
                                                            "max_completion_tokens": args.completion},
-        "sft": {"batch": 4, "max_length": 1024}, "results": results,
+        "sft": sft_settings(), "results": results,
         "step_time_vs_first": {k: round(v["seconds_per_step"] / base["seconds_per_step"], 3) for k, v in results.items()},
         "peak_rss_vs_first": {k: round(v["peak_rss_mib"] / base["peak_rss_mib"], 3) for k, v in results.items()},
     }, indent=1))
+
+
+def sft_settings() -> dict:
+    """The SFT batch and max_length the trainer uses (read from its config, not restated)."""
+    from inftool_dagster.training import TrainConfig
+    from inftool_dagster.training.trainer import SFT_BATCH, sft_max_length
+
+    return {"batch": SFT_BATCH, "max_length": sft_max_length(TrainConfig(method="sft"))}
 
 
 if __name__ == "__main__":

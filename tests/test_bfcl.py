@@ -1,16 +1,19 @@
 """BFCL: data from the pinned wheel, decoding, our AST rules vs the official checker, aggregation, CLI."""
 
 import copy
+import gzip
 import json
 import random
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from inftool_dagster.bfcl import SUPPORTED, aggregate, check_ast, load_category, score_entry
-from inftool_dagster.bfcl.decode import DecodeError, decode_ast, is_empty_output
-from inftool_dagster.bfcl.evaluate import prompt_messages, score_results
+from inftool_dagster.bfcl import ALL_CATEGORIES, aggregate, check_ast, load_category, score_entry
+from inftool_dagster.bfcl.decode import DecodeError, decode_ast, is_empty_output, is_function_calling_format
+from inftool_dagster.bfcl.evaluate import aggregate_with_intervals, prompt_messages, score_results
 from inftool_dagster.bfcl.official import official_checker
+from inftool_dagster.bfcl.splits import select, split_of
 from inftool_dagster.cli import main
 from inftool_dagster.llm.backend import LLMBackend
 from inftool_dagster.llm.tool_calls import ToolCall, render_python
@@ -263,11 +266,14 @@ def test_prompt_is_bfcl_v4_prompting_format():
 
 
 def test_aggregation_matches_the_leaderboard_formulas():
-    cats = {"simple_python": {"accuracy": 0.5, "total_count": 400}, "simple_java": {"accuracy": 0.2, "total_count": 100},
-            "simple_javascript": {"accuracy": 0.2, "total_count": 50}, "multiple": {"accuracy": 0.4, "total_count": 200},
-            "parallel": {"accuracy": 0.1, "total_count": 200}, "parallel_multiple": {"accuracy": 0.0, "total_count": 200},
-            "live_simple": {"accuracy": 0.5, "total_count": 100}, "live_multiple": {"accuracy": 0.25, "total_count": 300}}
+    counts = {"simple_python": (200, 400), "simple_java": (20, 100), "simple_javascript": (10, 50),
+              "multiple": (80, 200), "parallel": (20, 200), "parallel_multiple": (0, 200),
+              "live_simple": (50, 100), "live_multiple": (75, 300)}
+    cats = {c: {"accuracy": k / n, "correct_count": k, "total_count": n} for c, (k, n) in counts.items()}
     out = aggregate(cats)
+    with_ci = aggregate_with_intervals(cats)
+    lo, hi = with_ci["non_live_ast_summary"]["ci95"]
+    assert lo < out["non_live_ast_summary"] < hi and with_ci["live_ast_summary"]["total"] == 400
     assert out["non_live_ast_summary"] == pytest.approx(((0.5 + 0.2 + 0.2) / 3 + 0.4 + 0.1 + 0.0) / 4)
     assert out["live_ast_summary"] == pytest.approx((0.5 * 100 + 0.25 * 300) / 400)
     assert aggregate({"simple_python": cats["simple_python"]})["non_live_ast_summary"] is None
@@ -280,9 +286,13 @@ def test_cli_eval_with_a_tiny_model_and_score_roundtrip(tmp_path, tiny_dir):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["entries"] == 6 and set(summary["accuracy"]) == {"simple_python", "irrelevance"}
+    assert summary["split"] == "test" and summary["sample"] == 3  # reports default to the test split
+    assert summary["categories"]["simple_python"]["total"] == 3 and "ci95" in summary["categories"]["simple_python"]
     model_dir = str(tiny_dir).replace("/", "_")
     lines = (tmp_path / "result" / model_dir / "BFCL_v4_simple_python_result.json").read_text().splitlines()
-    assert [json.loads(line)["id"] for line in lines] == ["simple_python_0", "simple_python_1", "simple_python_2"]
+    ids = [json.loads(line)["id"] for line in lines]
+    assert ids == [e["id"] for e in select(load_category("simple_python"), "test", 3)]
+    assert all(split_of(i) == "test" for i in ids)
     header = json.loads((tmp_path / "score" / model_dir / "BFCL_v4_simple_python_score.json").read_text().splitlines()[0])
     assert header["total_count"] == 3
     rescored = score_results(tmp_path / "result" / model_dir)
@@ -293,7 +303,7 @@ def test_cli_eval_with_a_tiny_model_and_score_roundtrip(tmp_path, tiny_dir):
 
 
 def test_supported_categories_listed():
-    assert {"simple_python", "live_simple", "irrelevance", "live_relevance"} <= set(SUPPORTED)
+    assert {"simple_python", "live_simple", "irrelevance", "live_relevance"} <= set(ALL_CATEGORIES)
 
 
 def test_no_bfcl_leak_into_training_sets(sample_build, tmp_path):
@@ -426,7 +436,8 @@ def test_multi_turn_driver_executes_calls_and_feeds_results_back(tmp_path, tiny_
     assert summary["entries"] == 2 and summary["accuracy"]["multi_turn_base"] == 0.0
     result = tmp_path / "result" / "tiny" / "BFCL_v4_multi_turn_base_result.json"
     rows = [json.loads(line) for line in result.read_text().splitlines()]
-    assert [len(r["result"]) for r in rows] == [len(e["question"]) for e in entries[:2]]
+    sampled = {e["id"]: e for e in multi_turn_entries("multi_turn_base")}
+    assert [len(r["result"]) for r in rows] == [len(sampled[r["id"]]["question"]) for r in rows]
     assert score_results(tmp_path / "result" / "tiny")["accuracy"] == {"multi_turn_base": 0.0}
 
 
@@ -445,3 +456,39 @@ def test_multi_turn_execution_reaches_only_backend_methods():
     assert not verdict["valid"]
     import os
     assert not os.path.exists("/tmp/inftool_pwned")
+
+
+REAL_OUTPUTS = Path(__file__).parent / "data" / "trained_outputs"
+
+
+def test_verdicts_equal_the_official_checker_on_a_trained_checkpoints_real_outputs():
+    """A trained checkpoint's raw outputs for a whole BFCL category (recorded with
+    ``inftool bfcl eval --split all``; command in the directory's README), decoded once and judged
+    by both checkers: identical verdicts on every entry, on outputs no one wrote to be tested."""
+    official, language = official_checker()
+    files = sorted(REAL_OUTPUTS.glob("BFCL_v4_*_result.json.gz"))
+    assert files
+    for path in files:
+        category = path.name[len("BFCL_v4_"):-len("_result.json.gz")]
+        entries = {e["id"]: e for e in load_category(category)}
+        rows = [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode().splitlines()]
+        assert {r["id"] for r in rows} == set(entries)  # the whole category
+        decoded_count, valid, disagreements = 0, 0, []
+        for row in rows:
+            entry = entries[row["id"]]
+            try:
+                decoded = decode_ast(row["result"])
+            except DecodeError:
+                continue  # both pipelines stop at the decoder for these
+            if not is_function_calling_format(decoded):
+                continue
+            decoded_count += 1
+            theirs = _verdict(lambda: official(entry["function"], decoded, entry["possible_answer"],
+                                               language.PYTHON, category, "local")["valid"])
+            ours = _verdict(lambda: check_ast(entry["function"], decoded, entry["possible_answer"], category).valid)
+            valid += ours is True
+            if theirs != ours:
+                disagreements.append((row["id"], row["result"], theirs, ours))
+        # real call lists, some right and many wrong: the comparison is not vacuous
+        assert decoded_count >= len(rows) // 4 and 0 < valid < decoded_count, (decoded_count, valid)
+        assert disagreements == [], disagreements[:5]

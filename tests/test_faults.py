@@ -47,9 +47,11 @@ def test_a_round_killed_mid_training_resumes_without_recomputing(tmp_path, tiny_
 
     summary = run_round(home, run_config=tiny_round_config(tiny_dir))
     assert summary["success"] and summary["resumed_from"] == "policy_checkpoint"
-    assert summary["materialized"] == ["bfcl_scores", "capability_gaps", "policy_checkpoint"]
+    assert summary["materialized"] == ["bfcl_dev_scores", "bfcl_test_scores", "capability_gaps", "heldout_scores",
+                                       "policy_checkpoint", "policy_yield", "round_report"]
     instance = dg.DagsterInstance.get()
-    for name in ("tool_catalog", "scenario_plan", "synthetic_trajectories", "verified_trajectories", "training_set"):
+    for name in ("tool_catalog", "heldout_probe", "scenario_plan", "synthetic_trajectories", "verified_trajectories",
+                 "training_set"):
         events = instance.fetch_materializations(dg.AssetKey(name), limit=10).records
         assert len(events) == 1, f"{name} was recomputed"
     assert {p: p.stat().st_mtime_ns for p in shards} == shards  # no shard rewritten

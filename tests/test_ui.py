@@ -4,10 +4,12 @@ import dagster as dg
 
 from inftool_dagster.ui_probe import ASSETS_QUERY, BACKFILL_MUTATION, REPOSITORY_QUERY, graphql, webserver
 
-ROUND_ASSETS = {"api_specs": "catalog", "tool_catalog": "catalog", "scenario_plan": "synthesis",
-                "synthetic_trajectories": "synthesis", "verified_trajectories": "verification",
-                "training_set": "verification", "policy_checkpoint": "training", "bfcl_scores": "evaluation",
-                "capability_gaps": "evolution"}
+ROUND_ASSETS = {"api_specs": "catalog", "tool_catalog": "catalog", "heldout_probe": "evaluation",
+                "scenario_plan": "synthesis", "synthetic_trajectories": "synthesis",
+                "verified_trajectories": "verification", "training_set": "verification",
+                "policy_checkpoint": "training", "bfcl_dev_scores": "evaluation", "capability_gaps": "evolution",
+                "bfcl_test_scores": "evaluation", "heldout_scores": "evaluation", "policy_yield": "evaluation",
+                "round_report": "evaluation"}
 
 
 def test_webserver_serves_the_round_graph_sensor_and_schedule_and_takes_a_backfill(tmp_path, monkeypatch):

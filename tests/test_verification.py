@@ -15,7 +15,7 @@ from inftool_dagster.synthesis.user_simulator import UserSimulator
 from inftool_dagster.verification import CorruptTrajectories, GateConfig, Verifier, read_trajectories, verify
 from inftool_dagster.verification.dedup import DedupConfig, dedup, diversity
 from inftool_dagster.verification.matching import calls_mismatch, standardize_string, values_match
-from inftool_dagster.verification.quality import QualityBounds, trajectory_suite, verified_suite
+from inftool_dagster.verification.quality import QualityBounds, reverify, trajectory_suite, verified_suite
 from inftool_dagster.verification.views import gold_trajectory_rows, is_heldout_tool
 
 from .tiny_model import tiny_backend
@@ -189,16 +189,24 @@ def test_trajectory_suite_passes_and_fails_with_examples(server, gold):
     assert any("scenario_mix" in e.name for e in trajectory_suite(gold, names, skewed).failed())
 
 
-def test_verified_suite_flags_rows_that_failed_a_gate(server, gold):
+def test_verified_suite_judges_kept_rows_again_from_scratch(server, gold):
+    """The check does not trust the stored verdicts: a kept row whose calls no longer validate (or
+    whose stored flags claim a pass) fails the fresh re-verification; a low pass rate fails too."""
     gated = Verifier(server.tools).run(gold)
     verified, _ = dedup(gated.filter(pl.col("verified")), DedupConfig())
-    assert verified_suite(gated, verified, list(server.tools), QualityBounds(min_pass_rate=0.9)).success
-    bad = gated.with_columns(pl.when(pl.int_range(pl.len()) < 3).then(False).otherwise(pl.col("gate_schema"))
-                             .alias("gate_schema"))
+    assert verified_suite(gated, verified, list(server.tools), QualityBounds(min_pass_rate=0.9), server).success
+    # corrupt three kept rows' calls while their stored gate flags still say "passed"
+    broken = verified.with_columns(
+        pl.when(pl.int_range(pl.len()) < 3)
+        .then(pl.col("predicted_calls").str.replace(r'"arguments":\{', '"arguments":{"bogus_param":1,'))
+        .otherwise(pl.col("predicted_calls")).alias("predicted_calls"))
+    assert broken["verified"].all() and broken["gate_schema"].all()
+    again = reverify(broken, server)
+    assert again["reverified"].to_list().count(False) == 3
     low = gated.with_columns((pl.int_range(pl.len()) >= 100).alias("verified"))  # pass rate < 60 %
-    report = verified_suite(low, bad, list(server.tools), QualityBounds(min_pass_rate=0.9))
+    report = verified_suite(low, broken, list(server.tools), QualityBounds(min_pass_rate=0.9), server)
     names = " ".join(e.name for e in report.failed())
-    assert "gate_schema" in names and "gated.verified" in names
+    assert "reverified" in names and "gated.verified" in names
 
 
 # --- views and the whole step ----------------------------------------------------------------

@@ -7,7 +7,7 @@ import polars as pl
 
 from inftool_dagster.catalog import load_catalog
 from inftool_dagster.evolution import capability_gaps as compute_gaps
-from inftool_dagster.evolution import TestSplitLeak, should_stop, tool_weights
+from inftool_dagster.evolution import DevSplitRequired, should_stop, tool_weights
 from inftool_dagster.evolution.plots import markdown_image, score_by_round_png
 from inftool_dagster.resources import EvolutionResource, WorkspaceResource
 
@@ -69,7 +69,7 @@ def _scores(workspace: WorkspaceResource, keys: list[str]) -> list:
     for key in keys:
         gaps = _read_json(gaps_path(workspace, key))
         if gaps.get("score") is not None and gaps.get("score_split") != "dev":
-            raise TestSplitLeak(f"gaps of {key} carry a {gaps.get('score_split')!r} score: the stop rule reads dev only")
+            raise DevSplitRequired(f"gaps of {key} carry a {gaps.get('score_split')!r} score: the stop rule reads dev only")
         scores.append(gaps.get("score"))
     return scores
 

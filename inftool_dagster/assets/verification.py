@@ -108,15 +108,17 @@ def trajectories_quality(context: dg.AssetCheckExecutionContext, workspace: Work
 
 
 @dg.asset_check(asset=verified_trajectories, partitions_def=rounds, blocking=True,
-                description="great-expectations: every kept row passed every gate, arguments valid, called "
-                            "tools in the catalog, no duplicate requests, pass rate within bounds.")
+                description="great-expectations: every kept row passes every gate again when judged from "
+                            "scratch (its calls replayed on a fresh MCP session), called tools in the catalog, "
+                            "no duplicate requests, pass rate within bounds.")
 def verified_quality(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
                      data_quality: DataQualityResource) -> dg.AssetCheckResult:
     key = context.partition_key
     directory = _verified_dir(workspace, key)
     gated, verified = pl.read_parquet(directory / "gated.parquet"), pl.read_parquet(directory / "verified.parquet")
     names = load_catalog(catalog_dir(workspace, key))["name"].to_list()
-    return _report_result(verified_suite(gated, verified, names, data_quality.bounds()))
+    server = CatalogServer.from_catalog(catalog_dir(workspace, key))
+    return _report_result(verified_suite(gated, verified, names, data_quality.bounds(), server))
 
 
 @dg.asset_check(asset=training_set, partitions_def=rounds, blocking=True,

@@ -19,7 +19,7 @@ from inftool_dagster.llm.backend import LLMBackend
 from inftool_dagster.llm.prompts import prompt_mode_messages
 from inftool_dagster.llm.types import SamplingParams
 
-from inftool_dagster.evaluation.intervals import Z95, proportion
+from inftool_dagster.evaluation.intervals import Z95, proportion, wilson
 from inftool_dagster.llm.types import count_failures
 
 from .checker import Verdict, check_ast
@@ -170,8 +170,8 @@ def aggregate_with_intervals(per_category: dict[str, dict]) -> dict[str, dict | 
             out[name] = proportion(*next(iter(counts.values())))
             continue
         mean = sum(w * counts[c][0] / counts[c][1] for c, w in weights.items())
-        var = sum(w * w * (counts[c][0] / counts[c][1]) * (1 - counts[c][0] / counts[c][1]) / counts[c][1]
-                  for c, w in weights.items())
+        # each category's variance from its Wilson half-width (not p(1-p)/n, which is 0 at 0 and 1)
+        var = sum((w * (wilson(*counts[c])[1] - wilson(*counts[c])[0]) / (2 * Z95)) ** 2 for c, w in weights.items())
         half = Z95 * var ** 0.5
         out[name] = {"accuracy": round(mean, 4), "correct": sum(c for c, _ in counts.values()),
                      "total": sum(t for _, t in counts.values()),

@@ -1,8 +1,9 @@
 """Counts and 95 % intervals for every accuracy the project reports.
 
-A proportion gets the Wilson score interval (good at 0, 1 and small n). BFCL's unweighted
-summaries (a mean of category accuracies) get a normal interval on the mean of independent
-proportions, each category's variance from its own count.
+A proportion gets the Wilson score interval (good at 0, 1 and small n). BFCL's summaries (a
+weighted mean of category accuracies) get a normal interval on the mean of independent
+proportions, each category's standard error taken from its Wilson half-width (so a category at
+0 or 1 still contributes its uncertainty).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def mean_of_proportions(parts: list[tuple[int, int]], z: float = Z95) -> dict | 
         return None
     k = len(parts)
     mean = sum(c / t for c, t in parts) / k
-    variance = sum((c / t) * (1 - c / t) / t for c, t in parts) / (k * k)
+    variance = sum(((wilson(c, t, z)[1] - wilson(c, t, z)[0]) / (2 * z)) ** 2 for c, t in parts) / (k * k)
     half = z * math.sqrt(variance)
     return {"accuracy": round(mean, 4), "correct": sum(c for c, _ in parts), "total": sum(t for _, t in parts),
             "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)), "categories": k}

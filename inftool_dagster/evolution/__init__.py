@@ -1,6 +1,6 @@
 """Self-evolution: capability gaps → next round's targets; stop rules (no Dagster imports)."""
 
-from .gaps import TestSplitLeak, capability_gaps, dev_results, error_kind, tool_weights
+from .gaps import DevSplitRequired, capability_gaps, dev_results, error_kind, tool_weights
 from .stopping import StopRule, should_stop
 
-__all__ = ["TestSplitLeak", "dev_results", "capability_gaps", "error_kind", "tool_weights", "StopRule", "should_stop"]
+__all__ = ["DevSplitRequired", "dev_results", "capability_gaps", "error_kind", "tool_weights", "StopRule", "should_stop"]

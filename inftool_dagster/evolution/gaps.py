@@ -68,18 +68,18 @@ def synthetic_errors(gated: pl.DataFrame) -> tuple[dict[str, float], dict[str, f
     return by_type, by_domain, kinds
 
 
-class TestSplitLeak(ValueError):
+class DevSplitRequired(ValueError):
     """Something tried to steer the loop with BFCL results that are not the dev split."""
 
 
 def dev_results(bfcl_dir: Path | None) -> tuple[Path | None, dict]:
     """(score directory, summary) of a BFCL evaluation that must be on the dev split: anything
-    else (test, all, or a summary that does not say) raises ``TestSplitLeak``."""
+    else (test, all, or a summary that does not say) raises ``DevSplitRequired``."""
     if bfcl_dir is None or not (Path(bfcl_dir) / "summary.json").exists():
         return None, {}
     summary = json.loads((Path(bfcl_dir) / "summary.json").read_text())
     if summary.get("split") != "dev":
-        raise TestSplitLeak(f"{bfcl_dir} holds BFCL split {summary.get('split')!r}: only the dev split may "
+        raise DevSplitRequired(f"{bfcl_dir} holds BFCL split {summary.get('split')!r}: only the dev split may "
                             "inform capability gaps or the stop rule")
     return Path(bfcl_dir) / "score" / summary.get("model", "policy").replace("/", "_"), summary
 

@@ -22,13 +22,16 @@ class SmokeReport:
     listed: int = 0
     called: int = 0
     tool_errors: int = 0  # the server refused the generated arguments (e.g. an unmatched pattern)
-    nonconforming: int = 0  # results outside the response schema
+    nonconforming: int = 0  # served results outside the response schema (or rejected by the client)
+    raw_nonconforming: int = 0  # the simulator's first result, before the server regenerates a bad one
+    failed_tools: set = field(default_factory=set)
     examples: list[dict] = field(default_factory=list)
 
     @property
     def conformance(self) -> float:
-        ok = self.called - self.tool_errors - self.nonconforming
-        return ok / self.called if self.called else 0.0
+        """Share of called tools whose generated arguments validate, whose served result conforms,
+        and whose first generated result conformed without regeneration."""
+        return (self.called - len(self.failed_tools)) / self.called if self.called else 0.0
 
 
 def smoke_test(server: CatalogServer, *, max_tools: int = 500, seed: int = 0) -> SmokeReport:
@@ -49,6 +52,13 @@ def smoke_test(server: CatalogServer, *, max_tools: int = 500, seed: int = 0) ->
                 tool = server.tools[name]
                 args = server.simulator.generate(tool.parameters, rng)
                 report.called += 1
+                validator = tool.response_validator
+                if validator is not None:  # what the simulator produces before any regeneration
+                    raw = server.simulator.generate(tool.response_schema, server.simulator.rng(tool, args),
+                                                    hint="result")
+                    if not validator.is_valid(raw):
+                        report.raw_nonconforming += 1
+                        _example(report, name, "first generated result does not conform (regenerated when served)")
                 try:
                     result = await client.call_tool(name, args, meta={"inftool/session": f"smoke-{name}"})
                 except Exception as exc:  # the client rejects what it cannot validate: count it, go on
@@ -69,5 +79,6 @@ def smoke_test(server: CatalogServer, *, max_tools: int = 500, seed: int = 0) ->
 
 
 def _example(report: SmokeReport, name: str, reason: str) -> None:
+    report.failed_tools.add(name)
     if len(report.examples) < 10:
         report.examples.append({"tool": name, "reason": reason[:300]})

@@ -57,6 +57,14 @@ class TrainConfig(BaseModel):
                                                     "and vllm is installed.")
 
 
+SFT_BATCH = 4
+
+
+def sft_max_length(config: "TrainConfig") -> int:
+    """SFT rows are cut at the prompt limit plus room for the assistant's step."""
+    return config.max_prompt_tokens + 256
+
+
 def _prompts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
     return [render_prompt(tokenizer, json.loads(p), json.loads(t), "prompt")
             for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())]
@@ -167,7 +175,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         frame = pl.read_parquet(data / "sft_train.parquet")
         rows, dropped = _within(tokenizer, _sft_pairs(frame, tokenizer), config.max_prompt_tokens)
         dataset = Dataset.from_dict(rows)
-        args = SFTConfig(**common, per_device_train_batch_size=4, max_length=config.max_prompt_tokens + 256)
+        args = SFTConfig(**common, per_device_train_batch_size=SFT_BATCH, max_length=sft_max_length(config))
         trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                              peft_config=peft_config)
     resume = _last_checkpoint(out / "trainer")

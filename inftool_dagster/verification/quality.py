@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from dataclasses import dataclass, field
 
 import orjson
@@ -22,7 +23,8 @@ REQUIRED_COLUMNS = ("trajectory_id", "scenario_type", "request", "messages", "to
 class QualityBounds(BaseModel):
     """Bounds the data must stay within; the defaults suit a first round with a weak policy."""
 
-    min_pass_rate: float = Field(0.0, ge=0, le=1, description="Least share of trajectories verified.")
+    min_pass_rate: float = Field(0.0, ge=0, le=1, description="Least share of trajectories verified (0 by "
+                                 "default: a base model's round verifies few; raise it for trained policies).")
     max_duplicate_rate: float = Field(0.5, ge=0, le=1, description="Most share of exact-duplicate requests.")
     max_scenario_share: float = Field(0.6, ge=0, le=1, description="Most share of any one scenario type.")
     min_scenario_types: int = Field(1, ge=1, description="Least distinct scenario types present.")
@@ -124,22 +126,53 @@ def trajectory_suite(frame: pl.DataFrame, catalog_names: list[str], bounds: Qual
     })
 
 
+GATE_COLUMNS = ("gate_format", "gate_execution", "gate_schema", "gate_intent", "gate_semantic", "schema_reason",
+                "intent_reason", "semantic_reason", "rejected_by", "reject_reason", "verified")
+
+
+def reverify(verified: pl.DataFrame, server) -> pl.DataFrame:
+    """(trajectory_id, reverified, reason): each kept row judged again from scratch — the format,
+    schema and intent gates by a fresh verifier, and the execution gate by replaying the row's
+    calls on a fresh MCP server session (the first verdict read the error count recorded at
+    synthesis time). A row that passed once and fails now means a gate or the simulator is broken."""
+    from inftool_dagster.mcp_server.simulator import ToolCallError
+
+    from .gates import GateConfig, Verifier
+
+    if verified.is_empty():
+        return pl.DataFrame(schema={"trajectory_id": pl.Utf8, "reverified": pl.Boolean, "reason": pl.Utf8})
+    run = uuid.uuid4().hex[:8]  # sessions of this re-verification only
+    fresh = Verifier(server.tools, GateConfig()).run(verified.drop([c for c in GATE_COLUMNS if c in verified.columns]))
+    rows = []
+    for row in fresh.select("trajectory_id", "verified", "reject_reason", "predicted_calls").iter_rows(named=True):
+        reason = None if row["verified"] else f"gates: {row['reject_reason']}"
+        session = f"reverify:{run}:{row['trajectory_id']}"
+        for step in orjson.loads(row["predicted_calls"] or "[]"):
+            for call in step:
+                if reason is None:
+                    try:
+                        server.call(call["name"], call.get("arguments"), session_key=session)
+                    except ToolCallError as exc:
+                        reason = f"replay: {exc}"[:200]
+        rows.append({"trajectory_id": row["trajectory_id"], "reverified": reason is None, "reason": reason})
+    return pl.DataFrame(rows, schema={"trajectory_id": pl.Utf8, "reverified": pl.Boolean, "reason": pl.Utf8})
+
+
 def verified_suite(gated: pl.DataFrame, verified: pl.DataFrame, catalog_names: list[str],
-                   bounds: QualityBounds) -> QualityReport:
-    """``verified_trajectories``: every kept row passed every gate, arguments valid, pass rate in bounds."""
+                   bounds: QualityBounds, server=None) -> QualityReport:
+    """``verified_trajectories``: every kept row passes every gate again when judged from scratch
+    (``reverify``, with ``server``), called tools exist, no duplicate requests, pass rate in bounds."""
     import great_expectations.expectations as gxe
 
     names = sorted(set(catalog_names))
     rate = gated.select(pl.col("verified").cast(pl.Float64).alias("verified"))
-    checks = verified.select("trajectory_id", "verified", "gate_schema", "gate_intent", "request")
-    return _validate("verified_trajectories", {
+    frames = {
         "gated": (rate, [gxe.ExpectColumnMeanToBeBetween(column="verified", min_value=bounds.min_pass_rate)]
                   if rate.height else [gxe.ExpectTableRowCountToBeBetween(min_value=1)]),
-        "verified": (checks, [
-            gxe.ExpectColumnValuesToBeInSet(column="verified", value_set=[True]),
-            gxe.ExpectColumnValuesToBeInSet(column="gate_schema", value_set=[True]),  # arguments valid
-            gxe.ExpectColumnValuesToBeInSet(column="gate_intent", value_set=[True]),
-            gxe.ExpectColumnValuesToBeUnique(column="request"),
-        ]),
+        "verified": (verified.select("trajectory_id", "request"), [gxe.ExpectColumnValuesToBeUnique(column="request")]),
         "called_tools": (_call_frame(verified), [gxe.ExpectColumnValuesToBeInSet(column="name", value_set=names)]),
-    })
+    }
+    if server is not None:
+        frames["reverified"] = (reverify(verified, server),
+                                [gxe.ExpectColumnValuesToBeInSet(column="reverified", value_set=[True])])
+    return _validate("verified_trajectories", frames)

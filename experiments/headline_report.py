@@ -1,0 +1,143 @@
+"""Writes the headline experiment's report (docs/headline.md, docs/img/headline.png) from its
+results, so that every figure in the doc comes from ``experiments/headline.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inftool_dagster.evaluation.intervals import fmt, overlaps
+from inftool_dagster.evaluation.report import REPORT_SERIES, report_png, series_value
+
+SUMMARY = "non_live_python_ast_summary"
+
+
+def _cell(result: dict | None) -> str:
+    if not result or result.get("accuracy") is None:
+        return "—"
+    lo, hi = result["ci95"]
+    return f"{result['accuracy']:.3f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _rows(results: dict) -> list[tuple[str, dict]]:
+    rows = [("—", results["base"])] if results.get("base") else []
+    for name, variant_rows in results.get("variants", {}).items():
+        rows += [(name, r) for r in sorted(variant_rows, key=lambda r: r["round"])]
+    return rows
+
+
+def _bfcl_table(results: dict) -> list[str]:
+    rows = _rows(results)
+    categories = list(next((r["bfcl_test"]["categories"] for _, r in rows if r.get("bfcl_test")), {}))
+    sizes = {c: next(r["bfcl_test"]["categories"][c]["total"] for _, r in rows if c in r["bfcl_test"]["categories"])
+             for c in categories}
+    head = "| variant | round | " + " | ".join(f"{c} (n={sizes[c]})" for c in categories) + \
+        " | non-live Python AST | failed |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name, r in rows:
+        test = r["bfcl_test"]
+        failed = (test.get("generation_errors") or 0) + (test.get("prompts_too_long") or 0)
+        lines.append(f"| {name} | {r['round']} | " + " | ".join(_cell(test["categories"].get(c)) for c in categories)
+                     + f" | {_cell(test['summaries'].get(SUMMARY))} | {failed} |")
+    return lines
+
+
+def _loop_table(results: dict) -> list[str]:
+    head = ("| variant | round | Assistant that synthesized | held-out exact | held-out reward | policy yield "
+            "| SFT rows (policy / gold replay) | GRPO prompts | dev score (loop's input) | minutes |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name, r in _rows(results):
+        sft = r.get("training_rows", {}).get("sft", {})
+        grpo = r.get("training_rows", {}).get("grpo_prompts", {}).get("gold", "—")
+        by = r.get("synthesized_by")
+        source = "—" if by is None else ", ".join("base model" if "/" not in b else b.split("/rounds/")[-1]
+                                                  .split("/policy")[0] + " checkpoint" for b in by)
+        heldout = r.get("heldout", {})
+        dev = f"{r['dev_score']:.3f}" if r.get("dev_score") is not None else "—"
+        lines.append(f"| {name} | {r['round']} | {source} | {fmt(heldout.get('exact'))} | "
+                     f"{heldout.get('reward', '—')} | {fmt(r.get('yield', {}).get('yield'))} | "
+                     f"{sft.get('policy', 0) if sft else '—'} / {sft.get('gold_replay', 0) if sft else '—'} | "
+                     f"{grpo} | {dev} | {r.get('minutes', '—')}"
+                     + (" (copied from loop)" if r.get("shared_with") else "") + " |")
+    return lines
+
+
+def _comparisons(results: dict) -> list[str]:
+    """Each variant's last round against the base model and against loop's, on the summary and
+    on irrelevance: a difference whose intervals overlap is called noise."""
+    out = []
+    base = results.get("base")
+    last = {name: sorted(rows, key=lambda r: r["round"])[-1] for name, rows in results.get("variants", {}).items()
+            if rows}
+    for metric, source, key in REPORT_SERIES:
+        for name, row in last.items():
+            pairs = [("base", base)] + ([("loop", last["loop"])] if name != "loop" and "loop" in last else [])
+            for other_name, other in pairs:
+                if other is None:
+                    continue
+                a, b = series_value(row, source, key), series_value(other, source, key)
+                if not a or not b or a.get("accuracy") is None or b.get("accuracy") is None:
+                    continue
+                verdict = "inside the noise (intervals overlap)" if overlaps(a, b) else "outside the noise"
+                out.append(f"- {metric}: {name} {row['round']} {a['accuracy']:.3f} vs {other_name} "
+                           f"{b['accuracy']:.3f} — {verdict}")
+    return out
+
+
+def write_report(results: dict, docs: Path, command: str) -> Path:
+    docs = Path(docs)
+    (docs / "img").mkdir(parents=True, exist_ok=True)
+    series = _rows(results)
+    labels = [f"{name}:{r['round']}" if name != "—" else "base" for name, r in series]
+    (docs / "img" / "headline.png").write_bytes(report_png([r for _, r in series], labels))
+    settings = next(iter(results.get("settings", {}).values()), {})
+    sample = settings.get("test_sample")
+    scope = f"a uniform sample of {sample} entries per category from the test split" if sample else \
+        "the whole test split of each category"
+    text = [
+        "# The headline experiment, measured so it can be trusted",
+        "",
+        "Written by `experiments/headline.py` (do not edit by hand). Reproduce:",
+        "",
+        "```bash",
+        command,
+        "```",
+        "",
+        "**Protocol.** Every round is the full Dagster round job on its own instance. Round N's Assistant "
+        "(the policy that synthesizes the round's conversations) is round N−1's checkpoint; round r0000's is "
+        "the base model. The loop's decisions (capability gaps, stop rule) read BFCL's *dev* split only "
+        f"({settings.get('dev_sample')} entries per category); everything below is on BFCL's *test* split — "
+        f"{scope} (the same entries for every row; the split is a stable hash of the entry id, "
+        "`inftool_dagster/bfcl/splits.py`) — and on the experiment's fixed held-out probe: whole API specs "
+        f"never offered in any round's training, {settings.get('probe_prompts')} prompts (simple, multiple, "
+        "parallel, irrelevance), the same prompts for the base model and every round. Every accuracy is "
+        "shown with its Wilson 95 % interval in brackets; the summaries' intervals are normal intervals on "
+        "the mean of the category proportions. `failed` counts generations that failed (errors, over-long "
+        "prompts), scored wrong. Policy yield: the share of the policy's own conversations on "
+        f"{settings.get('yield_blueprints')} fixed blueprints (training tools) that pass every gate.",
+        "",
+        f"Settings: {settings.get('specs')} APIs.guru specs (every {settings.get('every')}th), "
+        f"{settings.get('trajectories')} blueprints per round, SFT {settings.get('sft_steps')} steps, "
+        f"GRPO {settings.get('grpo_steps')} steps (sft_only: 0), lr {settings.get('learning_rate')}, greedy, "
+        f"≤ {settings.get('max_new_tokens')} new tokens, {settings.get('dtype')}, the project's compact prompt.",
+        "",
+        "## BFCL test split",
+        "",
+        *_bfcl_table(results),
+        "",
+        "## The loop's own claim: held-out tools, the policy's yield, where the training rows came from",
+        "",
+        *_loop_table(results),
+        "",
+        "![headline](img/headline.png)",
+        "",
+        "## Differences and noise",
+        "",
+        *(_comparisons(results) or ["- (no comparison yet)"]),
+        "",
+        "Raw figures: `docs/bench/headline.json` (per round: per-category counts and intervals, summaries, "
+        "held-out probe per scenario type, yield per scenario type, training rows by source, minutes).",
+        "",
+    ]
+    path = docs / "headline.md"
+    path.write_text("\n".join(text))
+    return path

@@ -1,0 +1,149 @@
+"""Measurement that can be trusted: the BFCL dev/test split, intervals, counted failures, and the
+rule that only dev results steer the loop."""
+
+import json
+
+import polars as pl
+import pytest
+
+from inftool_dagster.bfcl import evaluate, load_category
+from inftool_dagster.bfcl.splits import DEV_FRACTION, select, split_of
+from inftool_dagster.evaluation.intervals import mean_of_proportions, overlaps, proportion, wilson
+from inftool_dagster.evolution import DevSplitRequired, capability_gaps
+from inftool_dagster.llm.types import Generation, SamplingParams
+
+from .tiny_model import tiny_backend
+
+
+def test_split_is_stable_disjoint_and_about_a_quarter_dev():
+    entries = load_category("simple_python")
+    dev, test = select(entries, "dev"), select(entries, "test")
+    assert {e["id"] for e in dev}.isdisjoint({e["id"] for e in test})
+    assert len(dev) + len(test) == len(entries) == len(select(entries, "all"))
+    assert abs(len(dev) / len(entries) - DEV_FRACTION) < 0.06
+    assert all(split_of(e["id"]) == "dev" for e in dev)
+    # a sample is a uniform draw from the split (hash order), not its first entries
+    sample = select(entries, "test", 20)
+    assert len(sample) == 20 and {e["id"] for e in sample} <= {e["id"] for e in test}
+    assert [e["id"] for e in sample] != [e["id"] for e in test[:20]]
+    assert select(entries, "test", 20) == sample
+    with pytest.raises(ValueError, match="unknown split"):
+        select(entries, "train")
+
+
+def test_wilson_interval_matches_known_values():
+    assert wilson(84, 400) == pytest.approx((0.1729, 0.2526), abs=2e-4)  # the issue's 0.17–0.25
+    assert wilson(0, 20)[0] == 0.0 and wilson(0, 20)[1] == pytest.approx(0.1611, abs=2e-4)
+    assert wilson(20, 20)[1] == 1.0 and wilson(0, 0) is None
+    assert proportion(90, 240)["ci95"] == pytest.approx((0.3162, 0.4378), abs=2e-4)  # 0.32–0.44
+    mean = mean_of_proportions([(10, 20), (5, 20)])
+    assert mean["accuracy"] == 0.375 and mean["ci95"][0] < 0.375 < mean["ci95"][1]
+    assert overlaps(proportion(8, 20), proportion(84, 400)) is True  # 0.40 vs 0.21: inside the noise at n=20
+    assert overlaps(proportion(240, 240), proportion(90, 240)) is False
+
+
+class _Failing:
+    """A backend wrapper whose generation fails for chosen prompts (by position) with a given kind."""
+
+    def __init__(self, inner, fail: dict[int, str]):
+        self.inner, self.fail = inner, fail
+
+    def generate(self, conversations, params, tools=None):
+        out = self.inner.generate(conversations, params, tools)
+        return [[Generation.failure("boom", kind=self.fail[i])] if i in self.fail else g for i, g in enumerate(out)]
+
+
+def test_failed_generations_are_counted_and_scored_wrong_even_on_irrelevance(tmp_path):
+    backend = _Failing(tiny_backend(), {0: "generation_error", 1: "prompt_too_long"})
+    summary = evaluate(backend, ["irrelevance"], tmp_path, model_name="tiny", split="dev", limit=4,
+                       max_new_tokens=2)
+    assert summary["split"] == "dev" and summary["generation_errors"] == 1 and summary["prompts_too_long"] == 1
+    assert summary["categories"]["irrelevance"]["generation_errors"] == 1
+    assert summary["failure_share"] == 0.5
+    lines = (tmp_path / "score" / "tiny" / "BFCL_v4_irrelevance_score.json").read_text().splitlines()
+    errors = [json.loads(line)["error_type"] for line in lines[1:]]
+    # an empty output would pass irrelevance; a failure is wrong and says why
+    assert "generation_failed:generation_error" in errors and "generation_failed:prompt_too_long" in errors
+    result = summary["categories"]["irrelevance"]
+    assert result["total"] == 4 and result["correct"] <= 2 and result["ci95"] is not None
+
+
+def test_only_out_of_memory_is_caught_and_it_splits_the_batch(monkeypatch):
+    import torch
+
+    backend = tiny_backend(batch_size=4)
+    real = backend._generate_batch
+    sizes = []
+
+    def flaky(rows, params, offset, prefix_cache=None):
+        sizes.append(len(rows))
+        if len(rows) > 1:
+            raise torch.OutOfMemoryError("CPU out of memory")
+        return real(rows, params, offset, prefix_cache)
+
+    monkeypatch.setattr(backend, "_generate_batch", flaky)
+    prompts = [f"prompt number {i}" for i in range(4)]
+    out = backend.generate_prompts(prompts, SamplingParams(max_new_tokens=2))
+    assert all(g[0].ok for g in out) and sizes[0] == 4 and sizes.count(1) == 4
+
+    def broken(rows, params, offset, prefix_cache=None):
+        raise AttributeError("'DynamicCache' object has no attribute 'crop'")  # e.g. a changed cache API
+
+    monkeypatch.setattr(backend, "_generate_batch", broken)
+    with pytest.raises(AttributeError, match="crop"):  # never read as empty outputs scoring 0.000
+        backend.generate_prompts(prompts, SamplingParams(max_new_tokens=2))
+
+
+def test_eos_ids_do_not_grow_the_models_generation_config():
+    from inftool_dagster.llm.transformers_backend import _eos_ids
+
+    backend = tiny_backend()
+    backend.model.generation_config.eos_token_id = [7, 8]
+    for _ in range(3):
+        ids = _eos_ids(backend.model, backend.tokenizer)
+    assert backend.model.generation_config.eos_token_id == [7, 8]
+    assert ids == {7, 8, backend.tokenizer.eos_token_id}
+
+
+def _score_dir(tmp_path, split: str, accuracy: float):
+    out = tmp_path / split
+    (out / "score" / "policy").mkdir(parents=True)
+    header = {"accuracy": accuracy, "correct_count": int(accuracy * 10), "total_count": 10}
+    (out / "score" / "policy" / "BFCL_v4_simple_python_score.json").write_text(json.dumps(header) + "\n")
+    (out / "summary.json").write_text(json.dumps({"split": split, "model": "policy",
+                                                  "summary": {"non_live_python_ast_summary": accuracy}}))
+    return out
+
+
+def test_gaps_and_stop_rule_refuse_anything_but_the_dev_split(tmp_path):
+    dev = capability_gaps(_score_dir(tmp_path, "dev", 0.3), pl.DataFrame())
+    assert dev["score"] == 0.3 and dev["score_split"] == "dev" and dev["bfcl_error_rate"] == {"simple_python": 0.7}
+    for split in ("test", "all"):
+        with pytest.raises(DevSplitRequired, match="only the dev split"):
+            capability_gaps(_score_dir(tmp_path, split, 0.9), pl.DataFrame())
+
+
+def test_the_stop_rule_refuses_a_gaps_file_carrying_a_test_score(tmp_path):
+    from inftool_dagster.assets.evolution import _scores, gaps_path
+    from inftool_dagster.resources import WorkspaceResource
+
+    workspace = WorkspaceResource(root=str(tmp_path))
+    gaps_path(workspace, "r0000").write_text(json.dumps({"score": 0.2, "score_split": "dev"}))
+    assert _scores(workspace, ["r0000"]) == [0.2]
+    gaps_path(workspace, "r0001").write_text(json.dumps({"score": 0.5, "score_split": "test"}))
+    with pytest.raises(DevSplitRequired):
+        _scores(workspace, ["r0000", "r0001"])
+
+
+def test_the_gaps_asset_reads_the_dev_directory_only():
+    """Lineage and code agree: capability_gaps depends on bfcl_dev_scores, never on test-side assets."""
+    from inftool_dagster.definitions import defs
+
+    import dagster as dg
+
+    graph = defs.resolve_asset_graph()
+    upstream = {k.to_user_string() for k in graph.get(dg.AssetKey("capability_gaps")).parent_keys}
+    assert upstream == {"bfcl_dev_scores", "verified_trajectories"}
+    ancestors = {k.to_user_string() for k in dg.AssetSelection.assets("capability_gaps").upstream().resolve(graph)}
+    assert "bfcl_dev_scores" in ancestors and "policy_checkpoint" in ancestors
+    assert not ancestors & {"bfcl_test_scores", "heldout_scores", "policy_yield", "round_report"}
