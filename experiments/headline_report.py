@@ -140,4 +140,61 @@ def write_report(results: dict, docs: Path, command: str) -> Path:
     ]
     path = docs / "headline.md"
     path.write_text("\n".join(text))
+    readme = docs.parent / "README.md"
+    if readme.exists():
+        write_readme_block(readme, results, command, scope)
     return path
+
+
+def _chosen_loop_round(results: dict) -> dict | None:
+    """The loop round chosen on the **dev** score (later round on ties): choosing by test would
+    let test data pick the checkpoint."""
+    rows = sorted(results.get("variants", {}).get("loop", []), key=lambda r: r["round"])
+    scored = [r for r in rows if r.get("dev_score") is not None]
+    return max(reversed(scored), key=lambda r: r["dev_score"]) if scored else None
+
+
+def _share_phrase(results: dict) -> str:
+    sft = [r.get("training_rows", {}).get("sft", {}) for r in results["variants"].get("loop", [])]
+    policy, gold = sum(x.get("policy", 0) for x in sft), sum(x.get("gold_replay", 0) for x in sft)
+    total = policy + gold
+    if not total:
+        return "no SFT rows"
+    return f"{policy} of {total} SFT rows ({policy / total:.0%}) are the policy's own conversations"
+
+
+def write_readme_block(readme: Path, results: dict, command: str, scope: str) -> None:
+    """The README's headline paragraph, between its markers, from the same results."""
+    base, best = results.get("base"), _chosen_loop_round(results)
+    if not base or not best:
+        return
+    pick = lambda r, c: r["bfcl_test"]["summaries"].get(c) or r["bfcl_test"]["categories"].get(c)  # noqa: E731
+    cats = [c for c in ("simple_python", "multiple", "irrelevance", "live_simple", "live_irrelevance")
+            if pick(base, c) and pick(best, c)]
+    lines = [f"On BFCL's **test split** ({scope}; the loop itself only ever reads the dev split), "
+             f"{len(results['variants'].get('loop', []))} rounds of the closed loop on "
+             f"{next(iter(results.get('settings', {}).values()), {}).get('specs')} APIs.guru specs take "
+             "SmolLM2-135M-Instruct (base → loop round " + best["round"] + ", the round with the best *dev* score; "
+             "95 % intervals in brackets):",
+             "",
+             f"- non-live Python AST summary: {fmt(pick(base, SUMMARY))} → **{fmt(pick(best, SUMMARY))}**"]
+    lines += [f"- {c}: {fmt(pick(base, c))} → {fmt(pick(best, c))}" for c in cats]
+    lines += [f"- held-out probe (whole specs never trained on), exact: {fmt(base['heldout'].get('exact'))} → "
+              f"{fmt(best['heldout'].get('exact'))}",
+              f"- the policy's own yield on fixed blueprints: {fmt(base['yield'].get('yield'))} → "
+              f"{fmt(best['yield'].get('yield'))}",
+              f"- training data per round (SFT rows: the policy's own verified conversations / gold replays of "
+              "the plan's calls): " + "; ".join(
+                  f"{r['round']} {r.get('training_rows', {}).get('sft', {}).get('policy', 0)} / "
+                  f"{r.get('training_rows', {}).get('sft', {}).get('gold_replay', 0)}"
+                  for r in sorted(results["variants"].get("loop", []), key=lambda r: r["round"]))
+              + f" — {_share_phrase(results)}",
+              "",
+              "Small-model anchors (BFCL v4 leaderboard, whole categories, non-live AST / simple / irrelevance): "
+              "Qwen3-0.6B 71.8 / 64.2 / 80.8; Hammer2.1-0.5B 66.0 / 62.4 / 80.8; Granite-4.0-350M 67.9 / 61.7 / "
+              "60.8. Tables, ablations (no gap-targeting, SFT only), noise comparisons: `docs/headline.md`. "
+              f"Reproduce: `{command}`."]
+    text = readme.read_text()
+    start, end = text.index("<!-- headline:start"), text.index("<!-- headline:end -->")
+    head = text[start:text.index("\n", start) + 1]
+    readme.write_text(text[:start] + head + "\n".join(lines) + "\n" + text[end:])

@@ -14,8 +14,8 @@ def test_error_kinds_and_gaps_raise_weights_where_the_policy_fails(tmp_path):
     assert error_kind("simple_function_checker:wrong_func_name") == "wrong_function"
     assert error_kind("type_error:simple") == "wrong_type" and error_kind("irrelevance_error:decoder_success") == \
         "false_call_on_irrelevance"
-    score_dir = tmp_path / "score"
-    score_dir.mkdir()
+    score_dir = tmp_path / "score" / "policy"
+    score_dir.mkdir(parents=True)
     (score_dir / "BFCL_v4_parallel_score.json").write_text(
         json.dumps({"accuracy": 0.0, "correct_count": 0, "total_count": 2}) + "\n"
         + json.dumps({"id": "p0", "error_type": "parallel_function_checker_no_order:wrong_count"}) + "\n"
@@ -24,7 +24,8 @@ def test_error_kinds_and_gaps_raise_weights_where_the_policy_fails(tmp_path):
         json.dumps({"accuracy": 1.0, "correct_count": 2, "total_count": 2}) + "\n")
     gated = pl.DataFrame({"scenario_type": ["multiple", "multiple", "simple"], "domain": ["a", "a", "b"],
                           "verified": [False, False, True], "reject_reason": ["wrong_value: x", "no_call", None]})
-    gaps = capability_gaps(score_dir, gated)
+    (tmp_path / "summary.json").write_text(json.dumps({"split": "dev", "model": "policy", "summary": {}}))
+    gaps = capability_gaps(tmp_path, gated)
     weights = gaps["scenario_weights"]
     assert weights["parallel"] > 1.0 and weights["multiple"] > 2.0 and weights["simple"] == 2.0
     assert gaps["bfcl_error_kinds"] == {"wrong_call_count": 1, "wrong_value": 1}
@@ -55,7 +56,7 @@ def _round_done(instance, root, key, score):
     instance.add_dynamic_partitions("rounds", [key])
     gaps = root / "rounds" / key / "gaps"
     gaps.mkdir(parents=True, exist_ok=True)
-    (gaps / "gaps.json").write_text(json.dumps({"score": score}))
+    (gaps / "gaps.json").write_text(json.dumps({"score": score, "score_split": "dev"}))
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key="capability_gaps", partition=key))
 
 

@@ -1,5 +1,6 @@
 """Artifacts on S3: a real S3-compatible server (moto in server mode) on loopback."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -93,9 +94,10 @@ def test_a_round_on_s3_continues_on_a_fresh_machine_with_training_out_of_process
     with dg.instance_for_test() as instance:
         assert run(tmp_path / "machine_a", "r0000").success
         keys = _keys(s3, "e2e/rounds/r0000/")
-        for artifact in ("catalog", "trajectories", "training_set", "policy/LATEST", "bfcl/summary.json",
-                         "gaps/gaps.json"):
+        for artifact in ("catalog", "trajectories", "training_set", "policy/LATEST", "bfcl/dev/summary.json",
+                         "bfcl/test/summary.json", "heldout/heldout.json", "yield/yield.json", "gaps/gaps.json"):
             assert any(k.startswith(f"e2e/rounds/r0000/{artifact}") for k in keys), artifact
+        assert "e2e/shared/probe/probe.json" in _keys(s3, "e2e/shared/")  # the probe travels too
         child = run(tmp_path / "machine_b", "r0001", tags={"inftool/parent_round": "r0000"}, pipes=True)
         assert child.success
         policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
@@ -104,3 +106,7 @@ def test_a_round_on_s3_continues_on_a_fresh_machine_with_training_out_of_process
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.metadata["weights_source"].value == "capability_gaps of r0000"
         assert any(k.startswith("e2e/rounds/r0001/policy/") for k in _keys(s3, "e2e/rounds/r0001/"))
+        # machine B scored its policy on the very probe machine A built (pulled from the bucket)
+        probes = [json.loads((tmp_path / m / "rounds" / k / "heldout" / "heldout.json").read_text())["probe"]
+                  for m, k in (("machine_a", "r0000"), ("machine_b", "r0001"))]
+        assert probes[0] == probes[1]

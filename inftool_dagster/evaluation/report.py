@@ -4,9 +4,10 @@ the loop."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
+
+from inftool_dagster.evolution.plots import finish_png
 
 from .intervals import fmt
 
@@ -63,13 +64,4 @@ def report_png(records: list[dict], labels: list[str] | None = None) -> bytes:
         ys = [p[1]["accuracy"] for p in points]
         err = [[y - p[1]["ci95"][0] for p, y in zip(points, ys)], [p[1]["ci95"][1] - y for p, y in zip(points, ys)]]
         ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=name)
-    ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("round")
-    ax.set_ylabel("accuracy (95% CI)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return buffer.getvalue()
+    return finish_png(fig, ax, labels, "accuracy (95% CI)")

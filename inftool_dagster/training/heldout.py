@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from inftool_dagster.evaluation.intervals import proportion
-from inftool_dagster.llm.prompts import render_prompt
+from inftool_dagster.llm.prompts import prompt_mode_messages
 from inftool_dagster.llm.types import SamplingParams, count_failures
 
 from .rewards import REWARD_FUNCS
@@ -24,9 +24,11 @@ from .rewards import REWARD_FUNCS
 EXACT = ("format", "name", "arguments")
 
 
-def probe_prompts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
-    """The rendered prompts (project format) of GRPO-style rows: ``prompt`` and ``tools`` JSON."""
-    return [render_prompt(tokenizer, json.loads(p), json.loads(t), "prompt")
+def probe_conversations(frame: pl.DataFrame) -> list[list[dict]]:
+    """GRPO-style rows (``prompt`` and ``tools`` JSON) as chats in the project's prompt format (the
+    tools in the system message, the way the policy is trained), so that every backend —
+    transformers, vLLM, an OpenAI-compatible server — sees the same text."""
+    return [prompt_mode_messages(json.loads(p), json.loads(t))
             for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())]
 
 
@@ -34,8 +36,7 @@ def heldout_eval(backend: Any, frame: pl.DataFrame, weights: dict[str, float], m
     if frame.is_empty():
         return {"prompts": 0, "reward": None, "accuracy": None, "exact": None, "generation_errors": 0,
                 "prompts_too_long": 0}
-    outputs = backend.generate_prompts(probe_prompts(frame, backend.tokenizer),
-                                       SamplingParams(max_new_tokens=max_new_tokens))
+    outputs = backend.generate(probe_conversations(frame), SamplingParams(max_new_tokens=max_new_tokens))
     failures = count_failures(outputs)
     texts = [o[0].text if o[0].ok else "" for o in outputs]
     gold = frame["gold_calls"].to_list()
