@@ -54,11 +54,18 @@ def _loop_table(results: dict) -> list[str]:
         heldout = r.get("heldout", {})
         dev = f"{r['dev_score']:.3f}" if r.get("dev_score") is not None else "—"
         lines.append(f"| {name} | {r['round']} | {source} | {fmt(heldout.get('exact'))} | "
-                     f"{heldout.get('reward', '—')} | {fmt(r.get('yield', {}).get('yield'))} | "
+                     f"{_reward(heldout)} | {fmt(r.get('yield', {}).get('yield'))} | "
                      f"{sft.get('policy', 0) if sft else '—'} / {sft.get('gold_replay', 0) if sft else '—'} | "
                      f"{grpo} | {dev} | {r.get('minutes', '—')}"
                      + (" (copied from loop)" if r.get("shared_with") else "") + " |")
     return lines
+
+
+def _reward(heldout: dict) -> str:
+    if heldout.get("reward") is None:
+        return "—"
+    ci = heldout.get("reward_ci95")
+    return f"{heldout['reward']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
 def _comparisons(results: dict) -> list[str]:

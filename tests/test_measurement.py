@@ -8,7 +8,7 @@ import pytest
 
 from inftool_dagster.bfcl import evaluate, load_category
 from inftool_dagster.bfcl.splits import DEV_FRACTION, select, split_of
-from inftool_dagster.evaluation.intervals import mean_of_proportions, overlaps, proportion, wilson
+from inftool_dagster.evaluation.intervals import mean_interval, mean_of_proportions, overlaps, proportion, wilson
 from inftool_dagster.evolution import DevSplitRequired, capability_gaps
 from inftool_dagster.llm.types import Generation, SamplingParams
 
@@ -38,6 +38,8 @@ def test_wilson_interval_matches_known_values():
     assert proportion(90, 240)["ci95"] == pytest.approx((0.3162, 0.4378), abs=2e-4)  # 0.32–0.44
     mean = mean_of_proportions([(10, 20), (5, 20)])
     assert mean["accuracy"] == 0.375 and mean["ci95"][0] < 0.375 < mean["ci95"][1]
+    assert mean_interval([0.0, 1.0] * 50) == pytest.approx((0.4015, 0.5985), abs=2e-4)
+    assert mean_interval([0.3]) is None
     assert overlaps(proportion(8, 20), proportion(84, 400)) is True  # 0.40 vs 0.21: inside the noise at n=20
     assert overlaps(proportion(240, 240), proportion(90, 240)) is False
 

@@ -198,3 +198,32 @@ def test_synth_cli_killed_mid_run_resumes_without_loss_or_duplicates(catalog_dir
     for name, ids in first.items():  # complete shards were kept, untouched
         assert pl.read_parquet(out / name)["trajectory_id"].to_list() == ids
     assert frame.height + sum(summary["rejected"].values()) == 24
+
+
+def test_a_result_the_mcp_client_rejects_is_a_recorded_tool_error_not_a_lost_shard():
+    """The official client validates structured results against the output schema and raises on a
+    mismatch (a pattern the simulator cannot honour here); the conversation records a tool error
+    and the shard goes on."""
+    from inftool_dagster.llm.types import SamplingParams
+    from inftool_dagster.mcp_server.simulator import CatalogTool
+    from inftool_dagster.synthesis.blueprints import Blueprint
+    from inftool_dagster.synthesis.conversation import run_conversations
+    from inftool_dagster.llm.tool_calls import ToolCall
+
+    strict = CatalogTool("get_code", "Get the code.", {"type": "object", "properties": {}},
+                         {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[0-9]{3}$"}},
+                          "required": ["code"]})
+    ok = CatalogTool("get_time", "Get the time.", {"type": "object", "properties": {}}, None)
+    server = CatalogServer([strict, ok])
+    blueprints = [Blueprint(f"b{i}", "simple", [name], [name], [ToolCall(name, {})], "d")
+                  for i, name in enumerate(("get_code", "get_time"))]
+    user = UserSimulator({t.name: t.description for t in (strict, ok)})
+    class CallOnce(LLMBackend):
+        def generate(self, conversations, params, tools=None):
+            return [[Generation("Done." if c[-1]["role"] == "tool" else f"[{tools[i][0]['function']['name']}()]")]
+                    for i, c in enumerate(conversations)]
+
+    convs, _ = run_conversations(blueprints, server, CallOnce(), user, SamplingParams(max_new_tokens=8))
+    rejected, fine = convs
+    assert rejected.tool_errors == 1 and "client rejected the result" in rejected.messages[2]["content"]
+    assert fine.tool_errors == 0 and fine.messages[2]["role"] == "tool"

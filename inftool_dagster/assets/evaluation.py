@@ -110,7 +110,8 @@ def heldout_scores(context: dg.AssetExecutionContext, config: HeldoutScoresConfi
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(out)), "checkpoint": checkpoint, "probe": info["fingerprint"],
         "prompts": result["prompts"], "exact": fmt(result["exact"]), "exact_accuracy": result["accuracy"],
-        "reward": result["reward"], "generation_errors": result["generation_errors"],
+        "reward": result["reward"], "reward_ci95": dg.MetadataValue.json(result["reward_ci95"]),
+        "generation_errors": result["generation_errors"],
         "prompts_too_long": result["prompts_too_long"], "by_scenario": dg.MetadataValue.md(_table(pl.DataFrame(rows))),
         "parts": dg.MetadataValue.json({k: result[k] for k in ("format", "name", "arguments") if k in result}),
     })

@@ -42,6 +42,16 @@ def mean_of_proportions(parts: list[tuple[int, int]], z: float = Z95) -> dict | 
             "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)), "categories": k}
 
 
+def mean_interval(values: list[float], z: float = Z95) -> tuple[float, float] | None:
+    """Normal 95 % interval of a mean of scores in [0, 1] (a reward), clipped to [0, 1]."""
+    n = len(values)
+    if n < 2:
+        return None
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return round(max(0.0, mean - z * sd / math.sqrt(n)), 4), round(min(1.0, mean + z * sd / math.sqrt(n)), 4)
+
+
 def overlaps(a: dict | None, b: dict | None) -> bool | None:
     """Whether two results' intervals overlap (a difference inside the noise), None if unknown."""
     if not a or not b or not a.get("ci95") or not b.get("ci95"):

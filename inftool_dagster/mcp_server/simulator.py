@@ -145,7 +145,7 @@ class Simulator:
         if action == "delete" and ident is not None:
             if not state.delete(tool.resource, ident):
                 raise ToolCallError(f"{tool.resource} '{ident}' not found (already deleted or never existed)")
-            return {"deleted": True, "id": ident}
+            return self._conform(tool, {"deleted": True, "id": ident}, rng)
         if action == "read" and ident is not None:
             if state.was_deleted(tool.resource, ident):
                 raise ToolCallError(f"{tool.resource} '{ident}' not found: it was deleted")

@@ -99,8 +99,14 @@ async def _advance(conv: Conversation, generation, client: Client, user: UserSim
         conv.predicted_calls.append([{"name": c.name, "arguments": c.arguments} for c in parsed.calls])
         t = time.perf_counter()
         for call, call_id in zip(parsed.calls, call_ids):
-            result = await client.call_tool(call.name, call.arguments,
-                                            meta={"inftool/session": conv.blueprint.blueprint_id})
+            try:
+                result = await client.call_tool(call.name, call.arguments,
+                                                meta={"inftool/session": conv.blueprint.blueprint_id})
+            except RuntimeError as exc:  # the official client rejects a result it cannot validate
+                conv.tool_errors += 1
+                conv.messages.append({"role": "tool", "tool_call_id": call_id, "name": call.name,
+                                      "content": json.dumps({"error": f"client rejected the result: {exc}"[:300]})})
+                continue
             content = result.content[0].text if result.content else ""
             if result.is_error:
                 conv.tool_errors += 1

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from inftool_dagster.evaluation.intervals import proportion
+from inftool_dagster.evaluation.intervals import mean_interval, proportion
 from inftool_dagster.llm.prompts import prompt_mode_messages
 from inftool_dagster.llm.types import SamplingParams, count_failures
 
@@ -45,10 +45,13 @@ def heldout_eval(backend: Any, frame: pl.DataFrame, weights: dict[str, float], m
     # a failed generation is wrong (an empty text would pass a "do not call" prompt), and counted
     hits = [outputs[i][0].ok and all(scores[n][i] >= 1.0 for n in EXACT) for i in range(len(texts))]
     reward = sum(weights[n] * parts[n] for n in weights if n in parts)
+    per_prompt = [sum(weights[n] * scores[n][i] for n in weights if n in scores) for i in range(len(texts))]
     kinds = frame["scenario_type"].to_list() if "scenario_type" in frame.columns else ["all"] * len(texts)
     by_scenario = {kind: proportion(sum(h for h, k in zip(hits, kinds) if k == kind), kinds.count(kind))
                    for kind in sorted(set(kinds))}
     exact = proportion(sum(hits), len(hits))
-    return {"prompts": len(texts), "reward": round(reward, 4), "accuracy": exact["accuracy"], "exact": exact,
+    return {"prompts": len(texts), "reward": round(reward, 4), "reward_ci95": mean_interval(per_prompt),
+            "parts_ci95": {n: mean_interval(scores[n]) for n in sorted(scores)},
+            "accuracy": exact["accuracy"], "exact": exact,
             "by_scenario": by_scenario, **failures, **{n: round(v, 4) for n, v in parts.items()},
             "outputs": texts}
