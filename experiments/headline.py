@@ -182,7 +182,8 @@ def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict
             row["shared_with"] = "loop"
         rows[:] = [r for r in rows if r["round"] != key] + [row]
         if name == "loop" and i == 0 and not snapshot.exists():  # no_gaps' round r0000 is this computation
-            shutil.copytree(home, snapshot, ignore=shutil.ignore_patterns("config.json"))
+            shutil.copytree(home, snapshot)
+            (snapshot / "config.json").unlink()  # the variant's settings, not a checkpoint's config
         save(out, results)
         print(json.dumps({k: row[k] for k in ("variant", "round", "dev_score", "minutes", "synthesized_by")}),
               flush=True)
