@@ -248,8 +248,15 @@ def main() -> None:
             save(out, results)
     from headline_report import write_report  # noqa: E402 (this directory is on sys.path when run as a script)
 
-    write_report(results, ROOT / "docs", command=f".venv/bin/python {COMMAND} --out {args.out} "
-                                                 f"--variants {args.variants}")
+    settings = next(iter(results.get("settings", {}).values()), {})
+    flags = {"rounds": "rounds", "specs": "specs", "every": "every", "trajectories": "trajectories",
+             "sft_steps": "sft-steps", "grpo_steps": "grpo-steps", "learning_rate": "learning-rate",
+             "dev_sample": "dev-sample", "test_sample": "test-sample", "probe_prompts": "probe-prompts",
+             "yield_blueprints": "yield-blueprints", "max_new_tokens": "max-new-tokens", "dtype": "dtype"}
+    options = " ".join(f"--{flag} {settings[key]}" for key, flag in flags.items() if key in settings)
+    variants = ",".join(results.get("variants", {})) or args.variants
+    write_report(results, ROOT / "docs",
+                 command=f".venv/bin/python {COMMAND} --out {args.out} --variants {variants} {options}".strip())
 
 
 if __name__ == "__main__":

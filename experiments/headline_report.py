@@ -124,8 +124,11 @@ def write_report(results: dict, docs: Path, command: str) -> Path:
         "",
         f"Settings: {settings.get('specs')} APIs.guru specs (every {settings.get('every')}th), "
         f"{settings.get('trajectories')} blueprints per round, SFT {settings.get('sft_steps')} steps, "
-        f"GRPO {settings.get('grpo_steps')} steps (sft_only: 0), lr {settings.get('learning_rate')}, greedy, "
+        f"GRPO {settings.get('grpo_steps')} steps, lr {settings.get('learning_rate')}, greedy, "
         f"≤ {settings.get('max_new_tokens')} new tokens, {settings.get('dtype')}, the project's compact prompt.",
+        "",
+        "Variants run: " + ", ".join(results.get("variants", {})) + " (and the base model); a variant not "
+        "listed was not run under this protocol.",
         "",
         "## BFCL test split",
         "",
@@ -199,7 +202,8 @@ def write_readme_block(readme: Path, results: dict, command: str, scope: str) ->
               "",
               "Small-model anchors (BFCL v4 leaderboard, whole categories, non-live AST / simple / irrelevance): "
               "Qwen3-0.6B 71.8 / 64.2 / 80.8; Hammer2.1-0.5B 66.0 / 62.4 / 80.8; Granite-4.0-350M 67.9 / 61.7 / "
-              "60.8. Tables, ablations (no gap-targeting, SFT only), noise comparisons: `docs/headline.md`. "
+              "60.8. Tables, ablations run (" + (", ".join(v for v in results["variants"] if v != "loop") or "none")
+              + "), noise comparisons: `docs/headline.md`. "
               f"Reproduce: `{command}`."]
     text = readme.read_text()
     start, end = text.index("<!-- headline:start"), text.index("<!-- headline:end -->")
