@@ -15,12 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from inftool_dagster.evaluation.intervals import proportion, weighted_mean_of_proportions
 from inftool_dagster.llm.backend import LLMBackend
 from inftool_dagster.llm.prompts import prompt_mode_messages
-from inftool_dagster.llm.types import SamplingParams
-
-from inftool_dagster.evaluation.intervals import Z95, proportion, wilson
-from inftool_dagster.llm.types import count_failures
+from inftool_dagster.llm.types import SamplingParams, count_failures
 
 from .checker import Verdict, check_ast
 from .data import ALL_CATEGORIES, MULTI_TURN, PYTHON_AST, BFCLDataError, language_of, load_category
@@ -165,18 +163,8 @@ def aggregate_with_intervals(per_category: dict[str, dict]) -> dict[str, dict | 
         if weights is None:
             out[name] = None
             continue
-        counts = {c: (per_category[c]["correct_count"], per_category[c]["total_count"]) for c in weights}
-        if len(counts) == 1:
-            out[name] = proportion(*next(iter(counts.values())))
-            continue
-        mean = sum(w * counts[c][0] / counts[c][1] for c, w in weights.items())
-        # each category's variance from its Wilson half-width (not p(1-p)/n, which is 0 at 0 and 1)
-        var = sum((w * (wilson(*counts[c])[1] - wilson(*counts[c])[0]) / (2 * Z95)) ** 2 for c, w in weights.items())
-        half = Z95 * var ** 0.5
-        out[name] = {"accuracy": round(mean, 4), "correct": sum(c for c, _ in counts.values()),
-                     "total": sum(t for _, t in counts.values()),
-                     "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)),
-                     "categories": len(counts)}
+        parts = [(per_category[c]["correct_count"], per_category[c]["total_count"], w) for c, w in weights.items()]
+        out[name] = proportion(*parts[0][:2]) if len(parts) == 1 else weighted_mean_of_proportions(parts)
     return out
 
 

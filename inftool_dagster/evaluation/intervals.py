@@ -30,16 +30,22 @@ def proportion(correct: int, total: int) -> dict:
             "ci95": wilson(correct, total)}
 
 
+def weighted_mean_of_proportions(parts: list[tuple[int, int, float]], z: float = Z95) -> dict | None:
+    """Weighted mean of several proportions ``(correct, total, weight)`` with a normal 95 % interval,
+    each proportion's standard error from its Wilson half-width (None if any is empty)."""
+    if not parts or any(total <= 0 for _, total, _ in parts):
+        return None
+    mean = sum(w * c / t for c, t, w in parts)
+    variance = sum((w * (wilson(c, t, z)[1] - wilson(c, t, z)[0]) / (2 * z)) ** 2 for c, t, w in parts)
+    half = z * math.sqrt(variance)
+    return {"accuracy": round(mean, 4), "correct": sum(c for c, _, _ in parts),
+            "total": sum(t for _, t, _ in parts),
+            "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)), "categories": len(parts)}
+
+
 def mean_of_proportions(parts: list[tuple[int, int]], z: float = Z95) -> dict | None:
     """Unweighted mean of several proportions with a normal 95 % interval (None if any is empty)."""
-    if not parts or any(total <= 0 for _, total in parts):
-        return None
-    k = len(parts)
-    mean = sum(c / t for c, t in parts) / k
-    variance = sum(((wilson(c, t, z)[1] - wilson(c, t, z)[0]) / (2 * z)) ** 2 for c, t in parts) / (k * k)
-    half = z * math.sqrt(variance)
-    return {"accuracy": round(mean, 4), "correct": sum(c for c, _ in parts), "total": sum(t for _, t in parts),
-            "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)), "categories": k}
+    return weighted_mean_of_proportions([(c, t, 1 / len(parts)) for c, t in parts], z) if parts else None
 
 
 def mean_interval(values: list[float], z: float = Z95) -> tuple[float, float] | None:
