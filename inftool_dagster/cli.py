@@ -222,20 +222,23 @@ def bfcl_group():
 @click.option("--batch-size", default=8, type=int)
 @click.option("--max-new-tokens", default=128, type=int)
 @click.option("--prompt-format", type=click.Choice(["bfcl", "compact"]), default="bfcl")
-@click.option("--stop-after-calls", is_flag=True, help="End generation at the first ']\\n' (faster).")
+@click.option("--stop-after-calls/--no-stop-after-calls", default=True, show_default=True,
+              help="End each output where its call list closes (nothing after a complete list is generated).")
+@click.option("--decoder", type=click.Choice(["continuous", "generate"]), default="continuous", show_default=True,
+              help="transformers backend: continuous batching (llm/continuous.py) or transformers' generate.")
 @click.option("--full-outputs", is_flag=True,
               help="Do not end outputs early once they can no longer decode to calls (same verdicts either way).")
 @click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
               help="Weights' dtype (transformers backend); bfloat16 is faster on AVX512-BF16 CPUs.")
 @click.option("--device", default="cpu")
 def bfcl_eval(model_name, backend, categories, split, limit, out_dir, batch_size, max_new_tokens, prompt_format,
-              stop_after_calls, full_outputs, dtype, device):
+              stop_after_calls, decoder, full_outputs, dtype, device):
     """Generate on BFCL entries (batched), write BFCL's result/score layout, print one JSON line."""
     from inftool_dagster.bfcl import BFCLDataError, evaluate
     from inftool_dagster.bfcl.data import expand_categories
     from inftool_dagster.llm.backend import TransformersConfig, VLLMConfig, make_backend
 
-    config = (TransformersConfig(model=model_name, batch_size=batch_size, device=device, dtype=dtype)
+    config = (TransformersConfig(model=model_name, batch_size=batch_size, device=device, dtype=dtype, decoder=decoder)
               if backend == "transformers"
               else VLLMConfig(model=model_name))
     try:
@@ -267,17 +270,22 @@ def bfcl_score(results):
 @click.option("--port", default=8000, type=int)
 @click.option("--device", default="cpu")
 @click.option("--tool-format", type=click.Choice(["auto", "native", "prompt"]), default="auto")
-def serve(model_name: str, host: str, port: int, device: str, tool_format: str) -> None:
-    """OpenAI-compatible /v1/chat/completions (tools in, tool_calls out) and /v1/models."""
+@click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32")
+@click.option("--max-batch", default=64, type=int, show_default=True,
+              help="Concurrent requests decoded together in one batch.")
+def serve(model_name: str, host: str, port: int, device: str, tool_format: str, dtype: str, max_batch: int) -> None:
+    """OpenAI-compatible /v1/chat/completions (tools in, tool_calls out) and /v1/models; concurrent
+    requests are decoded together."""
     import uvicorn
 
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.serve import create_app
     from inftool_dagster.llm.transformers_backend import TransformersBackend
 
-    backend = TransformersBackend(TransformersConfig(model=model_name, device=device, tool_format=tool_format))
-    click.echo(f"serving {model_name} at http://{host}:{port}/v1", err=True)
-    uvicorn.run(create_app(backend, model_name), host=host, port=port, log_level="warning")
+    backend = TransformersBackend(TransformersConfig(model=model_name, device=device, tool_format=tool_format,
+                                                     dtype=dtype, slots=max_batch))
+    click.echo(f"serving {model_name} at http://{host}:{port}/v1 ({backend.decoder} decoding)", err=True)
+    uvicorn.run(create_app(backend, model_name, max_batch=max_batch), host=host, port=port, log_level="warning")
 
 
 # --- rounds ------------------------------------------------------------------

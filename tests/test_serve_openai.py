@@ -142,3 +142,40 @@ def test_openai_backend_faults_are_retried_or_recorded_per_item():
     assert not result["garbage"].ok and "malformed" in result["garbage"].error
     assert not result["bad"].ok and "HTTP 400" in result["bad"].error and result["bad"].attempts == 1
     assert result["truncated"].ok and result["truncated"].finish_reason == "length"
+
+
+class Recording(LLMBackend):
+    """The tiny model behind a recorder: each generate call's size; the first call is slow, so
+    requests sent meanwhile queue up behind it."""
+
+    def __init__(self, inner):
+        self.inner, self.sizes = inner, []
+
+    def generate(self, conversations, params, tools=None):
+        self.sizes.append(len(conversations))
+        if len(self.sizes) == 1:
+            time.sleep(1.0)
+        return self.inner.generate(conversations, params, tools)
+
+
+def test_concurrent_requests_are_batched_and_answer_like_direct_generation(tiny):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["Hi", "Weather in Berlin?", "Add 2 and 3", "Weather in Oslo?", "Why?", "Book a table"]
+    backend = Recording(tiny)
+    with Served(create_app(backend, "tiny")) as base_url:
+        client = openai.OpenAI(base_url=base_url, api_key="x")
+
+        def ask(question):
+            response = client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": question}],
+                                                      max_tokens=8, temperature=0)
+            return response.choices[0].message.content
+
+        first = ThreadPoolExecutor(1).submit(ask, questions[0])
+        time.sleep(0.3)  # the first request is generating; the rest arrive while it runs
+        with ThreadPoolExecutor(5) as pool:
+            rest = list(pool.map(ask, questions[1:]))
+        answers = [first.result()] + rest
+    direct = tiny.generate([[{"role": "user", "content": q}] for q in questions], SamplingParams(max_new_tokens=8))
+    assert answers == [g[0].text for g in direct]
+    assert backend.sizes[0] == 1 and max(backend.sizes) > 1 and len(backend.sizes) < len(questions)

@@ -202,8 +202,9 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
              stop_after_calls: bool = False, stop_hopeless: bool = True, progress: bool = False) -> dict:
     """Generate and score ``categories`` on ``split`` (``dev``, ``test`` or ``all``; splits.py);
     ``limit`` takes a uniform hash-ordered sample of that many entries per category (None: the
-    whole split). ``stop_after_calls`` ends generation at the first ``]\n`` (faster, but text
-    after a call list, which BFCL counts as a decode failure, is then unseen). ``stop_hopeless``
+    whole split). ``stop_after_calls`` ends an output where its call list closes
+    (``llm.tool_calls.call_list_end``): text a model would write after a complete list, which
+    BFCL counts as a decode failure, is then never generated. ``stop_hopeless``
     ends a Python-category output as soon as it can no longer decode to calls
     (``cannot_decode_to_calls``): the verdict is the same, the raw output is cut short.
 
@@ -218,7 +219,7 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
     model_dir = model_name.replace("/", "_")
     start = time.perf_counter()
     per_category: dict[str, dict] = {}
-    params = SamplingParams(max_new_tokens=max_new_tokens, stop=["]\n"] if stop_after_calls else [])
+    params = SamplingParams(max_new_tokens=max_new_tokens, stop_after_calls=stop_after_calls)
     for category in categories:
         entries = select(_entries(category), split, limit)
         t0 = time.perf_counter()

@@ -137,7 +137,7 @@ def run_multi_turn(backend: LLMBackend, entries: list[dict], *, max_new_tokens: 
 
     from .evaluate import prompt_messages
 
-    params = SamplingParams(max_new_tokens=max_new_tokens, stop=["]\n"] if stop_after_calls else [])
+    params = SamplingParams(max_new_tokens=max_new_tokens, stop_after_calls=stop_after_calls)
     conversations = []
     for entry in entries:
         first = {**entry, "question": [[]]}

@@ -35,10 +35,16 @@ class TransformersConfig(BaseModel):
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     batch_size: int = 8
     tool_format: Literal["auto", "native", "prompt"] = "auto"
-    shared_prefix: bool = True  # compute the prompts' common prefix once per call (llm/shared_prefix.py)
+    # "continuous": llm/continuous.py (slots refilled as rows finish, shared prefix once, per-row
+    # stops) for Llama-family models; "generate": transformers' batched ``generate`` (any model,
+    # and the baseline the benchmarks compare against). Unsupported architectures use "generate".
+    decoder: Literal["continuous", "generate"] = "continuous"
+    slots: int = 32  # continuous: rows decoded together (fewer when prompts are long: max_cache_tokens)
+    max_cache_tokens: int = 65536  # continuous: slots x longest row held in the KV cache
+    shared_prefix: bool = True  # generate: compute the prompts' common prefix once per call (llm/shared_prefix.py)
     # Memory stays bounded on long prompts (real specs' deep schemas, long tool results): a batch
-    # holds at most max_batch_tokens prompt tokens (fewer rows when prompts are long), and a prompt
-    # over max_prompt_tokens is a recorded failed item, not generated.
+    # holds at most max_batch_tokens prompt tokens (fewer rows when prompts are long; generate),
+    # and a prompt over max_prompt_tokens is a recorded failed item, not generated.
     max_batch_tokens: int = 16384
     max_prompt_tokens: int = 8192
 

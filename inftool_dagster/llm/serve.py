@@ -3,6 +3,10 @@
 ``tools`` in the request are rendered with the model's tool format (native template or the
 BFCL prompting format) and parsed calls come back as ``tool_calls``, so external harnesses
 (the official BFCL runner, agents) can evaluate a trained model.
+
+Concurrent requests are batched (``RequestBatcher``): requests that arrive while a generation
+runs wait and go into the next one together, so the local model decodes them in one batch (the
+continuous decoder refills its slots as rows finish) instead of one request at a time.
 """
 
 from __future__ import annotations
@@ -19,15 +23,58 @@ from starlette.routing import Route
 
 from .backend import LLMBackend
 from .tool_calls import parse_tool_calls
-from .types import SamplingParams
+from .types import Generation, Message, SamplingParams
+
+
+class RequestBatcher:
+    """One generation at a time on the local model, each over every request waiting for it.
+
+    Requests with the same sampling parameters share a ``generate`` call (at most
+    ``max_batch`` conversations); the batch sizes served are counted in ``batch_sizes``.
+    """
+
+    def __init__(self, backend: LLMBackend, max_batch: int = 64) -> None:
+        self.backend = backend
+        self.max_batch = max_batch
+        self.pending: list[tuple[list[Message], list[dict] | None, SamplingParams, asyncio.Future]] = []
+        self.worker: asyncio.Task | None = None
+        self.batch_sizes: list[int] = []
+
+    async def generate(self, messages: list[Message], tools: list[dict] | None,
+                       params: SamplingParams) -> list[Generation]:
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((messages, tools, params, future))
+        if self.worker is None or self.worker.done():
+            self.worker = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # let requests that arrived together join the first batch
+        while self.pending:
+            key = self.pending[0][2].model_dump_json()
+            batch = [item for item in self.pending if item[2].model_dump_json() == key][: self.max_batch]
+            self.pending = [item for item in self.pending if not any(item is b for b in batch)]
+            tools = [item[1] or [] for item in batch] if any(item[1] for item in batch) else None
+            self.batch_sizes.append(len(batch))
+            try:
+                results = await asyncio.to_thread(self.backend.generate, [item[0] for item in batch], batch[0][2], tools)
+            except Exception as exc:  # every waiting request learns of it; the server keeps serving
+                for item in batch:
+                    if not item[3].done():
+                        item[3].set_exception(exc)
+                continue
+            for item, result in zip(batch, results):
+                if not item[3].done():
+                    item[3].set_result(result)
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
 
 
-def create_app(backend: LLMBackend, model_name: str, *, max_new_tokens_cap: int = 2048) -> Starlette:
-    lock = asyncio.Lock()  # one generation at a time on the local model
+def create_app(backend: LLMBackend, model_name: str, *, max_new_tokens_cap: int = 2048,
+               max_batch: int = 64) -> Starlette:
+    batcher = RequestBatcher(backend, max_batch)
     created = int(time.time())
 
     async def models(request: Request) -> JSONResponse:
@@ -58,10 +105,12 @@ def create_app(backend: LLMBackend, model_name: str, *, max_new_tokens_cap: int 
             )
         except (ValueError, TypeError) as exc:
             return _error(400, f"invalid sampling parameters: {exc}")
-        async with lock:
-            result = await asyncio.to_thread(backend.generate, [body["messages"]], params, [tools] if tools else None)
+        try:
+            result = await batcher.generate(body["messages"], tools, params)
+        except Exception as exc:
+            return _error(500, f"generation failed: {type(exc).__name__}: {exc}"[:500], "server_error")
         choices, prompt_tokens, completion_tokens = [], 0, 0
-        for index, generation in enumerate(result[0]):
+        for index, generation in enumerate(result):
             if not generation.ok:
                 return _error(500, f"generation failed: {generation.error}", "server_error")
             prompt_tokens = generation.prompt_tokens
@@ -82,7 +131,9 @@ def create_app(backend: LLMBackend, model_name: str, *, max_new_tokens_cap: int 
                       "total_tokens": prompt_tokens + completion_tokens},
         })
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         Route("/v1/models", models, methods=["GET"]),
         Route("/v1/chat/completions", chat, methods=["POST"]),
     ])
+    app.state.batcher = batcher
+    return app

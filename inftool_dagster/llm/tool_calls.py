@@ -189,3 +189,36 @@ def _dotted(node: ast.AST) -> str | None:
         base = _dotted(node.value)
         return f"{base}.{node.attr}" if base else None
     return None
+
+
+def call_list_end(text: str) -> int | None:
+    """Where a complete bracketed call list ``[f(a="x]"), g()]`` at the start of ``text`` ends
+    (the index after its closing bracket), or None while it is open or when the text does not
+    start with one (after spaces and a code fence). Brackets inside string literals, escapes
+    and triple quotes included, do not count."""
+    start = len(text) - len(text.lstrip(" \n\t`"))
+    if start >= len(text) or text[start] != "[":
+        return None
+    depth, quote, k = 0, "", start
+    while k < len(text):
+        char = text[k]
+        if quote:
+            if char == "\\":
+                k += 2
+                continue
+            if text.startswith(quote, k):
+                k += len(quote)
+                quote = ""
+                continue
+        elif char in "'\"":
+            quote = char * 3 if text.startswith(char * 3, k) else char
+            k += len(quote)
+            continue
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return k + 1
+        k += 1
+    return None

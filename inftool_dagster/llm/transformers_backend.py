@@ -31,6 +31,53 @@ class TransformersBackend(LLMBackend):
         self.tokenizer.padding_side = "left"  # decoder-only batching: pad on the left
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        self._continuous = None
+        if config.decoder == "continuous":
+            from .continuous import ContinuousDecoder, supports
+
+            if supports(self.model):
+                self._continuous = ContinuousDecoder(self.model, slots=config.slots,
+                                                     max_cache_tokens=config.max_cache_tokens)
+            else:
+                log.info("continuous decoding does not support %s; using generate",
+                         getattr(self.model.config, "model_type", "?"))
+
+    @property
+    def decoder(self) -> str:
+        """The decoder in use: ``continuous`` or ``generate``."""
+        return "continuous" if self._continuous is not None else "generate"
+
+    def _generate_continuous(self, rows: list[list[int]], params: SamplingParams) -> list[list[Generation]]:
+        """All rows and their ``n`` samples through the continuous decoder; texts cut and
+        reasons set as the ``generate`` path does."""
+        from .continuous import DecodeSettings
+
+        tok = self.tokenizer
+        settings = DecodeSettings(max_new_tokens=params.max_new_tokens, eos_ids=frozenset(_eos_ids(self.model, tok)),
+                                  temperature=params.temperature, top_p=params.top_p, seed=params.seed,
+                                  stop=_text_stop(tok, params))
+        try:
+            outputs = self._continuous.generate(rows, settings, copies=[params.n] * len(rows))
+        except Exception as exc:
+            if not _is_out_of_memory(exc):
+                raise
+            log.warning("out of memory in continuous decoding (%s); this call falls back to generate", str(exc)[:200])
+            return self._generate_items(rows, params)
+        result = []
+        for row, samples in zip(rows, outputs):
+            generations = []
+            for sample in samples:
+                text = tok.decode(sample.tokens, skip_special_tokens=True)
+                text, cut = truncate_at_stop(text, params.stop)
+                if params.stop_after_calls:
+                    from .tool_calls import call_list_end
+
+                    end = call_list_end(text)
+                    text, cut = (text[:end], True) if end is not None else (text, cut)
+                generations.append(Generation(text=text, prompt_tokens=len(row), completion_tokens=len(sample.tokens),
+                                              finish_reason="stop" if sample.stopped or cut else "length"))
+            result.append(generations)
+        return result
 
     def prompts(self, conversations: list[list[Message]], tools: list[list[dict]] | None) -> list[str]:
         return [render_prompt(self.tokenizer, conv, tools[i] if tools else None, self.config.tool_format)
@@ -41,10 +88,8 @@ class TransformersBackend(LLMBackend):
         return self.generate_prompts(prompts, params)
 
     def generate_prompts(self, prompts: list[str], params: SamplingParams) -> list[list[Generation]]:
-        """Generate for already-rendered prompts; items are length-bucketed into batches, and
-        with ``shared_prefix`` the prefix the prompts share is computed once for the whole call."""
-        from .shared_prefix import PrefixCache
-
+        """Generate for already-rendered prompts (a prompt over ``max_prompt_tokens`` is a
+        recorded failure) with the configured decoder."""
         rows = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         out: list[list[Generation]] = [[] for _ in prompts]
         limit = self.config.max_prompt_tokens
@@ -52,7 +97,18 @@ class TransformersBackend(LLMBackend):
             if len(row) > limit:
                 out[i] = [Generation.failure(f"prompt too long: {len(row)} tokens > max_prompt_tokens={limit}",
                                              kind="prompt_too_long") for _ in range(params.n)]
-        items = [i for i in range(len(prompts)) for _ in range(params.n) if len(rows[i]) <= limit]
+        kept = [i for i in range(len(prompts)) if len(rows[i]) <= limit]
+        run = self._generate_continuous if self._continuous is not None else self._generate_items
+        for i, generations in zip(kept, run([rows[i] for i in kept], params)):
+            out[i] = generations
+        return out
+
+    def _generate_items(self, rows: list[list[int]], params: SamplingParams) -> list[list[Generation]]:
+        """``transformers.generate`` over length-bucketed batches of the rows' ``n`` samples."""
+        from .shared_prefix import PrefixCache
+
+        out: list[list[Generation]] = [[] for _ in rows]
+        items = [i for i in range(len(rows)) for _ in range(params.n)]
         items.sort(key=lambda i: (len(rows[i]), i))  # similar lengths together: less padding; copies adjacent
         prefix_cache = PrefixCache(self.model) if self.config.shared_prefix else None
         for start, chunk in self._batches(items, rows):
@@ -119,12 +175,38 @@ class TransformersBackend(LLMBackend):
             used = row[: end + 1] if end is not None else row
             text = tok.decode(used, skip_special_tokens=True)
             text, stopped = truncate_at_stop(text, params.stop)
+            if params.stop_after_calls:
+                from .tool_calls import call_list_end
+
+                end = call_list_end(text)
+                text, stopped = (text[:end], True) if end is not None else (text, stopped)
             stopped = stopped or (predicate_stop is not None and predicate_stop.stopped(index)
                                   and len(used) < params.max_new_tokens)
             finish = "stop" if end is not None or stopped else "length"
             generations.append(Generation(text=text, prompt_tokens=len(prompt), completion_tokens=len(used),
                                           finish_reason=finish))
         return generations
+
+
+def _text_stop(tokenizer: Any, params: SamplingParams):
+    """The per-row rule on generated text (stop strings, ``stop_when`` on an output's first
+    tokens, a closed call list), or None when the params set none."""
+    if not (params.stop or params.stop_when or params.stop_after_calls):
+        return None
+    from .tool_calls import call_list_end
+
+    def stop(tokens: list[int]) -> bool:
+        text = tokenizer.decode(tokens, skip_special_tokens=True)
+        if params.stop and any(s and s in text for s in params.stop):
+            return True
+        if params.stop_when is not None and len(tokens) <= PREDICATE_TOKENS and params.stop_when(text):
+            return True
+        return params.stop_after_calls and call_list_end(text) is not None
+
+    return stop
+
+
+PREDICATE_TOKENS = 24  # ``stop_when`` decides on an output's start (as ``TextPredicateStop``)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

@@ -22,6 +22,9 @@ class SamplingParams(BaseModel):
     n: int = Field(1, ge=1)  # completions per prompt (GRPO groups)
     # Optional early end: True on a generated text ends that sequence (transformers backend; others ignore it).
     stop_when: Callable[[str], bool] | None = Field(None, exclude=True)
+    # End a row as soon as its text is a complete bracketed call list ``[f(a=1), g()]`` (the
+    # prompting format's answer): nothing after the closing bracket is generated.
+    stop_after_calls: bool = False
 
 
 @dataclass

@@ -19,7 +19,9 @@ class PolicyModelResource(dg.ConfigurableResource):
     base_url: str = "http://127.0.0.1:8000/v1"  # backend="openai"
     device: str = "cpu"
     dtype: str = "float32"
-    batch_size: int = 8
+    batch_size: int = 8  # decoder="generate": rows per generate call
+    decoder: Literal["continuous", "generate"] = "continuous"  # transformers: llm/continuous.py or generate
+    slots: int = 32  # decoder="continuous": rows decoded together
     simulator_model: str = ""  # empty: grammar realizations only
     simulator_follows_policy: bool = False  # the User Simulator uses the round's policy model too
 
@@ -32,7 +34,8 @@ class PolicyModelResource(dg.ConfigurableResource):
             return VLLMConfig(model=model)
         if self.backend == "openai":
             return OpenAIConfig(model=model, base_url=self.base_url)
-        return TransformersConfig(model=model, device=self.device, batch_size=self.batch_size, dtype=self.dtype)
+        return TransformersConfig(model=model, device=self.device, batch_size=self.batch_size, dtype=self.dtype,
+                                  decoder=self.decoder, slots=self.slots)
 
     def policy_backend(self, model: str | None = None):
         from inftool_dagster.llm.backend import make_backend

@@ -5,10 +5,11 @@ the prompt: prefilled once per completion in the rollout, and forwarded and back
 once per completion when the loss scores the completion tokens. Two overrides of TRL's own
 methods change that, for text-only inputs (anything else is TRL's path):
 
-- ``_generate_single_turn``: each group's prompt is prefilled once, its KV cache repeated to the
-  group, and all groups decode as one batch (``llm/shared_prefix.generate_groups``); the groups
-  share the system prompt and tool list prefix too. Same outputs: completion ids cut after the
-  first EOS, no rollout log-probs.
+- ``_generate_single_turn``: each group's prompt is prefilled once and its completions decoded
+  together; with a Llama-family model through the continuous decoder (``llm/continuous.py``:
+  rows end on their own, slots refill, the prompts' common prefix computed once), otherwise
+  through ``generate`` from a shared KV cache (``llm/shared_prefix.generate_groups``). Same
+  outputs shape: completion ids cut after the first EOS, no rollout log-probs.
 - ``_get_per_token_logps_and_entropies``: the distinct prompts are forwarded once (with
   gradient), their KV cache is indexed out to the completions, and only the completion tokens
   run on top. The computation graph is the same function of the weights, so log-probs,
@@ -45,6 +46,13 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
             self._dist.summon_full_params(self.model_wrapped, recurse=False),
         ):
             groups = _groups(prompt_ids)
+            continuous = _continuous_settings(model, self.generation_config, self.eos_token_ids)
+            if continuous is not None:
+                from inftool_dagster.llm.continuous import ContinuousDecoder
+
+                outputs = ContinuousDecoder(model).generate([g[0] for g in groups], continuous,
+                                                            copies=[len(g) for g in groups])
+                return [sample.tokens for group in outputs for sample in group], None
             new = generate_groups(model, [g[0] for g in groups], [len(g) for g in groups],
                                   self._tokenizer.pad_token_id, {"generation_config": self.generation_config},
                                   PrefixCache(model))
@@ -87,6 +95,21 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
         token_logps = log_probs.gather(-1, input_ids[:, prompt_len:, None]).squeeze(-1)
         entropy = -(log_probs.exp() * log_probs).sum(-1) if compute_entropy else None
         return token_logps, entropy
+
+
+def _continuous_settings(model: Any, config: Any, eos_ids: Any):
+    """Decode settings for the continuous decoder, or None when the model or the sampling
+    (top-k, min-p, repetition penalty: not implemented there) needs ``generate``."""
+    from inftool_dagster.llm.continuous import DecodeSettings, supports
+
+    plain = (not config.top_k or config.top_k <= 0) and not config.min_p and config.repetition_penalty in (None, 1.0)
+    if not (supports(model) and plain):
+        return None
+    eos = set(eos_ids if isinstance(eos_ids, (list, tuple, set)) else [eos_ids])
+    sampled = config.do_sample and config.temperature and config.temperature > 0
+    return DecodeSettings(max_new_tokens=config.max_new_tokens, eos_ids=frozenset(eos),
+                          temperature=float(config.temperature) if sampled else 0.0,
+                          top_p=float(config.top_p or 1.0), seed=int(torch.randint(0, 2**31 - 1, (1,))))
 
 
 def _groups(rows: list[list[int]]) -> list[list[list[int]]]:

@@ -1,0 +1,149 @@
+"""The continuous-batching decoder: greedy tokens equal ``generate`` row by row, whatever the slot
+count, refill order, prefix sharing, chunked prefill or tier; rows end on their own; sampling is
+seeded and filters like transformers; the backend and call-list stop use it."""
+
+import pytest
+import torch
+
+from inftool_dagster.llm.continuous import ContinuousDecoder, DecodeSettings, _select, supports
+from inftool_dagster.llm.tool_calls import call_list_end
+from inftool_dagster.llm.types import SamplingParams
+
+from .tiny_model import tiny_backend, tiny_model
+
+
+def _alone(model, row, max_new, eos):
+    """Plain ``generate`` on one unpadded row, cut after the first end token."""
+    ids = torch.tensor([row])
+    out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new,
+                         do_sample=False, eos_token_id=sorted(eos), pad_token_id=0)[0, len(row):].tolist()
+    end = next((k for k, t in enumerate(out) if t in eos), None)
+    return out[:end + 1] if end is not None else out
+
+
+def _rows(tok, n=14):
+    system = tok("You are a function-calling assistant. Functions: get_weather(city: string). " * 3,
+                 add_special_tokens=False)["input_ids"]
+    questions = ["What is the weather in Paris?", "hi", "Area of a triangle with base 3 and height 4",
+                 "Weather in Berlin and in Rome, please, for tomorrow morning"]
+    rows = [system + tok(f"{questions[i % 4]} ({i})", add_special_tokens=False)["input_ids"] for i in range(n)]
+    return rows + [[5, 6, 7], [9] * 300]  # no shared prefix with the rest; a long row in its own tier
+
+
+@pytest.fixture(scope="module")
+def model_and_rows():
+    model, tok = tiny_model(seed=5, layers=3)
+    rows = _rows(tok)
+    # end tokens the model really emits, so rows finish at different steps
+    first = _alone(model, rows[0], 12, set())
+    eos = {next(t for t in first if t != first[0]), tok.eos_token_id}
+    return model, rows, eos
+
+
+@pytest.mark.parametrize("slots,prefill_tokens", [(3, 4096), (32, 4096), (4, 16)])
+def test_greedy_equals_generate_row_by_row(model_and_rows, slots, prefill_tokens):
+    model, rows, eos = model_and_rows
+    decoder = ContinuousDecoder(model, slots=slots, prefill_tokens=prefill_tokens)
+    outputs = decoder.generate(rows, DecodeSettings(max_new_tokens=20, eos_ids=frozenset(eos)))
+    expected = [_alone(model, r, 20, eos) for r in rows]
+    assert [o[0].tokens for o in outputs] == expected
+    lengths = {len(e) for e in expected}
+    assert len(lengths) > 2  # rows really end at different steps (refill is exercised)
+    assert [o[0].stopped for o in outputs] == [e[-1] in eos for e in expected]
+
+
+def test_copies_share_one_prefill_and_match_greedy(model_and_rows):
+    model, rows, eos = model_and_rows
+    outputs = ContinuousDecoder(model, slots=5).generate(rows[:3], DecodeSettings(16, frozenset(eos)), copies=[3, 1, 4])
+    assert [len(o) for o in outputs] == [3, 1, 4]
+    for row, samples in zip(rows[:3], outputs):
+        assert all(s.tokens == _alone(model, row, 16, eos) for s in samples)
+
+
+def test_sampling_is_seeded_and_varies_within_a_group(model_and_rows):
+    model, rows, eos = model_and_rows
+    settings = DecodeSettings(12, frozenset(eos), temperature=1.0, top_p=0.95, seed=7)
+    first = ContinuousDecoder(model, slots=4).generate(rows[:2], settings, copies=[4, 4])
+    again = ContinuousDecoder(model, slots=4).generate(rows[:2], settings, copies=[4, 4])
+    assert [[s.tokens for s in g] for g in first] == [[s.tokens for s in g] for g in again]
+    assert len({tuple(s.tokens) for s in first[0]}) > 1
+
+
+def test_top_p_filter_matches_transformers():
+    from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper
+
+    torch.manual_seed(0)
+    logits = torch.randn(5, 50) * 3
+    ours = []
+    for seed in range(30):
+        generator = torch.Generator().manual_seed(seed)
+        ours.append(_select(logits, DecodeSettings(1, frozenset(), temperature=0.7, top_p=0.8), generator))
+    reference = TopPLogitsWarper(0.8)(None, TemperatureLogitsWarper(0.7)(None, logits.clone()))
+    allowed = torch.isfinite(reference)
+    for picked in ours:  # every sampled token is inside transformers' nucleus
+        assert allowed[torch.arange(5), picked].all()
+    assert len({tuple(p.tolist()) for p in ours}) > 1
+
+
+def test_a_stop_rule_ends_a_row(model_and_rows):
+    model, rows, _ = model_and_rows
+    settings = DecodeSettings(20, frozenset(), stop=lambda tokens: len(tokens) >= 3)
+    outputs = ContinuousDecoder(model, slots=4).generate(rows[:5], settings)
+    assert all(len(o[0].tokens) == 3 and o[0].stopped for o in outputs)
+
+
+def test_backend_continuous_texts_equal_generate_texts():
+    convs = [[{"role": "user", "content": q}] for q in ["Weather in Oslo?", "Book a table for two at eight.", "Why?",
+                                                       "Convert 3 miles to km", "hello there"]]
+    tools = [[{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
+                                                "parameters": {"type": "object",
+                                                               "properties": {"city": {"type": "string"}}}}}]] * 5
+    params = SamplingParams(max_new_tokens=12)
+    fast = tiny_backend(slots=2)
+    assert fast.decoder == "continuous"
+    plain = tiny_backend(decoder="generate", batch_size=2, shared_prefix=False)
+    got, want = fast.generate(convs, params, tools), plain.generate(convs, params, tools)
+    assert [g[0].text for g in got] == [g[0].text for g in want]
+    assert [g[0].completion_tokens for g in got] == [g[0].completion_tokens for g in want]
+    assert [g[0].finish_reason for g in got] == [g[0].finish_reason for g in want]
+
+
+def test_unsupported_architecture_uses_generate():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from inftool_dagster.llm.backend import TransformersConfig
+    from inftool_dagster.llm.transformers_backend import TransformersBackend
+
+    from .tiny_model import real_tokenizer
+
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(real_tokenizer()), n_embd=32, n_layer=1, n_head=2)).eval()
+    assert not supports(model)
+    backend = TransformersBackend(TransformersConfig(model="gpt2-tiny"), model=model, tokenizer=real_tokenizer())
+    assert backend.decoder == "generate"
+    [[generation]] = backend.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=3))
+    assert generation.ok and generation.completion_tokens <= 3
+
+
+@pytest.mark.parametrize("text,end", [
+    ("[f(a=1)]", 8), ('  [f(a="x]"), g(b=[1, 2])] tail', 26), ("[f(a=1)", None), ("Sure [f()]", None),
+    ("[f(a='''x)]''')]!", 16), ('[f(a="\\"]")]x', 12), ("```[f()]", 8), ("", None),
+])
+def test_call_list_end(text, end):
+    assert call_list_end(text) == end
+
+
+def test_text_stop_rule_ends_rows_at_a_closed_call_list_stop_strings_and_predicates():
+    from inftool_dagster.llm.transformers_backend import _text_stop
+
+    from .tiny_model import real_tokenizer
+
+    tok = real_tokenizer()
+    ids = lambda text: tok(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    assert _text_stop(tok, SamplingParams()) is None  # nothing to check: no per-step decoding
+    calls = _text_stop(tok, SamplingParams(stop_after_calls=True))
+    assert calls(ids('[get_weather(city="Oslo")]')) and not calls(ids('[get_weather(city="Oslo"'))
+    assert not calls(ids("The weather is [fine]")[:3])
+    strings = _text_stop(tok, SamplingParams(stop=["###"]))
+    assert strings(ids("abc ### d")) and not strings(ids("abc"))
+    early = _text_stop(tok, SamplingParams(stop_when=lambda text: text.startswith("Sure")))
+    assert early(ids("Sure, here")) and not early(ids("[f()]"))
