@@ -16,7 +16,7 @@ BFCL configurations (the project's compact prompt, greedy, test split sample):
 - ``continuous_bf16_calls``: + the stop at the end of a complete call list.
 
     .venv/bin/python benchmarks/bench_inference_trained.py --workdir /tmp/inftool-bench-trained
-        [--sample 32] [--parts bfcl,nonlive,grpo,synth] [--out docs/bench/inference_trained.json]
+        [--sample 40] [--parts bfcl,nonlive,grpo,synth,single_turn] [--out docs/bench/inference_trained.json]
 """
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ BFCL_CONFIGS = {
     "continuous_bf16_calls": {"decoder": "continuous", "dtype": "bfloat16", "early_stop": True, "calls": True},
 }
 FAST = "continuous_bf16_calls"  # the default path measured against plain
+# synthesis: the previous path ran one shard (16 conversations) per generate call
+SYNTH_CONFIGS = {
+    "plain": {"decoder": "generate", "shared_prefix": False, "dtype": "float32", "waves": 1},
+    "generate_fast": {"decoder": "generate", "shared_prefix": True, "dtype": "float32", "waves": 1},
+    "continuous": {"decoder": "continuous", "dtype": "float32", "waves": 1},
+    "continuous_bf16_waves": {"decoder": "continuous", "dtype": "bfloat16", "waves": 4},
+}
+WHOLE_SPLITS = {"nonlive": "non_live", "single_turn": "single_turn"}  # parts run on a whole test split
 
 
 def _backend(checkpoint: str, settings: dict, batch: int = 8):
@@ -100,8 +108,11 @@ def nonlive_child(checkpoint: str, group: str, max_new: int, out: str) -> dict:
     summary = evaluate(backend, expand_categories(group), out, model_name="trained", split="test",
                        max_new_tokens=max_new, prompt_format="compact", stop_after_calls=True)
     seconds = time.perf_counter() - t0
-    return {"group": group, "entries": sum(c["total_count"] for c in summary["categories"].values()),
-            "minutes": round(seconds / 60, 2), "summaries": summary["summaries"],
+    return {"group": group, "entries": summary["entries"], "minutes": round(seconds / 60, 2),
+            "entries_per_s": round(summary["entries"] / seconds, 3), "generation": summary.get("generation"),
+            "categories": {c: {k: r[k] for k in ("correct", "total", "ci95", "seconds")}
+                           for c, r in summary["categories"].items()},
+            "summaries": summary["summaries"],
             "generation_errors": summary.get("generation_errors"), "prompts_too_long": summary.get("prompts_too_long"),
             "peak_rss_mib": _rss()}
 
@@ -157,12 +168,11 @@ def synth_child(checkpoint: str, name: str, catalog: str, n: int, shard_size: in
 
     from inftool_dagster.synthesis.runner import SynthConfig, load_trajectories, synthesize
 
-    settings = {"plain": {"decoder": "generate", "shared_prefix": False, "dtype": "float32"},
-                "generate_fast": {"decoder": "generate", "shared_prefix": True, "dtype": "float32"},
-                "continuous": {"decoder": "continuous", "dtype": "float32"}}[name]
+    settings = SYNTH_CONFIGS[name]
     backend = _backend(checkpoint, settings)
+    config = SynthConfig(n=n, shard_size=shard_size, policy_model=checkpoint, shards_per_wave=settings["waves"])
     with tempfile.TemporaryDirectory() as tmp:
-        summary = synthesize(catalog, tmp, SynthConfig(n=n, shard_size=shard_size, policy_model=checkpoint), backend)
+        summary = synthesize(catalog, tmp, config, backend)
         frame = load_trajectories(tmp)
     return {"trajectories": summary["produced"], "seconds": summary["seconds"],
             "model_seconds": summary["model_seconds"], "trajectories_per_s": summary["trajectories_per_s"],
@@ -228,7 +238,7 @@ def grpo_part(args, checkpoint: str, data: str) -> dict:
 
 def synth_part(args, checkpoint: str, catalog: str) -> dict:
     runs = {}
-    for name in ("plain", "generate_fast", "continuous"):
+    for name in SYNTH_CONFIGS:
         runs[name] = _child(["--child", "synth", checkpoint, name, catalog, str(args.synth), str(args.shard_size)])
         print(f"[synth] {name}: {runs[name]['trajectories_per_s']} trajectories/s, model "
               f"{runs[name]['model_seconds']} s", file=sys.stderr, flush=True)
@@ -237,8 +247,8 @@ def synth_part(args, checkpoint: str, catalog: str) -> dict:
             "results": {k: {m: v for m, v in r.items() if m != "messages"} for k, r in runs.items()},
             "model_speedup_vs_plain": {k: round(runs["plain"]["model_seconds"] / r["model_seconds"], 2)
                                        for k, r in runs.items()},
-            "model_speedup_vs_generate_fast": round(runs["generate_fast"]["model_seconds"]
-                                                    / runs["continuous"]["model_seconds"], 2),
+            "model_speedup_vs_generate_fast": {k: round(runs["generate_fast"]["model_seconds"] / r["model_seconds"], 2)
+                                               for k, r in runs.items()},
             "trajectories_differ_from_plain": {k: sum(a != b for a, b in zip(r["messages"], plain))
                                                for k, r in runs.items()}}
 
@@ -247,11 +257,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/inftool-bench-trained"))
     parser.add_argument("--checkpoint", default=None, help="a trained checkpoint (default: the recipe's)")
-    parser.add_argument("--parts", default="bfcl,nonlive,grpo,synth")
+    parser.add_argument("--parts", default="bfcl,nonlive,grpo,synth,single_turn")
     parser.add_argument("--categories", default=",".join(CATEGORIES))
-    parser.add_argument("--sample", type=int, default=32, help="test-split entries per category (hash order)")
+    parser.add_argument("--sample", type=int, default=40, help="test-split entries per category (hash order)")
     parser.add_argument("--max-new-tokens", type=int, default=128)
-    parser.add_argument("--nonlive-group", default="non_live", help="a category group run whole (test split)")
     parser.add_argument("--grpo-prompts", type=int, default=8)
     parser.add_argument("--group", type=int, default=4)
     parser.add_argument("--synth", type=int, default=32, help="blueprints synthesized per configuration")
@@ -286,14 +295,15 @@ def main() -> None:
             continue
         if part == "bfcl":
             parts[part] = bfcl_part(args, checkpoint)
-        elif part == "nonlive":
-            parts[part] = _child(["--child", "nonlive", checkpoint, args.nonlive_group, str(args.max_new_tokens),
-                                  str(args.workdir / f"bfcl-{args.nonlive_group}")])
-            print(f"[nonlive] {parts[part]['entries']} entries in {parts[part]['minutes']} min", file=sys.stderr)
+        elif part in WHOLE_SPLITS:
+            group = WHOLE_SPLITS[part]
+            parts[part] = _child(["--child", "nonlive", checkpoint, group, str(args.max_new_tokens),
+                                  str(args.workdir / f"bfcl-{group}")])
+            print(f"[{part}] {parts[part]['entries']} entries in {parts[part]['minutes']} min", file=sys.stderr)
         elif part == "grpo":
-            parts[part] = grpo_part(args, checkpoint, str(args.workdir / "trained" / "data"))
+            parts[part] = grpo_part(args, checkpoint, str(args.workdir / "trained" / "data" / "views"))
         elif part == "synth":
-            parts[part] = synth_part(args, checkpoint, str(args.workdir / "trained" / "catalog"))
+            parts[part] = synth_part(args, checkpoint, str(args.workdir / "trained" / "data" / "catalog"))
         parts_file.write_text(json.dumps(parts, indent=1))
     report = {"checkpoint_recipe": recipe, "machine": "2 CPU cores", "greedy": True,
               "max_new_tokens": args.max_new_tokens, "plain": "transformers.generate, batch 8, fp32, no early stop",
@@ -306,6 +316,8 @@ def main() -> None:
                       outputs_differ_fp32=parts["bfcl"]["vs_plain"]["continuous"]["outputs_differ"])
     if "nonlive" in parts:
         report["nonlive_test_minutes"] = parts["nonlive"]["minutes"]
+    if "single_turn" in parts:
+        report["single_turn_test_minutes"] = parts["single_turn"]["minutes"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     print(json.dumps({k: v for k, v in report.items() if not isinstance(v, dict)}))

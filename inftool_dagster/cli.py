@@ -228,8 +228,8 @@ def bfcl_group():
               help="transformers backend: continuous batching (llm/continuous.py) or transformers' generate.")
 @click.option("--full-outputs", is_flag=True,
               help="Do not end outputs early once they can no longer decode to calls (same verdicts either way).")
-@click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
-              help="Weights' dtype (transformers backend); bfloat16 is faster on AVX512-BF16 CPUs.")
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto",
+              help="Weights' dtype (transformers backend); auto: bfloat16 where the CPU/GPU computes it natively.")
 @click.option("--device", default="cpu")
 def bfcl_eval(model_name, backend, categories, split, limit, out_dir, batch_size, max_new_tokens, prompt_format,
               stop_after_calls, decoder, full_outputs, dtype, device):
@@ -270,7 +270,7 @@ def bfcl_score(results):
 @click.option("--port", default=8000, type=int)
 @click.option("--device", default="cpu")
 @click.option("--tool-format", type=click.Choice(["auto", "native", "prompt"]), default="auto")
-@click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32")
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto")
 @click.option("--max-batch", default=64, type=int, show_default=True,
               help="Concurrent requests decoded together in one batch.")
 def serve(model_name: str, host: str, port: int, device: str, tool_format: str, dtype: str, max_batch: int) -> None:

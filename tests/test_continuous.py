@@ -40,10 +40,16 @@ def model_and_rows():
     return model, rows, eos
 
 
-@pytest.mark.parametrize("slots,prefill_tokens", [(3, 4096), (32, 4096), (4, 16)])
-def test_greedy_equals_generate_row_by_row(model_and_rows, slots, prefill_tokens):
+@pytest.mark.parametrize("slots,prefill_tokens,cache_tokens", [(3, 4096, 65536), (32, 4096, 65536), (4, 16, 65536),
+                                                                 (4, 4096, 400)])
+def test_greedy_equals_generate_row_by_row(model_and_rows, slots, prefill_tokens, cache_tokens):
+    """Few or many slots, prefill in 16-token chunks, and a cache budget that forces runs of
+    fewer slots for the long row."""
     model, rows, eos = model_and_rows
-    decoder = ContinuousDecoder(model, slots=slots, prefill_tokens=prefill_tokens)
+    decoder = ContinuousDecoder(model, slots=slots, prefill_tokens=prefill_tokens, max_cache_tokens=cache_tokens)
+    if cache_tokens == 400:
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        assert len(decoder._tiers(order, rows, 20, [1] * len(rows))) > 1
     outputs = decoder.generate(rows, DecodeSettings(max_new_tokens=20, eos_ids=frozenset(eos)))
     expected = [_alone(model, r, 20, eos) for r in rows]
     assert [o[0].tokens for o in outputs] == expected

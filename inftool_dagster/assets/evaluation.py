@@ -35,7 +35,7 @@ class BFCLEvalConfig(dg.Config):
     max_new_tokens: int = 128
     batch_size: int = 8
     prompt_format: str = "compact"  # the project's prompt, the one the policy is trained on; "bfcl": BFCL's own
-    dtype: str = "float32"  # "bfloat16": faster on AVX512-BF16 CPUs and GPUs (benchmarks/bench_inference.py)
+    dtype: str = "auto"  # bfloat16 on AVX512-BF16 CPUs and GPUs, else float32 (docs/inference.md)
 
 
 def _policy(workspace: WorkspaceResource, policy_model: PolicyModelResource, key: str, batch_size: int | None = None,
@@ -91,7 +91,7 @@ def bfcl_test_scores(context: dg.AssetExecutionContext, config: BFCLEvalConfig, 
 class HeldoutScoresConfig(dg.Config):
     max_new_tokens: int = 128
     batch_size: int = 8
-    dtype: str = "float32"
+    dtype: str = "auto"
 
 
 @dg.asset(partitions_def=rounds, deps=[policy_checkpoint, heldout_probe], group_name="evaluation",

@@ -246,7 +246,7 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
             print(f"[bfcl] {split} {category}: {header['correct_count']}/{header['total_count']} "
                   f"in {header['seconds']} s", flush=True, file=sys.stderr)
     summary = summarize(per_category, model=model_name, prompt_format=prompt_format, split=split, sample=limit,
-                        seconds=time.perf_counter() - start)
+                        seconds=time.perf_counter() - start, generation=backend.describe())
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary
 

@@ -24,6 +24,10 @@ class LLMBackend(ABC):
     ) -> list[list[Generation]]:
         """Completions for each conversation (``tools[i]``: OpenAI tool dicts offered to conversation i)."""
 
+    def describe(self) -> dict:
+        """How this backend generates (recorded beside results)."""
+        return {"backend": self.name}
+
     def close(self) -> None:  # pragma: no cover - optional
         pass
 
@@ -32,7 +36,9 @@ class TransformersConfig(BaseModel):
     kind: Literal["transformers"] = "transformers"
     model: str = "smollm2-135m-instruct"
     device: str = "cpu"
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    # "auto": bfloat16 where the hardware computes it natively (CPUs with AVX512-BF16 or AMX, GPUs
+    # with bf16), float32 elsewhere (llm/backend.resolve_dtype)
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     batch_size: int = 8
     tool_format: Literal["auto", "native", "prompt"] = "auto"
     # "continuous": llm/continuous.py (slots refilled as rows finish, shared prefix once, per-row
@@ -67,6 +73,25 @@ class OpenAIConfig(BaseModel):
     timeout_s: float = 60.0
     max_retries: int = 4
     backoff_s: float = 0.5
+
+
+def resolve_dtype(dtype: str, device: str = "cpu") -> str:
+    """``auto`` → ``bfloat16`` on hardware with native bf16 arithmetic, else ``float32``."""
+    if dtype != "auto":
+        return dtype
+    if device.startswith("cuda"):
+        import torch
+
+        return "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
+    return "bfloat16" if device == "cpu" and _cpu_has_bf16() else "float32"
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "").split()
+    except OSError:  # not Linux: stay on float32
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 BackendConfig = Annotated[Union[TransformersConfig, VLLMConfig, OpenAIConfig], Field(discriminator="kind")]

@@ -26,7 +26,6 @@ from ``generate`` only where float rounding in a different batch shape flips a n
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -98,22 +97,26 @@ class ContinuousDecoder:
             generator.manual_seed(settings.seed if settings.seed is not None else torch.seed() % 2**31)
         order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
         with torch.inference_mode():
-            for tier in self._tiers(order, prompts, settings.max_new_tokens):
+            for tier in self._tiers(order, prompts, settings.max_new_tokens, copies):
                 self._run(tier, prompts, copies, outputs, settings, generator)
         return outputs
 
     # -- scheduling ---------------------------------------------------------------------------
 
-    def _tiers(self, order: list[int], prompts: Sequence[Sequence[int]], max_new: int) -> list[list[int]]:
-        """Length-sorted prompts cut where the longest row doubles: each tier gets a cache sized
-        to its own longest row (short prompts are not held to the longest prompt's slot size)."""
+    def _tiers(self, order: list[int], prompts: Sequence[Sequence[int]], max_new: int,
+               copies: list[int]) -> list[list[int]]:
+        """Length-sorted prompts in as few runs as memory allows: a run's cache holds
+        min(slots, rows) x its longest row within ``max_cache_tokens``; a longer row that would
+        break that starts the next run (with fewer slots)."""
         tiers: list[list[int]] = []
-        limit = 0
+        rows = 0
         for i in order:
-            if not tiers or len(prompts[i]) + max_new > limit:
-                limit = max(256, 2 ** math.ceil(math.log2(len(prompts[i]) + max_new)))
+            need = min(self.slots, rows + copies[i]) * (len(prompts[i]) + max_new)
+            if not tiers or (need > self.max_cache_tokens and rows > 0):
                 tiers.append([])
+                rows = 0
             tiers[-1].append(i)
+            rows += copies[i]
         return tiers
 
     def _run(self, items: list[int], prompts: Sequence[Sequence[int]], copies: list[int],
@@ -195,9 +198,14 @@ class ContinuousDecoder:
         logits_by_prompt: dict[int, Any] = {}
         budget = max(1, self.prefill_tokens)
         start = 0
-        while start < len(distinct):  # rows per prefill forward bounded by the token budget
+        distinct.sort(key=lambda i: len(prompts[i]))
+        while start < len(distinct):  # rows per prefill forward: within the token budget, padding <= 1/4
             end = start + 1
-            while end < len(distinct) and (end - start + 1) * (len(prompts[distinct[end]]) - shared) <= budget:
+            while end < len(distinct):
+                width = len(prompts[distinct[end]]) - shared
+                real = sum(len(prompts[i]) - shared for i in distinct[start:end + 1])
+                if (end - start + 1) * width > min(budget, real * 5 // 4):
+                    break
                 end += 1
             group = distinct[start:end]
             logits = self._prefill([list(prompts[i][shared:]) for i in group], [firsts[i] for i in group],
@@ -278,6 +286,7 @@ class ContinuousDecoder:
             k = attn.k_proj(x).view(batch, steps, self.kv_heads, self.head_dim).transpose(1, 2)
             v = attn.v_proj(x).view(batch, steps, self.kv_heads, self.head_dim).transpose(1, 2)
             q, k = _rotary(q, k, cos, sin)
+            q, k, v = q.to(cache.dtype), k.to(cache.dtype), v.to(cache.dtype)
             keys, values = cache.keys[layer], cache.values[layer]
             if begin_at is None:  # decode: one token per slot at its own length
                 keys[rows, :, positions[:, 0]] = k[:, :, 0]
@@ -295,7 +304,7 @@ class ContinuousDecoder:
             group_mask = mask if steps == 1 else mask.repeat(1, 1, self.groups, 1)
             out = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=group_mask, scale=self.scale)
             out = out.reshape(batch, self.heads, steps, self.head_dim).transpose(1, 2).reshape(batch, steps, -1)
-            hidden = hidden + attn.o_proj(out)
+            hidden = hidden + attn.o_proj(out.to(hidden.dtype))
             hidden = hidden + block.mlp(block.post_attention_layernorm(hidden))
         return hidden
 
@@ -309,8 +318,11 @@ class _SlotCache:
     def __init__(self, inner: Any, slots: int, max_len: int, kv_heads: int, head_dim: int) -> None:
         weight = inner.embed_tokens.weight
         shape = (slots, kv_heads, max_len, head_dim)
-        self.keys = [torch.zeros(shape, dtype=weight.dtype, device=weight.device) for _ in inner.layers]
-        self.values = [torch.zeros(shape, dtype=weight.dtype, device=weight.device) for _ in inner.layers]
+        # On CPU the cache and attention stay in float32 even for bf16 weights: the small batched
+        # matmuls of attention run faster in float32 there (measured), and softmax is exact.
+        self.dtype = torch.float32 if weight.device.type == "cpu" else weight.dtype
+        self.keys = [torch.zeros(shape, dtype=self.dtype, device=weight.device) for _ in inner.layers]
+        self.values = [torch.zeros(shape, dtype=self.dtype, device=weight.device) for _ in inner.layers]
         self.lengths = torch.zeros(slots, dtype=torch.long, device=weight.device)
 
     def copy(self, source: int, target: int, length: int) -> None:

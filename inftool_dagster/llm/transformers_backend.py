@@ -25,7 +25,10 @@ class TransformersBackend(LLMBackend):
 
             resolved = resolve_model(config.model)
             tokenizer = tokenizer or load_tokenizer(resolved)
-            model = model or load_model(resolved, dtype=getattr(torch, config.dtype), device=config.device)
+            from .backend import resolve_dtype
+
+            dtype = resolve_dtype(config.dtype, config.device)
+            model = model or load_model(resolved, dtype=getattr(torch, dtype), device=config.device)
         self.model = model
         self.tokenizer = tokenizer
         self.tokenizer.padding_side = "left"  # decoder-only batching: pad on the left
@@ -41,6 +44,10 @@ class TransformersBackend(LLMBackend):
             else:
                 log.info("continuous decoding does not support %s; using generate",
                          getattr(self.model.config, "model_type", "?"))
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "decoder": self.decoder, "dtype": str(self.model.dtype).removeprefix("torch."),
+                **({"slots": self.config.slots} if self._continuous is not None else {"batch_size": self.config.batch_size})}
 
     @property
     def decoder(self) -> str:

@@ -18,7 +18,7 @@ class PolicyModelResource(dg.ConfigurableResource):
     backend: Literal["transformers", "vllm", "openai"] = "transformers"
     base_url: str = "http://127.0.0.1:8000/v1"  # backend="openai"
     device: str = "cpu"
-    dtype: str = "float32"
+    dtype: str = "auto"  # bfloat16 where native (AVX512-BF16 CPUs, GPUs), else float32
     batch_size: int = 8  # decoder="generate": rows per generate call
     decoder: Literal["continuous", "generate"] = "continuous"  # transformers: llm/continuous.py or generate
     slots: int = 32  # decoder="continuous": rows decoded together

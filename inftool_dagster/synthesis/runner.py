@@ -33,6 +33,9 @@ class SynthConfig:
     n: int
     seed: int = 0
     shard_size: int = 16
+    # Shards synthesized together: their conversations share each turn's generate call, so the
+    # decoder has more rows to batch (each shard is still written, and resumed, on its own).
+    shards_per_wave: int = 4
     max_new_tokens: int = 96
     round_key: str = "adhoc"
     policy_model: str = ""
@@ -61,31 +64,40 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
     start = time.perf_counter()
     resumed, model_s = 0, 0.0
     rejected: Counter[str] = Counter()
+    pending = []
     for index in range(shards):
-        path = shard_path(out, index)
-        if path.exists():
+        if shard_path(out, index).exists():
             resumed += 1
-            continue
-        first = index * config.shard_size
-        count = min(config.shard_size, config.n - first)
-        if blueprints is not None:
-            batch = blueprints[first:first + count]
         else:
-            before = Counter(planner.rejected)
-            batch = planner.plan(first, count)
-            rejected.update(planner.rejected - before)
-        if batch:
-            conversations, timings = run_conversations(batch, server, policy, user, params)
+            pending.append(index)
+    for wave_start in range(0, len(pending), max(1, config.shards_per_wave)):
+        wave = pending[wave_start:wave_start + max(1, config.shards_per_wave)]
+        batches = []
+        for index in wave:
+            first = index * config.shard_size
+            count = min(config.shard_size, config.n - first)
+            if blueprints is not None:
+                batches.append(blueprints[first:first + count])
+            else:
+                before = Counter(planner.rejected)
+                batches.append(planner.plan(first, count))
+                rejected.update(planner.rejected - before)
+        together = [b for batch in batches for b in batch]
+        conversations, timings = (run_conversations(together, server, policy, user, params) if together
+                                  else ([], None))
+        if timings is not None:
             model_s += timings.model_s
-            rows = trajectory_rows(conversations, config, timings)
-        else:
-            rows = []
-        frame = pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA)
-        tmp = path.with_suffix(".tmp")
-        frame.write_parquet(tmp)
-        os.replace(tmp, path)  # the shard appears whole or not at all
-        if progress:
-            print(f"[synth] shard {index + 1}/{shards}: {frame.height} trajectories", file=sys.stderr, flush=True)
+        offset = 0
+        for index, batch in zip(wave, batches):
+            rows = trajectory_rows(conversations[offset:offset + len(batch)], config, timings) if batch else []
+            offset += len(batch)
+            frame = pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA)
+            path = shard_path(out, index)
+            tmp = path.with_suffix(".tmp")
+            frame.write_parquet(tmp)
+            os.replace(tmp, path)  # the shard appears whole or not at all
+            if progress:
+                print(f"[synth] shard {index + 1}/{shards}: {frame.height} trajectories", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - start
     frame = load_trajectories(out)
     for key, value in user.stats.items():
