@@ -1,4 +1,5 @@
-"""Fast inference on CPU: today's plain ``generate`` path against the project's fast path, one run,
+"""Fast inference on CPU (the base model, ``generate``-based paths; the continuous decoder on a
+trained checkpoint is ``bench_inference_trained.py``): plain ``generate`` against the fast path, one run,
 same inputs — BFCL entries/s, generated and prompt tokens/s, peak memory, verdicts — and GRPO
 seconds per step (TRL's default trainer vs the fast trainer).
 
@@ -50,7 +51,7 @@ def run_config(model: str, name: str, categories: list[str], entries: int, max_n
 
     settings = CONFIGS[name]
     backend = TransformersBackend(TransformersConfig(model=model, batch_size=batch_size, dtype=settings["dtype"],
-                                                     shared_prefix=settings["shared_prefix"]))
+                                                     shared_prefix=settings["shared_prefix"], decoder="generate"))
     backend.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=2))  # warm up
     params = SamplingParams(max_new_tokens=max_new_tokens)
     verdicts, prompt_tokens, new_tokens, seconds = {}, 0, 0, 0.0

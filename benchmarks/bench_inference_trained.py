@@ -48,7 +48,7 @@ SYNTH_CONFIGS = {
     "continuous": {"decoder": "continuous", "dtype": "float32", "waves": 1},
     "continuous_bf16_waves": {"decoder": "continuous", "dtype": "bfloat16", "waves": 4},
 }
-WHOLE_SPLITS = {"nonlive": "non_live", "single_turn": "single_turn"}  # parts run on a whole test split
+WHOLE_SPLITS = {"nonlive": "non_live", "live": "live", "single_turn": "single_turn"}  # parts run on a whole test split
 
 
 def _backend(checkpoint: str, settings: dict, batch: int = 8):
@@ -65,10 +65,8 @@ def _rss() -> float:
 
 def bfcl_child(checkpoint: str, name: str, categories: list[str], sample: int, max_new: int) -> dict:
     """One configuration on the sample: texts, verdicts, tokens and seconds."""
-    from inftool_dagster.bfcl import load_category, score_entry
-    from inftool_dagster.bfcl.decode import cannot_decode_to_calls
-    from inftool_dagster.bfcl.evaluate import prompt_messages
-    from inftool_dagster.bfcl.splits import select
+    from inftool_dagster.bfcl import score_entry
+    from inftool_dagster.bfcl.evaluate import generate_single_turn
     from inftool_dagster.llm.types import SamplingParams
 
     settings = BFCL_CONFIGS[name]
@@ -76,14 +74,12 @@ def bfcl_child(checkpoint: str, name: str, categories: list[str], sample: int, m
     backend.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=2))  # load, warm up
     texts, verdicts, stopped_early = {}, {}, {}
     prompt_tokens = new_tokens = 0
-    seconds = 0.0
+    params = SamplingParams(max_new_tokens=max_new, stop_after_calls=settings["calls"])
+    t0 = time.perf_counter()  # the categories' prompts as `inftool bfcl eval` sends them (bfcl/evaluate.py)
+    generated = generate_single_turn(backend, categories, "test", sample, "compact", params, settings["early_stop"])
+    seconds = time.perf_counter() - t0
     for category in categories:
-        entries = select(load_category(category), "test", sample)
-        params = SamplingParams(max_new_tokens=max_new, stop_after_calls=settings["calls"],
-                                stop_when=cannot_decode_to_calls if settings["early_stop"] else None)
-        t0 = time.perf_counter()
-        generations = backend.generate([prompt_messages(e, "compact", category) for e in entries], params)
-        seconds += time.perf_counter() - t0
+        entries, generations, _ = generated[category]
         for entry, [g] in zip(entries, generations):
             texts[entry["id"]] = g.text
             stopped_early[entry["id"]] = g.finish_reason == "stop"
@@ -136,6 +132,13 @@ def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, 
     if not greedy:
         sampling.update(temperature=1.0, top_p=1.0, top_k=0)
     torch.manual_seed(0)
+    rollout = None
+    if name == "continuous_bf16":  # the trainer's bf16 rollout copy, made once; refreshed every step (timed)
+        from inftool_dagster.training.rollouts import SharedPrefixGRPOTrainer
+
+        rollout = SharedPrefixGRPOTrainer.__new__(SharedPrefixGRPOTrainer)
+        rollout.rollout_dtype = "bfloat16"
+        rollout._rollout_model(model)
     t0 = time.perf_counter()
     if name == "plain":  # every completion its own row, batches of 8
         flat = [r for r in rows for _ in range(group)]
@@ -148,7 +151,8 @@ def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, 
     else:
         settings = DecodeSettings(max_new_tokens=max_new, eos_ids=frozenset(eos), temperature=0.0 if greedy else 1.0,
                                   seed=0)
-        outs = [s.tokens for g in ContinuousDecoder(model).generate(rows, settings, [group] * len(rows)) for s in g]
+        decoding = rollout._rollout_model(model) if rollout is not None else model
+        outs = [s.tokens for g in ContinuousDecoder(decoding).generate(rows, settings, [group] * len(rows)) for s in g]
     seconds = time.perf_counter() - t0
     cut = [_until_eos(o, eos) for o in outs]
     tokens = sum(len(c) for c in cut)
@@ -220,7 +224,7 @@ def bfcl_part(args, checkpoint: str) -> dict:
 
 def grpo_part(args, checkpoint: str, data: str) -> dict:
     runs, greedy = {}, {}
-    for name in ("plain", "generate_fast", "continuous"):
+    for name in ("plain", "generate_fast", "continuous", "continuous_bf16"):
         base = ["--child", "grpo", checkpoint, name, data, str(args.grpo_prompts), str(args.group), "48"]
         runs[name] = _child(base + ["sampled"])
         greedy[name] = _child(base + ["greedy"])["outputs"]
@@ -230,8 +234,8 @@ def grpo_part(args, checkpoint: str, data: str) -> dict:
             "results": {k: {m: v for m, v in r.items() if m != "outputs"} for k, r in runs.items()},
             "speedup_vs_plain": {k: round(r["completions_per_s"] / runs["plain"]["completions_per_s"], 2)
                                  for k, r in runs.items()},
-            "speedup_vs_generate_fast": round(runs["continuous"]["completions_per_s"]
-                                              / runs["generate_fast"]["completions_per_s"], 2),
+            "speedup_vs_generate_fast": {k: round(r["completions_per_s"] / runs["generate_fast"]["completions_per_s"], 2)
+                                         for k, r in runs.items()},
             "greedy_outputs_differ_from_plain": {k: sum(a != b for a, b in zip(g, greedy["plain"]))
                                                  for k, g in greedy.items()}}
 

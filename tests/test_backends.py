@@ -90,3 +90,17 @@ def test_vllm_backend_is_guarded_without_vllm():
             make_backend({"kind": "vllm", "model": "smollm2-135m-instruct"})
     else:  # pragma: no cover - GPU machines
         pytest.skip("vllm installed")
+
+
+def test_auto_dtype_is_bf16_exactly_where_the_cpu_has_native_bf16(monkeypatch):
+    from inftool_dagster.llm import backend as backend_module
+
+    assert backend_module.resolve_dtype("float32") == "float32"
+    assert backend_module.resolve_dtype("bfloat16") == "bfloat16"
+    monkeypatch.setattr(backend_module, "_cpu_has_bf16", lambda: True)
+    assert backend_module.resolve_dtype("auto", "cpu") == "bfloat16"
+    monkeypatch.setattr(backend_module, "_cpu_has_bf16", lambda: False)
+    assert backend_module.resolve_dtype("auto", "cpu") == "float32"
+    monkeypatch.undo()
+    flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    assert (backend_module.resolve_dtype("auto", "cpu") == "bfloat16") == ("avx512_bf16" in flags or "amx_bf16" in flags)

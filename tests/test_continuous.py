@@ -153,3 +153,21 @@ def test_text_stop_rule_ends_rows_at_a_closed_call_list_stop_strings_and_predica
     assert strings(ids("abc ### d")) and not strings(ids("abc"))
     early = _text_stop(tok, SamplingParams(stop_when=lambda text: text.startswith("Sure")))
     assert early(ids("Sure, here")) and not early(ids("[f()]"))
+
+
+def test_bf16_rollout_copy_follows_the_training_weights():
+    from inftool_dagster.training.rollouts import SharedPrefixGRPOTrainer
+
+    model, _ = tiny_model(seed=3)
+    trainer = SharedPrefixGRPOTrainer.__new__(SharedPrefixGRPOTrainer)
+    assert trainer._rollout_model(model) is model  # float32 rollouts: the policy itself
+    trainer.rollout_dtype = "bfloat16"
+    copy = trainer._rollout_model(model)
+    assert copy is not model and copy.dtype == torch.bfloat16 and model.dtype == torch.float32
+    with torch.no_grad():  # an optimizer step on the policy
+        for p in model.parameters():
+            p.add_(0.5)
+    assert trainer._rollout_model(model) is copy  # refreshed in place, not rebuilt
+    for (name, fresh), (_, source) in zip(copy.named_parameters(), model.named_parameters()):
+        assert torch.allclose(fresh.float(), source, rtol=1e-2, atol=1e-2), name
+    assert copy.lm_head.weight.data_ptr() == copy.model.embed_tokens.weight.data_ptr()  # tying kept

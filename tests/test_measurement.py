@@ -70,10 +70,39 @@ def test_failed_generations_are_counted_and_scored_wrong_even_on_irrelevance(tmp
     assert result["total"] == 4 and result["correct"] <= 2 and result["ci95"] is not None
 
 
+class _Recording:
+    """A backend wrapper recording each generate call: (rows, whether an early-stop rule was set)."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def generate(self, conversations, params, tools=None):
+        self.calls.append((len(conversations), params.stop_when is not None))
+        return self.inner.generate(conversations, params, tools)
+
+    def describe(self):
+        return self.inner.describe()
+
+
+def test_single_turn_categories_share_one_generate_call_per_stop_rule(tmp_path):
+    categories = ["simple_python", "irrelevance", "simple_java"]
+    backend = _Recording(tiny_backend())
+    together = evaluate(backend, categories, tmp_path / "together", model_name="tiny", limit=3, max_new_tokens=3)
+    assert backend.calls == [(6, True), (3, False)]  # Python categories with the early stop; Java without
+    assert together["entries"] == 9 and together["generation"]["decoder"] == "continuous"
+    for category in categories:  # the same outputs as generating each category on its own
+        alone = evaluate(tiny_backend(), [category], tmp_path / category, model_name="tiny", limit=3,
+                         max_new_tokens=3)
+        assert alone["categories"][category]["correct"] == together["categories"][category]["correct"]
+        name = f"BFCL_v4_{category}_result.json"
+        assert (tmp_path / category / "result" / "tiny" / name).read_text() == \
+            (tmp_path / "together" / "result" / "tiny" / name).read_text()
+
+
 def test_only_out_of_memory_is_caught_and_it_splits_the_batch(monkeypatch):
     import torch
 
-    backend = tiny_backend(batch_size=4)
+    backend = tiny_backend(batch_size=4, decoder="generate")
     real = backend._generate_batch
     sizes = []
 
@@ -94,6 +123,27 @@ def test_only_out_of_memory_is_caught_and_it_splits_the_batch(monkeypatch):
     monkeypatch.setattr(backend, "_generate_batch", broken)
     with pytest.raises(AttributeError, match="crop"):  # never read as empty outputs scoring 0.000
         backend.generate_prompts(prompts, SamplingParams(max_new_tokens=2))
+
+
+def test_continuous_decoding_out_of_memory_falls_back_and_other_errors_propagate(monkeypatch):
+    import torch
+
+    backend = tiny_backend(slots=4)
+    prompts = [f"prompt number {i}" for i in range(4)]
+    expected = [g[0].text for g in backend.generate_prompts(prompts, SamplingParams(max_new_tokens=3))]
+
+    def oom(*args, **kwargs):
+        raise torch.OutOfMemoryError("CPU out of memory")
+
+    monkeypatch.setattr(backend._continuous, "generate", oom)  # the generate path takes over, same texts
+    assert [g[0].text for g in backend.generate_prompts(prompts, SamplingParams(max_new_tokens=3))] == expected
+
+    def broken(*args, **kwargs):
+        raise AttributeError("'LlamaAttention' object has no attribute 'q_proj'")  # e.g. a changed model layout
+
+    monkeypatch.setattr(backend._continuous, "generate", broken)
+    with pytest.raises(AttributeError, match="q_proj"):
+        backend.generate_prompts(prompts, SamplingParams(max_new_tokens=3))
 
 
 def test_eos_ids_do_not_grow_the_models_generation_config():

@@ -36,6 +36,7 @@ class BFCLEvalConfig(dg.Config):
     batch_size: int = 8
     prompt_format: str = "compact"  # the project's prompt, the one the policy is trained on; "bfcl": BFCL's own
     dtype: str = "auto"  # bfloat16 on AVX512-BF16 CPUs and GPUs, else float32 (docs/inference.md)
+    stop_after_calls: bool = True  # end each output where its call list closes (docs/inference.md)
 
 
 def _policy(workspace: WorkspaceResource, policy_model: PolicyModelResource, key: str, batch_size: int | None = None,
@@ -53,7 +54,8 @@ def _bfcl(context: dg.AssetExecutionContext, config: BFCLEvalConfig, workspace: 
     checkpoint, backend = _policy(workspace, policy_model, key, config.batch_size, config.dtype)
     out = workspace.round_dir(key, "bfcl") / split
     summary = evaluate(backend, config.categories, out, model_name="policy", split=split, limit=config.limit or None,
-                       max_new_tokens=config.max_new_tokens, prompt_format=config.prompt_format)
+                       max_new_tokens=config.max_new_tokens, prompt_format=config.prompt_format,
+                       stop_after_calls=config.stop_after_calls)
     rows = [{"category": c, "accuracy [95% CI] (correct/total)": fmt(r), "failed": r["generation_errors"] +
              r["prompts_too_long"]} for c, r in summary["categories"].items()]
     rows += [{"category": f"**{k}**", "accuracy [95% CI] (correct/total)": fmt(r), "failed": 0}
@@ -62,6 +64,7 @@ def _bfcl(context: dg.AssetExecutionContext, config: BFCLEvalConfig, workspace: 
         "path": dg.MetadataValue.path(str(out)), "checkpoint": checkpoint, "split": split,
         "sample_per_category": config.limit or "whole split", "entries": summary["entries"],
         "seconds": summary["seconds"], "entries_per_s": summary["entries_per_s"],
+        "generation": dg.MetadataValue.json(summary.get("generation") or {}),
         "generation_errors": summary["generation_errors"], "prompts_too_long": summary["prompts_too_long"],
         "accuracy": dg.MetadataValue.md(_table(pl.DataFrame(rows))),
         "non_live_python_ast_summary": summary["summary"]["non_live_python_ast_summary"],

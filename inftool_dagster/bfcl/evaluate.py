@@ -199,7 +199,7 @@ def write_category(out: Path, model_dir: str, category: str, outputs: list[dict]
 
 def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *, model_name: str,
              split: str = "test", limit: int | None = None, max_new_tokens: int = 128, prompt_format: str = "bfcl",
-             stop_after_calls: bool = False, stop_hopeless: bool = True, progress: bool = False) -> dict:
+             stop_after_calls: bool = True, stop_hopeless: bool = True, progress: bool = False) -> dict:
     """Generate and score ``categories`` on ``split`` (``dev``, ``test`` or ``all``; splits.py);
     ``limit`` takes a uniform hash-ordered sample of that many entries per category (None: the
     whole split). ``stop_after_calls`` ends an output where its call list closes
@@ -220,19 +220,19 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
     start = time.perf_counter()
     per_category: dict[str, dict] = {}
     params = SamplingParams(max_new_tokens=max_new_tokens, stop_after_calls=stop_after_calls)
+    single_turn = generate_single_turn(backend, [c for c in categories if c not in MULTI_TURN], split, limit,
+                                        prompt_format, params, stop_hopeless)
     for category in categories:
-        entries = select(_entries(category), split, limit)
         t0 = time.perf_counter()
         failures = {"generation_errors": 0, "prompts_too_long": 0}
         if category in MULTI_TURN:
+            entries = select(_entries(category), split, limit)
             outputs = run_multi_turn(backend, entries, max_new_tokens=max_new_tokens, prompt_format=prompt_format,
                                      stop_after_calls=stop_after_calls, failures=failures)
             verdicts = [score_multi_turn(e, o["result"], category) for e, o in zip(entries, outputs)]
         else:
-            hopeless = stop_hopeless and language_of(category) == "python"
-            generations = backend.generate(
-                [prompt_messages(e, prompt_format, category) for e in entries],
-                params.model_copy(update={"stop_when": cannot_decode_to_calls if hopeless else None}))
+            entries, generations, generation_s = single_turn[category]
+            t0 -= generation_s
             failures = count_failures(generations)
             texts = [g[0].text if g[0].ok else "" for g in generations]
             outputs = [{"id": e["id"], "result": t, **({"error": g[0].error} if not g[0].ok else {})}
@@ -249,6 +249,30 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
                         seconds=time.perf_counter() - start, generation=backend.describe())
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def generate_single_turn(backend: LLMBackend, categories: list[str], split: str, limit: int | None,
+                          prompt_format: str, params: SamplingParams, stop_hopeless: bool) -> dict[str, tuple]:
+    """``{category: (entries, generations, seconds)}``: the single-turn categories' prompts in as
+    few generate calls as their stop rules allow (one for Python categories, one for the rest),
+    so the decoder keeps its rows full across categories and pays one tail per call instead of
+    one per category. A category's seconds are its share of its call, by entries."""
+    groups: dict[bool, list[str]] = {}
+    for category in categories:
+        groups.setdefault(stop_hopeless and language_of(category) == "python", []).append(category)
+    done: dict[str, tuple] = {}
+    for hopeless, members in groups.items():
+        entries = {c: select(_entries(c), split, limit) for c in members}
+        messages = [prompt_messages(e, prompt_format, c) for c in members for e in entries[c]]
+        t0 = time.perf_counter()
+        generations = backend.generate(
+            messages, params.model_copy(update={"stop_when": cannot_decode_to_calls if hopeless else None}))
+        seconds, offset = time.perf_counter() - t0, 0
+        for c in members:
+            n = len(entries[c])
+            done[c] = (entries[c], generations[offset:offset + n], seconds * n / max(1, len(messages)))
+            offset += n
+    return done
 
 
 def summarize(per_category: dict[str, dict], *, seconds: float | None = None, **fields: Any) -> dict:

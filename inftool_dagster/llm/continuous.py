@@ -199,12 +199,12 @@ class ContinuousDecoder:
         budget = max(1, self.prefill_tokens)
         start = 0
         distinct.sort(key=lambda i: len(prompts[i]))
-        while start < len(distinct):  # rows per prefill forward: within the token budget, padding <= 1/4
+        while start < len(distinct):  # rows per prefill forward: within the token budget, padding <= 1/2
             end = start + 1
             while end < len(distinct):
                 width = len(prompts[distinct[end]]) - shared
                 real = sum(len(prompts[i]) - shared for i in distinct[start:end + 1])
-                if (end - start + 1) * width > min(budget, real * 5 // 4):
+                if (end - start + 1) * width > min(budget, real * 3 // 2):
                     break
                 end += 1
             group = distinct[start:end]

@@ -49,6 +49,9 @@ class TrainConfig(BaseModel):
     max_prompt_tokens: int = Field(1024, description="Rows whose prompt is longer are left out (counted in the "
                                                      "summary): real specs' deep schemas can make prompts of "
                                                      "tens of thousands of tokens.")
+    rollout_dtype: str = Field("auto", pattern="^(auto|float32|bfloat16)$",
+                               description="GRPO rollouts on the continuous decoder from a copy of the policy in "
+                                           "this dtype; auto: bfloat16 where the CPU computes it natively.")
     gradient_checkpointing: bool | None = Field(None, description="None: on GPU (TRL's default), off on CPU, where "
                                                                   "memory is not short and recomputing costs time.")
     catalog_dir: str | None = Field(None, description="Tool catalog for the execution reward (MCP Server).")
@@ -169,6 +172,10 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         trainer_class = SharedPrefixGRPOTrainer if config.shared_prompt else GRPOTrainer
         trainer = trainer_class(model=model, reward_funcs=funcs, args=args,
                               train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
+        if isinstance(trainer, SharedPrefixGRPOTrainer):
+            from inftool_dagster.llm.backend import resolve_dtype
+
+            trainer.rollout_dtype = resolve_dtype(config.rollout_dtype, "cuda" if gpu else "cpu")
     else:
         from trl import SFTConfig, SFTTrainer
 
