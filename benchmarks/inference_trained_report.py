@@ -25,6 +25,20 @@ LABELS = {
 }
 
 
+GRPO_LABELS = {
+    "plain": "plain `generate`, batch 8, every completion its own row, fp32",
+    "generate_fast": "previous path: groups from a shared prompt cache (`generate_groups`), fp32",
+    "continuous": "continuous decoder, fp32",
+    "continuous_bf16": "**default**: continuous decoder on the bf16 rollout copy (refresh timed)",
+}
+SYNTH_LABELS = {
+    "plain": "plain `generate`, batch 8, fp32, one shard per call (baseline)",
+    "generate_fast": "previous path: `generate` + shared prefix, fp32, one shard per call",
+    "continuous": "continuous decoder, fp32, one shard per call",
+    "continuous_bf16_waves": "**default**: continuous decoder, bf16, 4 shards per call",
+}
+
+
 def _ci(summary: dict) -> str:
     lo, hi = summary["ci95"]
     return f"{summary['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] ({summary['correct']}/{summary['total']})"
@@ -63,7 +77,7 @@ def render(record: dict) -> str:
                   "| configuration | completions/s | gen tok/s | × plain | × previous | greedy outputs ≠ plain |",
                   "|---|---|---|---|---|---|"]
         for name, run in part["results"].items():
-            lines.append(f"| {name} | {run['completions_per_s']:.2f} | {run['generated_tokens_per_s']:.0f} | "
+            lines.append(f"| {GRPO_LABELS.get(name, name)} | {run['completions_per_s']:.2f} | {run['generated_tokens_per_s']:.0f} | "
                          f"{part['speedup_vs_plain'][name]:.2f} | {part['speedup_vs_generate_fast'][name]:.2f} | "
                          f"{part['greedy_outputs_differ_from_plain'][name]} |")
         lines.append("")
@@ -74,7 +88,7 @@ def render(record: dict) -> str:
                   "| configuration | trajectories/s | model s | model × plain | model × previous | "
                   "trajectories ≠ plain |", "|---|---|---|---|---|---|"]
         for name, run in part["results"].items():
-            lines.append(f"| {LABELS.get(name, name)} | {run['trajectories_per_s']:.3f} | {run['model_seconds']:.1f} | "
+            lines.append(f"| {SYNTH_LABELS.get(name, name)} | {run['trajectories_per_s']:.3f} | {run['model_seconds']:.1f} | "
                          f"{part['model_speedup_vs_plain'][name]:.2f} | "
                          f"{part['model_speedup_vs_generate_fast'][name]:.2f} | "
                          f"{part['trajectories_differ_from_plain'][name]} |")
@@ -85,8 +99,8 @@ def render(record: dict) -> str:
 def render_profile(profile: dict) -> str:
     steps = ", ".join(f"{w} rows {ms} ms" for w, ms in profile["decode_ms_per_step"].items())
     return (f"{profile['dtype']}, {profile['threads']} threads: bare GEMM {profile['gemm_gflops_512_rows']} GFLOP/s "
-            f"(512 rows); prefill {profile['prefill_tokens_per_s']:,} tokens/s, its matrix products "
-            f"{profile['prefill_gflops']} GFLOP/s; a decode step at 200 tokens of context: {steps}; the LM head "
+            f"(512 rows); prefill {profile['prefill_tokens_per_s']:,} tokens/s, i.e. "
+            f"{profile['prefill_gflops']} GFLOP/s over the whole pass; a decode step at 200 tokens of context: {steps}; the LM head "
             f"alone {profile['lm_head_ms_32_rows']} ms for 32 rows.\n")
 
 

@@ -246,9 +246,15 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
             print(f"[bfcl] {split} {category}: {header['correct_count']}/{header['total_count']} "
                   f"in {header['seconds']} s", flush=True, file=sys.stderr)
     summary = summarize(per_category, model=model_name, prompt_format=prompt_format, split=split, sample=limit,
-                        seconds=time.perf_counter() - start, generation=backend.describe())
+                        seconds=time.perf_counter() - start, generation=_describe(backend))
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def _describe(backend: Any) -> dict:
+    """How the backend generates (any object with ``generate`` may be passed)."""
+    describe = getattr(backend, "describe", None)
+    return describe() if callable(describe) else {"backend": type(backend).__name__}
 
 
 def generate_single_turn(backend: LLMBackend, categories: list[str], split: str, limit: int | None,
