@@ -121,6 +121,7 @@ def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, 
     from inftool_dagster.llm.continuous import ContinuousDecoder, DecodeSettings
     from inftool_dagster.llm.shared_prefix import PrefixCache, generate_groups, generate_rows
     from inftool_dagster.llm.transformers_backend import _eos_ids
+    from inftool_dagster.training.rollouts import _cut_after_eos
     from inftool_dagster.training.trainer import _prompts
 
     backend = _backend(checkpoint, {"decoder": "generate", "dtype": "float32"})
@@ -154,16 +155,11 @@ def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, 
         decoding = rollout._rollout_model(model) if rollout is not None else model
         outs = [s.tokens for g in ContinuousDecoder(decoding).generate(rows, settings, [group] * len(rows)) for s in g]
     seconds = time.perf_counter() - t0
-    cut = [_until_eos(o, eos) for o in outs]
+    cut = [_cut_after_eos(o, eos) for o in outs]  # as the trainer cuts rollouts
     tokens = sum(len(c) for c in cut)
     return {"completions": len(cut), "seconds": round(seconds, 2), "completions_per_s": round(len(cut) / seconds, 3),
             "generated_tokens_per_s": round(tokens / seconds, 1), "tokens_per_completion": round(tokens / len(cut), 1),
             "peak_rss_mib": _rss(), "outputs": cut if greedy else None}
-
-
-def _until_eos(row: list[int], eos: set[int]) -> list[int]:
-    end = next((k for k, t in enumerate(row) if t in eos), None)
-    return row[:end + 1] if end is not None else [t for t in row]
 
 
 def synth_child(checkpoint: str, name: str, catalog: str, n: int, shard_size: int) -> dict:

@@ -33,9 +33,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper
+from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+
+from .shared_prefix import MIN_SHARED, common_prefix_length
 
 SUPPORTED = frozenset({"llama", "mistral", "qwen2"})  # pre-norm decoders with (optionally biased) q/k/v, GQA, RoPE
-MIN_SHARED = 16
 
 
 def supports(model: Any) -> bool:
@@ -124,7 +127,7 @@ class ContinuousDecoder:
         max_len = max(len(prompts[i]) for i in items) + settings.max_new_tokens
         slots = max(1, min(self.slots, self.max_cache_tokens // max_len, sum(copies[i] for i in items)))
         cache = _SlotCache(self.inner, slots, max_len, self.kv_heads, self.head_dim)
-        shared = _common_prefix([prompts[i] for i in items])
+        shared = common_prefix_length([prompts[i] for i in items])
         shared = min(shared, min(len(prompts[i]) for i in items) - 1)
         prefix = self._prefix_kv(list(prompts[items[0]][:shared])) if shared >= MIN_SHARED else None
         shared = shared if prefix is not None else 0
@@ -285,7 +288,7 @@ class ContinuousDecoder:
             q = attn.q_proj(x).view(batch, steps, self.heads, self.head_dim).transpose(1, 2)
             k = attn.k_proj(x).view(batch, steps, self.kv_heads, self.head_dim).transpose(1, 2)
             v = attn.v_proj(x).view(batch, steps, self.kv_heads, self.head_dim).transpose(1, 2)
-            q, k = _rotary(q, k, cos, sin)
+            q, k = apply_rotary_pos_emb(q, k, cos, sin)  # the Llama/Qwen2/Mistral RoPE
             q, k, v = q.to(cache.dtype), k.to(cache.dtype), v.to(cache.dtype)
             keys, values = cache.keys[layer], cache.values[layer]
             if begin_at is None:  # decode: one token per slot at its own length
@@ -340,37 +343,12 @@ class _SlotCache:
         self.lengths[n:] = 0
 
 
-def _rotary(q: Any, k: Any, cos: Any, sin: Any) -> tuple[Any, Any]:
-    """RoPE as the Llama modeling code applies it (``q * cos + rotate_half(q) * sin``)."""
-    cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
-    return q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
-
-
-def _rotate_half(x: Any) -> Any:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
 def _select(logits: Any, settings: DecodeSettings, generator: Any) -> Any:
-    """Next tokens: argmax (greedy), or a sample after temperature and nucleus (top-p) filtering
-    as transformers' ``TemperatureLogitsWarper`` and ``TopPLogitsWarper`` do."""
+    """Next tokens: argmax (greedy), or a sample after transformers' temperature and nucleus
+    (top-p) warpers, as ``generate`` samples."""
     if settings.temperature <= 0:
         return logits.argmax(-1)
-    scores = logits / settings.temperature
+    scores = TemperatureLogitsWarper(settings.temperature)(None, logits)
     if settings.top_p < 1.0:
-        ordered, index = torch.sort(scores, descending=False)
-        cumulative = ordered.softmax(-1).cumsum(-1)
-        remove = cumulative <= (1 - settings.top_p)
-        remove[..., -1:] = False  # keep at least one token
-        scores = scores.masked_fill(remove.scatter(1, index, remove), float("-inf"))
+        scores = TopPLogitsWarper(settings.top_p)(None, scores)
     return torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(-1)
-
-
-def _common_prefix(rows: list[Sequence[int]]) -> int:
-    if not rows:
-        return 0
-    first, n = rows[0], min(len(r) for r in rows)
-    for k in range(n):
-        if any(r[k] != first[k] for r in rows):
-            return k
-    return n

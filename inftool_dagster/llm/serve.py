@@ -36,14 +36,15 @@ class RequestBatcher:
     def __init__(self, backend: LLMBackend, max_batch: int = 64) -> None:
         self.backend = backend
         self.max_batch = max_batch
-        self.pending: list[tuple[list[Message], list[dict] | None, SamplingParams, asyncio.Future]] = []
+        # (sampling key, messages, tools, params, future): requests with equal keys share a call
+        self.pending: list[tuple[str, list[Message], list[dict] | None, SamplingParams, asyncio.Future]] = []
         self.worker: asyncio.Task | None = None
         self.batch_sizes: list[int] = []
 
     async def generate(self, messages: list[Message], tools: list[dict] | None,
                        params: SamplingParams) -> list[Generation]:
         future = asyncio.get_running_loop().create_future()
-        self.pending.append((messages, tools, params, future))
+        self.pending.append((params.model_dump_json(), messages, tools, params, future))
         if self.worker is None or self.worker.done():
             self.worker = asyncio.create_task(self._drain())
         return await future
@@ -51,21 +52,22 @@ class RequestBatcher:
     async def _drain(self) -> None:
         await asyncio.sleep(0)  # let requests that arrived together join the first batch
         while self.pending:
-            key = self.pending[0][2].model_dump_json()
-            batch = [item for item in self.pending if item[2].model_dump_json() == key][: self.max_batch]
+            key = self.pending[0][0]
+            batch = [item for item in self.pending if item[0] == key][: self.max_batch]
             self.pending = [item for item in self.pending if not any(item is b for b in batch)]
-            tools = [item[1] or [] for item in batch] if any(item[1] for item in batch) else None
+            _, messages, tools, params, futures = zip(*batch)
+            offered = [t or [] for t in tools] if any(tools) else None
             self.batch_sizes.append(len(batch))
             try:
-                results = await asyncio.to_thread(self.backend.generate, [item[0] for item in batch], batch[0][2], tools)
+                results = await asyncio.to_thread(self.backend.generate, list(messages), params[0], offered)
             except Exception as exc:  # every waiting request learns of it; the server keeps serving
-                for item in batch:
-                    if not item[3].done():
-                        item[3].set_exception(exc)
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(exc)
                 continue
-            for item, result in zip(batch, results):
-                if not item[3].done():
-                    item[3].set_result(result)
+            for future, result in zip(futures, results):
+                if not future.done():
+                    future.set_result(result)
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:

@@ -46,8 +46,9 @@ class TransformersBackend(LLMBackend):
                          getattr(self.model.config, "model_type", "?"))
 
     def describe(self) -> dict:
-        return {"backend": self.name, "decoder": self.decoder, "dtype": str(self.model.dtype).removeprefix("torch."),
-                **({"slots": self.config.slots} if self._continuous is not None else {"batch_size": self.config.batch_size})}
+        rows = {"slots": self.config.slots} if self._continuous is not None else {"batch_size": self.config.batch_size}
+        return {"backend": self.name, "decoder": self.decoder,
+                "dtype": str(self.model.dtype).removeprefix("torch."), **rows}
 
     @property
     def decoder(self) -> str:
@@ -74,13 +75,7 @@ class TransformersBackend(LLMBackend):
         for row, samples in zip(rows, outputs):
             generations = []
             for sample in samples:
-                text = tok.decode(sample.tokens, skip_special_tokens=True)
-                text, cut = truncate_at_stop(text, params.stop)
-                if params.stop_after_calls:
-                    from .tool_calls import call_list_end
-
-                    end = call_list_end(text)
-                    text, cut = (text[:end], True) if end is not None else (text, cut)
+                text, cut = _cut(tok.decode(sample.tokens, skip_special_tokens=True), params)
                 generations.append(Generation(text=text, prompt_tokens=len(row), completion_tokens=len(sample.tokens),
                                               finish_reason="stop" if sample.stopped or cut else "length"))
             result.append(generations)
@@ -180,19 +175,26 @@ class TransformersBackend(LLMBackend):
         for index, (row, prompt) in enumerate(zip(new_tokens.tolist(), rows)):
             end = next((k for k, t in enumerate(row) if t in eos_ids), None)
             used = row[: end + 1] if end is not None else row
-            text = tok.decode(used, skip_special_tokens=True)
-            text, stopped = truncate_at_stop(text, params.stop)
-            if params.stop_after_calls:
-                from .tool_calls import call_list_end
-
-                end = call_list_end(text)
-                text, stopped = (text[:end], True) if end is not None else (text, stopped)
+            text, stopped = _cut(tok.decode(used, skip_special_tokens=True), params)
             stopped = stopped or (predicate_stop is not None and predicate_stop.stopped(index)
                                   and len(used) < params.max_new_tokens)
             finish = "stop" if end is not None or stopped else "length"
             generations.append(Generation(text=text, prompt_tokens=len(prompt), completion_tokens=len(used),
                                           finish_reason=finish))
         return generations
+
+
+def _cut(text: str, params: SamplingParams) -> tuple[str, bool]:
+    """A generated text cut at its first stop string and, with ``stop_after_calls``, after its
+    closed call list; (text, whether it was cut). Both decoders finish their texts here."""
+    text, cut = truncate_at_stop(text, params.stop)
+    if params.stop_after_calls:
+        from .tool_calls import call_list_end
+
+        end = call_list_end(text)
+        if end is not None:
+            return text[:end], True
+    return text, cut
 
 
 def _text_stop(tokenizer: Any, params: SamplingParams):

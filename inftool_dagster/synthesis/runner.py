@@ -70,8 +70,9 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
             resumed += 1
         else:
             pending.append(index)
-    for wave_start in range(0, len(pending), max(1, config.shards_per_wave)):
-        wave = pending[wave_start:wave_start + max(1, config.shards_per_wave)]
+    wave_size = max(1, config.shards_per_wave)
+    for wave_start in range(0, len(pending), wave_size):
+        wave = pending[wave_start:wave_start + wave_size]
         batches = []
         for index in wave:
             first = index * config.shard_size
