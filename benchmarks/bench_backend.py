@@ -61,7 +61,9 @@ def main() -> None:
     parser.add_argument("--batches", default="1,4,8,16")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    backend = TransformersBackend(TransformersConfig(model=args.model))
+    # batch size is what this measures: transformers' ``generate`` in float32, the configuration of
+    # docs/backends.md's table (the continuous decoder is bench_inference_trained.py's)
+    backend = TransformersBackend(TransformersConfig(model=args.model, decoder="generate", dtype="float32"))
     load_s = time.perf_counter() - t0
     convs, tools = prompts(args.prompts)
     measure(backend, convs[:2], tools[:2], 2, 4)  # warm-up

@@ -62,10 +62,11 @@ def coverage(catalog_dir: Path, n: int, seed: int) -> dict:
 
 
 def model_loop(catalog_dir: Path, model: str, n: int, batch: int, max_new: int, shard_size: int) -> dict:
-    policy = TransformersBackend(TransformersConfig(model=model, batch_size=batch))
+    # docs/synthesis.md's configuration: ``generate`` at ``batch`` in float32, one shard per call
+    policy = TransformersBackend(TransformersConfig(model=model, batch_size=batch, decoder="generate", dtype="float32"))
     policy.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=1))  # load and warm up
     with tempfile.TemporaryDirectory() as tmp:
-        config = SynthConfig(n=n, shard_size=shard_size, max_new_tokens=max_new, policy_model=model)
+        config = SynthConfig(n=n, shard_size=shard_size, max_new_tokens=max_new, policy_model=model, shards_per_wave=1)
         t0 = time.perf_counter()
         summary = synthesize(catalog_dir, tmp, config, policy)
         wall = time.perf_counter() - t0

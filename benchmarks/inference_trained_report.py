@@ -11,6 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
+from inftool_dagster.evaluation.intervals import proportion
+
 START, END = "<!-- inference_trained:start (written by benchmarks/inference_trained_report.py) -->", \
     "<!-- inference_trained:end -->"
 PROFILE_START, PROFILE_END = "<!-- decoder_profile:start (written by benchmarks/inference_trained_report.py) -->", \
@@ -51,13 +53,15 @@ def render(record: dict) -> str:
         lines += [f"BFCL, test split, {part['sample_per_category']} entries per category (hash-order sample) of "
                   f"{', '.join(part['categories'])}; greedy, ≤ {record['max_new_tokens']} new tokens, the project's "
                   "compact prompt:", "",
-                  "| configuration | entries/s | × plain | gen tok/s | new tok/entry | correct | outputs ≠ plain | "
+                  "| configuration | entries/s | × plain | gen tok/s | new tok/entry | accuracy [95 % CI] (correct) | "
+                  "outputs ≠ plain | "
                   "verdicts ≠ plain | peak RSS |", "|---|---|---|---|---|---|---|---|---|"]
         for name, run in part["results"].items():
             vs = part["vs_plain"][name]
             lines.append(f"| {LABELS.get(name, name)} | {run['entries_per_s']:.2f} | {vs['speedup_vs_plain']:.2f} | "
                          f"{run['generated_tokens_per_s']:.0f} | {run['new_tokens_per_entry']:.1f} | "
-                         f"{run['correct']}/{run['entries']} | {vs['outputs_differ']} | {vs['verdicts_differ']} | "
+                         f"{_ci(proportion(run['correct'], run['entries']))} | {vs['outputs_differ']} | "
+                         f"{vs['verdicts_differ']} | "
                          f"{run['peak_rss_mib']:,.0f} MiB |")
         lines += ["", "An output counts as different when it is neither plain's text nor a prefix of it ended by a "
                   "stop rule (the early stop and the call-list stop cut outputs short by design).", ""]

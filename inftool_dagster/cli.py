@@ -114,10 +114,13 @@ def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int,
 @click.option("--simulator-model", default=None, help="User Simulator model (default: grammar realizations only).")
 @click.option("--seed", default=0, type=int)
 @click.option("--shard-size", default=16, type=int)
+@click.option("--shards-per-wave", default=4, type=int, show_default=True,
+              help="Shards whose conversations share each turn's generate call (each shard still written alone).")
 @click.option("--batch-size", default=8, type=int)
 @click.option("--max-new-tokens", default=96, type=int)
 @click.option("--export", "exports", multiple=True, type=click.Choice(["jsonl", "hf"]), help="Also export the set.")
-def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_size, batch_size, max_new_tokens, exports):
+def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_size, shards_per_wave, batch_size,
+          max_new_tokens, exports):
     """User Simulator ⇄ Assistant ⇄ MCP Server conversations, in resumable shards."""
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend, companion_backend
@@ -125,8 +128,8 @@ def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_si
 
     policy = TransformersBackend(TransformersConfig(model=policy_model, batch_size=batch_size))
     simulator = companion_backend(policy, simulator_model)
-    config = SynthConfig(n=n, seed=seed, shard_size=shard_size, max_new_tokens=max_new_tokens,
-                         policy_model=policy_model, simulator_model=simulator_model)
+    config = SynthConfig(n=n, seed=seed, shard_size=shard_size, shards_per_wave=shards_per_wave,
+                         max_new_tokens=max_new_tokens, policy_model=policy_model, simulator_model=simulator_model)
     summary = synthesize(catalog_dir, out_dir, config, policy, simulator, progress=True)
     frame = load_trajectories(out_dir)
     if "jsonl" in exports:

@@ -179,7 +179,8 @@ def test_synth_cli_killed_mid_run_resumes_without_loss_or_duplicates(catalog_dir
     tokenizer.save_pretrained(tmp_path / "tiny")
     out = tmp_path / "synth"
     cmd = [sys.executable, "-m", "inftool_dagster.cli", "synth", "--catalog", str(catalog_dir), "--n", "24",
-           "--out", str(out), "--model", str(tmp_path / "tiny"), "--shard-size", "4", "--max-new-tokens", "8"]
+           "--out", str(out), "--model", str(tmp_path / "tiny"), "--shard-size", "4", "--max-new-tokens", "8",
+           "--shards-per-wave", "1"]  # one shard at a time: the kill lands between shards, not after a wave
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 240
     while time.time() < deadline and len(list(out.glob("shard-*.parquet"))) < 2:

@@ -298,8 +298,9 @@ class ContinuousDecoder:
             else:
                 keys[slot_index, :, begin_at:begin_at + steps] = k
                 values[slot_index, :, begin_at:begin_at + steps] = v
-                if batch == 1:
-                    k_all, v_all = keys[slot_index[0]:slot_index[0] + 1, :, :end], values[slot_index[0]:slot_index[0] + 1, :, :end]
+                if batch == 1:  # a view of the one slot, no gather copy
+                    one = slice(int(slot_index[0]), int(slot_index[0]) + 1)
+                    k_all, v_all = keys[one, :, :end], values[one, :, :end]
                 else:
                     k_all, v_all = keys[slot_index, :, :end], values[slot_index, :, :end]
             # grouped-query attention without repeating keys: a kv head's query heads on the query axis
