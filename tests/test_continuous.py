@@ -171,3 +171,34 @@ def test_bf16_rollout_copy_follows_the_training_weights():
     for (name, fresh), (_, source) in zip(copy.named_parameters(), model.named_parameters()):
         assert torch.allclose(fresh.float(), source, rtol=1e-2, atol=1e-2), name
     assert copy.lm_head.weight.data_ptr() == copy.model.embed_tokens.weight.data_ptr()  # tying kept
+
+
+def test_blocks_sharing_tool_docs_prefill_their_prefix_once_and_match_greedy(model_and_rows):
+    """Prompts over the same tool docs with different questions form a block whose prefix is
+    computed once; prompts over other docs form their own; outputs still equal ``generate``."""
+    from inftool_dagster.llm.continuous import prefix_blocks
+
+    model, rows, eos = model_and_rows
+    system = rows[0][:20]
+    docs = [list(range(100, 140)), list(range(200, 230)), list(range(300, 305))]
+    prompts = [system + docs[k % 3] + [400 + k, 401 + k] * (1 + k % 2) for k in range(9)]
+    prompts.append(system + [7, 8])  # nothing beyond the common prefix
+    blocks = prefix_blocks(prompts)
+    by_member = {i: b for b in blocks for i in b.members}
+    assert sorted(by_member[0].members) == [0, 3, 6] and by_member[0].shared == 60
+    assert sorted(by_member[1].members) == [1, 4, 7] and by_member[1].shared == 50
+    assert len(by_member[2].members) == 1 and by_member[9].shared == 0  # docs of 5 tokens: not worth a block
+
+    decoder = ContinuousDecoder(model, slots=4)
+    fed: list[int] = []
+    original = decoder._prefill
+
+    def counting(suffixes, *args):
+        fed.extend(len(s) for s in suffixes)
+        return original(suffixes, *args)
+
+    decoder._prefill = counting
+    outputs = decoder.generate(prompts, DecodeSettings(max_new_tokens=10, eos_ids=frozenset(eos)))
+    assert [o[0].tokens for o in outputs] == [_alone(model, p, 10, eos) for p in prompts]
+    # the common 20 tokens once, each block's docs once (40 and 30 tokens), then only questions
+    assert sum(fed) == 20 + 40 + 30 + sum(len(p) - 20 for p in prompts) - 3 * (40 + 30)

@@ -9,8 +9,10 @@ positions in Python for the whole padded batch. Here:
 - each row lives in a *slot* of a preallocated cache ``[slots, kv_heads, max_len, head_dim]``
   per layer; a finished row's slot is refilled from the queue at once (no padding to the
   longest row, no idle rows while work remains);
-- the prefix every prompt shares (the system prompt) is computed once and copied into slots;
-  prompts asked for ``n`` samples (GRPO groups) are prefilled once and copied ``n`` times;
+- the prefix every prompt shares (the system prompt) is computed once and copied into slots,
+  and so is the longer prefix a *block* of prompts shares (the same tool docs asked different
+  questions: BFCL's live categories, a synthesis turn's conversations over one tool set); prompts
+  asked for ``n`` samples (GRPO groups) are prefilled once and copied ``n`` times;
   prefill runs in token-bounded chunks, so a long prompt never needs a quadratic buffer;
 - a decode step is one pass over the layers with the model's own modules (its ``Linear`` and
   ``RMSNorm``), rotary from the model's rotary module, and ``scaled_dot_product_attention``
@@ -98,32 +100,39 @@ class ContinuousDecoder:
         if settings.temperature > 0:
             generator = torch.Generator(device=self.model.device)
             generator.manual_seed(settings.seed if settings.seed is not None else torch.seed() % 2**31)
-        order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
+        blocks = prefix_blocks(prompts)
+        # blocks by length (rows decoding together have similar lengths), a block's members together
+        blocks.sort(key=lambda b: (max(len(prompts[i]) for i in b.members), b.members[0]))
+        order = [i for b in blocks for i in b.members]
+        block_of = {i: b for b in blocks for i in b.members}
         with torch.inference_mode():
             for tier in self._tiers(order, prompts, settings.max_new_tokens, copies):
-                self._run(tier, prompts, copies, outputs, settings, generator)
+                self._run(tier, prompts, copies, outputs, settings, generator, block_of)
         return outputs
 
     # -- scheduling ---------------------------------------------------------------------------
 
     def _tiers(self, order: list[int], prompts: Sequence[Sequence[int]], max_new: int,
                copies: list[int]) -> list[list[int]]:
-        """Length-sorted prompts in as few runs as memory allows: a run's cache holds
-        min(slots, rows) x its longest row within ``max_cache_tokens``; a longer row that would
-        break that starts the next run (with fewer slots)."""
+        """Prompts (about length-sorted) in as few runs as memory allows: a run's cache holds
+        min(slots, rows) x its longest row within ``max_cache_tokens``; a row that would break
+        that starts the next run (with fewer slots)."""
         tiers: list[list[int]] = []
-        rows = 0
+        rows = longest = 0
         for i in order:
-            need = min(self.slots, rows + copies[i]) * (len(prompts[i]) + max_new)
+            longest_with = max(longest, len(prompts[i]))
+            need = min(self.slots, rows + copies[i]) * (longest_with + max_new)
             if not tiers or (need > self.max_cache_tokens and rows > 0):
                 tiers.append([])
-                rows = 0
+                rows = longest = 0
             tiers[-1].append(i)
             rows += copies[i]
+            longest = max(longest, len(prompts[i]))
         return tiers
 
     def _run(self, items: list[int], prompts: Sequence[Sequence[int]], copies: list[int],
-             outputs: list[list[Output]], settings: DecodeSettings, generator: Any) -> None:
+             outputs: list[list[Output]], settings: DecodeSettings, generator: Any,
+             block_of: dict[int, "Block"]) -> None:
         max_len = max(len(prompts[i]) for i in items) + settings.max_new_tokens
         slots = max(1, min(self.slots, self.max_cache_tokens // max_len, sum(copies[i] for i in items)))
         cache = _SlotCache(self.inner, slots, max_len, self.kv_heads, self.head_dim)
@@ -131,6 +140,7 @@ class ContinuousDecoder:
         shared = min(shared, min(len(prompts[i]) for i in items) - 1)
         prefix = self._prefix_kv(list(prompts[items[0]][:shared])) if shared >= MIN_SHARED else None
         shared = shared if prefix is not None else 0
+        prefixes = _BlockPrefixes(self, prompts, items, copies, block_of, prefix, shared)
         # work: (prompt index, copy index) pairs, a prompt's copies together
         queue = deque((i, c) for i in items for c in range(copies[i]))
         owner: list[tuple[int, int] | None] = [None] * slots
@@ -139,7 +149,7 @@ class ContinuousDecoder:
         while queue or live:
             free = [s for s in range(slots) if owner[s] is None]
             if queue and (len(free) >= max(1, slots // 8) or live == 0):
-                live += self._fill(free, queue, prompts, owner, tokens, cache, prefix, shared, outputs,
+                live += self._fill(free, queue, prompts, owner, tokens, cache, prefixes, outputs,
                                    settings, generator)
             if live == 0:
                 continue
@@ -186,10 +196,11 @@ class ContinuousDecoder:
         return [owner[s] for s in live] + [None] * (len(owner) - len(live)), moved
 
     def _fill(self, free: list[int], queue: deque, prompts: Sequence[Sequence[int]], owner: list, tokens: Any,
-              cache: "_SlotCache", prefix: Any, shared: int, outputs: list[list[Output]],
+              cache: "_SlotCache", prefixes: "_BlockPrefixes", outputs: list[list[Output]],
               settings: DecodeSettings, generator: Any) -> int:
-        """Prefill queued rows into free slots (each distinct prompt once, copied to its other
-        samples' slots); sample their first tokens. Returns the number of rows started."""
+        """Prefill queued rows into free slots (each distinct prompt once, after the longest prefix
+        already computed for it, copied to its other samples' slots); sample their first tokens.
+        Returns the number of rows started."""
         taken: list[tuple[int, int, int]] = []  # (slot, prompt, copy)
         while queue and len(taken) < len(free):
             i, c = queue.popleft()
@@ -197,12 +208,36 @@ class ContinuousDecoder:
         firsts: dict[int, int] = {}
         for slot, i, _ in taken:
             firsts.setdefault(i, slot)
-        distinct = list(firsts)
+        by_prefix: dict[int | None, list[int]] = {}  # prompts grouped by the prefix they start from
+        for i in firsts:
+            by_prefix.setdefault(prefixes.key(i), []).append(i)
+        logits_by_prompt: dict[int, Any] = {}
+        for key, members in by_prefix.items():
+            prefix, shared = prefixes.get(key)
+            logits_by_prompt.update(self._prefill_grouped(members, prompts, firsts, cache, prefix, shared))
+        for _, i, _ in taken:
+            prefixes.taken(i)
+        for slot, i, c in taken:
+            if slot != firsts[i]:
+                cache.copy(firsts[i], slot, len(prompts[i]))
+            cache.lengths[slot] = len(prompts[i])
+            owner[slot] = (i, c)
+        rows = torch.stack([logits_by_prompt[i] for _, i, _ in taken])
+        chosen = _select(rows, settings, generator)
+        for k, (slot, i, c) in enumerate(taken):
+            tokens[slot] = chosen[k]
+            outputs[i][c].tokens.append(int(chosen[k]))
+        return len(taken)
+
+    def _prefill_grouped(self, distinct: list[int], prompts: Sequence[Sequence[int]], firsts: dict[int, int],
+                         cache: "_SlotCache", prefix: Any, shared: int) -> dict[int, Any]:
+        """Prefill ``distinct`` prompts after ``shared`` prefix tokens, in forwards of rows of like
+        length (within the token budget, padding <= 1/2); each prompt's last-token logits."""
         logits_by_prompt: dict[int, Any] = {}
         budget = max(1, self.prefill_tokens)
+        distinct = sorted(distinct, key=lambda i: len(prompts[i]))
         start = 0
-        distinct.sort(key=lambda i: len(prompts[i]))
-        while start < len(distinct):  # rows per prefill forward: within the token budget, padding <= 1/2
+        while start < len(distinct):
             end = start + 1
             while end < len(distinct):
                 width = len(prompts[distinct[end]]) - shared
@@ -216,24 +251,15 @@ class ContinuousDecoder:
             for k, i in enumerate(group):
                 logits_by_prompt[i] = logits[k]
             start = end
-        for slot, i, c in taken:
-            if slot != firsts[i]:
-                cache.copy(firsts[i], slot, len(prompts[i]))
-            cache.lengths[slot] = len(prompts[i])
-            owner[slot] = (i, c)
-        rows = torch.stack([logits_by_prompt[i] for _, i, _ in taken])
-        chosen = _select(rows, settings, generator)
-        for k, (slot, i, c) in enumerate(taken):
-            tokens[slot] = chosen[k]
-            outputs[i][c].tokens.append(int(chosen[k]))
-        return len(taken)
+        return logits_by_prompt
 
     # -- model passes -------------------------------------------------------------------------
 
-    def _prefix_kv(self, ids: list[int]) -> list[tuple[Any, Any]]:
-        """Keys and values of the shared prefix, per layer (``[1, kv_heads, P, head_dim]``)."""
+    def _prefix_kv(self, ids: list[int], parent: Any = None, parent_length: int = 0) -> list[tuple[Any, Any]]:
+        """Keys and values of a shared prefix, per layer (``[1, kv_heads, P, head_dim]``),
+        computed after the already computed ``parent`` prefix of ``parent_length`` tokens."""
         cache = _SlotCache(self.inner, 1, len(ids), self.kv_heads, self.head_dim)
-        self._prefill([ids], [0], cache, None, 0)
+        self._prefill([ids[parent_length:]], [0], cache, parent, parent_length)
         return [(k[:, :, :len(ids)].clone(), v[:, :, :len(ids)].clone()) for k, v in zip(cache.keys, cache.values)]
 
     def _prefill(self, suffixes: list[list[int]], slots: list[int], cache: "_SlotCache", prefix: Any,
@@ -314,6 +340,83 @@ class ContinuousDecoder:
 
     def _logits(self, hidden: Any) -> Any:
         return self.model.lm_head(self.inner.norm(hidden)).float()
+
+
+@dataclass
+class Block:
+    """Prompts that share a prefix of ``shared`` tokens worth computing once."""
+    members: list[int]
+    shared: int
+
+
+def prefix_blocks(prompts: Sequence[Sequence[int]]) -> list[Block]:
+    """Prompts grouped into blocks by shared prefix: sorted by their tokens, neighbours join a
+    block when the prefix they share saves more prefill than it costs the block's members
+    (a block's prefix is the shortest its members share). Prompts sharing nothing beyond the
+    prefix common to all form blocks of one."""
+    order = sorted(range(len(prompts)), key=lambda i: tuple(prompts[i]))
+    floor = common_prefix_length(prompts) if prompts else 0
+    blocks: list[Block] = []
+    for i in order:
+        if blocks:
+            block = blocks[-1]
+            lcp = min(common_prefix_length([prompts[block.members[-1]], prompts[i]]), len(prompts[i]) - 1)
+            current = block.shared if len(block.members) > 1 else lcp
+            gain, loss = lcp - floor, max(0, current - lcp) * len(block.members)
+            if lcp >= floor + MIN_SHARED and gain > loss:
+                block.members.append(i)
+                block.shared = min(current, lcp, len(prompts[block.members[0]]) - 1)
+                continue
+        blocks.append(Block([i], 0))
+    for block in blocks:
+        if len(block.members) == 1:
+            block.shared = 0
+    return blocks
+
+
+class _BlockPrefixes:
+    """The KV of each block's prefix within one run: computed when a member is first prefilled,
+    dropped once the block's last row has been. A block whose prefix is not longer than the
+    run's common prefix (or that has one member in the run) uses the common prefix."""
+
+    def __init__(self, decoder: ContinuousDecoder, prompts: Sequence[Sequence[int]], items: list[int],
+                 copies: list[int], block_of: dict[int, Block], common: Any, common_length: int) -> None:
+        self.decoder, self.prompts = decoder, prompts
+        self.common, self.common_length = common, common_length
+        self.block_id: dict[int, int] = {}  # prompt -> block key (absent: the common prefix)
+        self.shared: dict[int, int] = {}  # block key -> prefix length
+        self.remaining: dict[int, int] = {}  # block key -> rows not yet prefilled
+        self.kv: dict[int, Any] = {}
+        in_run = set(items)
+        for block in {id(block_of[i]): block_of[i] for i in items}.values():
+            members = [m for m in block.members if m in in_run]
+            if len(members) < 2 or block.shared < common_length + MIN_SHARED:
+                continue
+            key = len(self.shared) + 1
+            self.shared[key] = block.shared
+            self.remaining[key] = sum(copies[m] for m in members)
+            self.block_id.update({m: key for m in members})
+
+    def key(self, i: int) -> int | None:
+        return self.block_id.get(i)
+
+    def get(self, key: int | None) -> tuple[Any, int]:
+        """``(prefix KV, length)`` to prefill after."""
+        if key is None:
+            return self.common, self.common_length
+        if key not in self.kv:
+            member = next(i for i, k in self.block_id.items() if k == key)
+            self.kv[key] = self.decoder._prefix_kv(list(self.prompts[member][:self.shared[key]]), self.common,
+                                                   self.common_length)
+        return self.kv[key], self.shared[key]
+
+    def taken(self, i: int) -> None:
+        """One row of prompt ``i`` has been prefilled."""
+        key = self.block_id.get(i)
+        if key is not None:
+            self.remaining[key] -= 1
+            if self.remaining[key] == 0:
+                self.kv.pop(key, None)
 
 
 class _SlotCache:
