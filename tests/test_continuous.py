@@ -176,7 +176,7 @@ def test_bf16_rollout_copy_follows_the_training_weights():
 def test_blocks_sharing_tool_docs_prefill_their_prefix_once_and_match_greedy(model_and_rows):
     """Prompts over the same tool docs with different questions form a block whose prefix is
     computed once; prompts over other docs form their own; outputs still equal ``generate``."""
-    from inftool_dagster.llm.continuous import prefix_blocks
+    from inftool_dagster.llm.prefix_blocks import prefix_blocks
 
     model, rows, eos = model_and_rows
     system = rows[0][:20]

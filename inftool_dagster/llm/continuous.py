@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
+from .prefix_blocks import Block, BlockPrefixes, prefix_blocks
 from .shared_prefix import MIN_SHARED, common_prefix_length
 
 SUPPORTED = frozenset({"llama", "mistral", "qwen2"})  # pre-norm decoders with (optionally biased) q/k/v, GQA, RoPE
@@ -132,15 +133,15 @@ class ContinuousDecoder:
 
     def _run(self, items: list[int], prompts: Sequence[Sequence[int]], copies: list[int],
              outputs: list[list[Output]], settings: DecodeSettings, generator: Any,
-             block_of: dict[int, "Block"]) -> None:
+             block_of: dict[int, Block]) -> None:
         max_len = max(len(prompts[i]) for i in items) + settings.max_new_tokens
         slots = max(1, min(self.slots, self.max_cache_tokens // max_len, sum(copies[i] for i in items)))
         cache = _SlotCache(self.inner, slots, max_len, self.kv_heads, self.head_dim)
         shared = common_prefix_length([prompts[i] for i in items])
         shared = min(shared, min(len(prompts[i]) for i in items) - 1)
-        prefix = self._prefix_kv(list(prompts[items[0]][:shared])) if shared >= MIN_SHARED else None
+        prefix = self.prefix_kv(list(prompts[items[0]][:shared])) if shared >= MIN_SHARED else None
         shared = shared if prefix is not None else 0
-        prefixes = _BlockPrefixes(self, prompts, items, copies, block_of, prefix, shared)
+        prefixes = BlockPrefixes(self, prompts, items, copies, block_of, prefix, shared)
         # work: (prompt index, copy index) pairs, a prompt's copies together
         queue = deque((i, c) for i in items for c in range(copies[i]))
         owner: list[tuple[int, int] | None] = [None] * slots
@@ -196,7 +197,7 @@ class ContinuousDecoder:
         return [owner[s] for s in live] + [None] * (len(owner) - len(live)), moved
 
     def _fill(self, free: list[int], queue: deque, prompts: Sequence[Sequence[int]], owner: list, tokens: Any,
-              cache: "_SlotCache", prefixes: "_BlockPrefixes", outputs: list[list[Output]],
+              cache: "_SlotCache", prefixes: "BlockPrefixes", outputs: list[list[Output]],
               settings: DecodeSettings, generator: Any) -> int:
         """Prefill queued rows into free slots (each distinct prompt once, after the longest prefix
         already computed for it, copied to its other samples' slots); sample their first tokens.
@@ -255,7 +256,7 @@ class ContinuousDecoder:
 
     # -- model passes -------------------------------------------------------------------------
 
-    def _prefix_kv(self, ids: list[int], parent: Any = None, parent_length: int = 0) -> list[tuple[Any, Any]]:
+    def prefix_kv(self, ids: list[int], parent: Any = None, parent_length: int = 0) -> list[tuple[Any, Any]]:
         """Keys and values of a shared prefix, per layer (``[1, kv_heads, P, head_dim]``),
         computed after the already computed ``parent`` prefix of ``parent_length`` tokens."""
         cache = _SlotCache(self.inner, 1, len(ids), self.kv_heads, self.head_dim)
@@ -340,83 +341,6 @@ class ContinuousDecoder:
 
     def _logits(self, hidden: Any) -> Any:
         return self.model.lm_head(self.inner.norm(hidden)).float()
-
-
-@dataclass
-class Block:
-    """Prompts that share a prefix of ``shared`` tokens worth computing once."""
-    members: list[int]
-    shared: int
-
-
-def prefix_blocks(prompts: Sequence[Sequence[int]]) -> list[Block]:
-    """Prompts grouped into blocks by shared prefix: sorted by their tokens, neighbours join a
-    block when the prefix they share saves more prefill than it costs the block's members
-    (a block's prefix is the shortest its members share). Prompts sharing nothing beyond the
-    prefix common to all form blocks of one."""
-    order = sorted(range(len(prompts)), key=lambda i: tuple(prompts[i]))
-    floor = common_prefix_length(prompts) if prompts else 0
-    blocks: list[Block] = []
-    for i in order:
-        if blocks:
-            block = blocks[-1]
-            lcp = min(common_prefix_length([prompts[block.members[-1]], prompts[i]]), len(prompts[i]) - 1)
-            current = block.shared if len(block.members) > 1 else lcp
-            gain, loss = lcp - floor, max(0, current - lcp) * len(block.members)
-            if lcp >= floor + MIN_SHARED and gain > loss:
-                block.members.append(i)
-                block.shared = min(current, lcp, len(prompts[block.members[0]]) - 1)
-                continue
-        blocks.append(Block([i], 0))
-    for block in blocks:
-        if len(block.members) == 1:
-            block.shared = 0
-    return blocks
-
-
-class _BlockPrefixes:
-    """The KV of each block's prefix within one run: computed when a member is first prefilled,
-    dropped once the block's last row has been. A block whose prefix is not longer than the
-    run's common prefix (or that has one member in the run) uses the common prefix."""
-
-    def __init__(self, decoder: ContinuousDecoder, prompts: Sequence[Sequence[int]], items: list[int],
-                 copies: list[int], block_of: dict[int, Block], common: Any, common_length: int) -> None:
-        self.decoder, self.prompts = decoder, prompts
-        self.common, self.common_length = common, common_length
-        self.block_id: dict[int, int] = {}  # prompt -> block key (absent: the common prefix)
-        self.shared: dict[int, int] = {}  # block key -> prefix length
-        self.remaining: dict[int, int] = {}  # block key -> rows not yet prefilled
-        self.kv: dict[int, Any] = {}
-        in_run = set(items)
-        for block in {id(block_of[i]): block_of[i] for i in items}.values():
-            members = [m for m in block.members if m in in_run]
-            if len(members) < 2 or block.shared < common_length + MIN_SHARED:
-                continue
-            key = len(self.shared) + 1
-            self.shared[key] = block.shared
-            self.remaining[key] = sum(copies[m] for m in members)
-            self.block_id.update({m: key for m in members})
-
-    def key(self, i: int) -> int | None:
-        return self.block_id.get(i)
-
-    def get(self, key: int | None) -> tuple[Any, int]:
-        """``(prefix KV, length)`` to prefill after."""
-        if key is None:
-            return self.common, self.common_length
-        if key not in self.kv:
-            member = next(i for i, k in self.block_id.items() if k == key)
-            self.kv[key] = self.decoder._prefix_kv(list(self.prompts[member][:self.shared[key]]), self.common,
-                                                   self.common_length)
-        return self.kv[key], self.shared[key]
-
-    def taken(self, i: int) -> None:
-        """One row of prompt ``i`` has been prefilled."""
-        key = self.block_id.get(i)
-        if key is not None:
-            self.remaining[key] -= 1
-            if self.remaining[key] == 0:
-                self.kv.pop(key, None)
 
 
 class _SlotCache:
