@@ -19,7 +19,7 @@ from inftool_dagster.catalog import build_catalog
 from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.llm.types import SamplingParams
-from inftool_dagster.resources.specs import SAMPLE_SPECS
+from inftool_dagster.catalog.sources import SAMPLE_SPECS
 
 QUESTIONS = [
     "What's the weather going to be in Lisbon for the next 3 days?", "Convert 250 USD to EUR.",

@@ -44,7 +44,7 @@ def run_config(model: str, name: str, categories: list[str], entries: int, max_n
     """In a child process: generate and score the slice with one configuration."""
     from inftool_dagster.bfcl import load_category, score_entry
     from inftool_dagster.bfcl.decode import cannot_decode_to_calls
-    from inftool_dagster.bfcl.evaluate import prompt_messages
+    from inftool_dagster.bfcl.prompting import prompt_messages
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend
     from inftool_dagster.llm.types import SamplingParams

@@ -23,7 +23,7 @@ from mcp import Client, StdioServerParameters
 
 from inftool_dagster.catalog import build_catalog
 from inftool_dagster.mcp_server import CatalogServer, ToolCallError
-from inftool_dagster.resources.specs import SAMPLE_SPECS
+from inftool_dagster.catalog.sources import SAMPLE_SPECS
 
 HERE = Path(__file__).resolve().parent
 

@@ -28,10 +28,11 @@ from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.llm.types import SamplingParams
 from inftool_dagster.mcp_server.simulator import load_tools
-from inftool_dagster.resources.specs import SAMPLE_SPECS
+from inftool_dagster.catalog.sources import SAMPLE_SPECS
 from inftool_dagster.synthesis.blueprints import Planner
 from inftool_dagster.synthesis.conversation import openai_tools
-from inftool_dagster.synthesis.runner import SynthConfig, load_trajectories, synthesize
+from inftool_dagster.synthesis.config import SynthConfig
+from inftool_dagster.synthesis.runner import load_trajectories, synthesize
 from inftool_dagster.synthesis.user_simulator import UserSimulator
 from inftool_dagster.verification.dedup import distinct_ngrams
 from inftool_dagster.mcp_server import CatalogServer

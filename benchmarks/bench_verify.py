@@ -26,7 +26,7 @@ import polars as pl
 
 from inftool_dagster.catalog import build_catalog
 from inftool_dagster.mcp_server import CatalogServer
-from inftool_dagster.resources.specs import SAMPLE_SPECS
+from inftool_dagster.catalog.sources import SAMPLE_SPECS
 from inftool_dagster.synthesis.blueprints import Planner
 from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
 from inftool_dagster.synthesis.user_simulator import UserSimulator

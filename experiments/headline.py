@@ -101,13 +101,14 @@ def round_row(home: Path, key: str) -> dict:
     import polars as pl
 
     from inftool_dagster.evaluation.report import round_record
+    from inftool_dagster.layout import RoundLayout
 
-    rounds = home / "rounds" / key
-    record = round_record(rounds)
+    layout = RoundLayout.local(home, key)
+    record = round_record(layout)
     record.pop("bfcl_test_table", None)
-    gaps = json.loads((rounds / "gaps" / "gaps.json").read_text())
-    shards = pl.read_parquet(rounds / "trajectories" / "*.parquet")
-    verified = pl.read_parquet(rounds / "verified" / "verified.parquet")
+    gaps = json.loads(layout.gaps().read_text())
+    shards = pl.read_parquet(layout.trajectories() / "*.parquet")
+    verified = pl.read_parquet(layout.verified_set())
     record["heldout"].pop("outputs", None)
     return {**record, "dev_score": gaps["score"], "dev_score_ci95": gaps.get("score_ci95"),
             "synthesized_by": sorted(set(shards["policy_model"].to_list())),
@@ -123,17 +124,19 @@ def base_row(settings: dict, home: Path, out: Path) -> dict:
     from inftool_dagster.llm.transformers_backend import TransformersBackend
     from inftool_dagster.training import TrainConfig
     from inftool_dagster.training.heldout import heldout_eval
+    from inftool_dagster.assets.partitions import round_key
+    from inftool_dagster.layout import RoundLayout
 
     start = time.perf_counter()
     backend = TransformersBackend(TransformersConfig(model=settings["model"], dtype=settings["dtype"]))
     test = evaluate(backend, settings["categories"], out / "bfcl", model_name="base", split="test",
                     limit=settings["test_sample"] or None, max_new_tokens=settings["max_new_tokens"],
                     prompt_format="compact")
-    probe, blueprints, info = load_probe(home / "shared" / "probe")
+    first = RoundLayout.local(home, round_key(0))
+    probe, blueprints, info = load_probe(first.probe())
     heldout = heldout_eval(backend, probe, TrainConfig().reward_weights)
     heldout.pop("outputs")
-    catalog = home / "rounds" / "r0000" / "catalog"
-    yielded = policy_yield(catalog, blueprints, backend, out / "yield", policy_model=settings["model"])
+    yielded = policy_yield(first.catalog(), blueprints, backend, out / "yield", policy_model=settings["model"])
     return {"round": "base", "bfcl_test": {k: test[k] for k in ("categories", "summaries", "split", "sample",
                                                                   "generation_errors", "prompts_too_long")},
             "heldout": {**heldout, "probe": info["fingerprint"]}, "yield": yielded, "training_rows": {},

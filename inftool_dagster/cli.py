@@ -6,6 +6,7 @@ benchmarks can read its figures; progress and logs go to stderr.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,6 +14,21 @@ import sys
 from pathlib import Path
 
 import click
+
+from inftool_dagster.bfcl.settings import EvalSettings
+from inftool_dagster.llm.backend import TransformersConfig
+from inftool_dagster.models.registry import DEFAULT_MODEL
+from inftool_dagster.synthesis.config import SynthConfig
+from inftool_dagster.training.config import TrainConfig
+
+
+def _default(model: type, name: str):
+    """An option's default as the domain model that owns the setting defines it (pydantic model
+    or dataclass): the CLI never restates a default."""
+    fields = getattr(model, "model_fields", None)
+    if fields is not None:
+        return fields[name].get_default(call_default_factory=True)
+    return {f.name: f.default for f in dataclasses.fields(model)}[name]
 
 
 def _emit(payload: dict) -> None:
@@ -52,11 +68,11 @@ def catalog_build(paths: tuple[str, ...], out_dir: str, workers: int, max_spec_m
 # --- models ------------------------------------------------------------------
 @main.group()
 def model() -> None:
-    """The model registry (embedded default: smollm2-135m-instruct)."""
+    """The model registry (embedded default: smollm2-135m-instruct, ``DEFAULT_MODEL``)."""
 
 
 @model.command("info")
-@click.argument("name", default="smollm2-135m-instruct")
+@click.argument("name", default=DEFAULT_MODEL)
 def model_info_cmd(name: str) -> None:
     """Load NAME (embedded name, local path or cached hub id) and print what it is."""
     from inftool_dagster.models.loading import model_info
@@ -110,14 +126,14 @@ def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int,
 @click.option("--catalog", "catalog_dir", required=True, type=click.Path(exists=True))
 @click.option("--n", "n", required=True, type=int, help="Blueprints to synthesize.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-@click.option("--model", "policy_model", default="smollm2-135m-instruct", help="The assistant (policy) model.")
+@click.option("--model", "policy_model", default=DEFAULT_MODEL, help="The assistant (policy) model.")
 @click.option("--simulator-model", default=None, help="User Simulator model (default: grammar realizations only).")
-@click.option("--seed", default=0, type=int)
-@click.option("--shard-size", default=16, type=int)
-@click.option("--shards-per-wave", default=4, type=int, show_default=True,
+@click.option("--seed", default=_default(SynthConfig, "seed"), type=int)
+@click.option("--shard-size", default=_default(SynthConfig, "shard_size"), type=int)
+@click.option("--shards-per-wave", default=_default(SynthConfig, "shards_per_wave"), type=int, show_default=True,
               help="Shards whose conversations share each turn's generate call (each shard still written alone).")
-@click.option("--batch-size", default=8, type=int)
-@click.option("--max-new-tokens", default=96, type=int)
+@click.option("--batch-size", default=_default(TransformersConfig, "batch_size"), type=int)
+@click.option("--max-new-tokens", default=_default(SynthConfig, "max_new_tokens"), type=int)
 @click.option("--export", "exports", multiple=True, type=click.Choice(["jsonl", "hf"]), help="Also export the set.")
 def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_size, shards_per_wave, batch_size,
           max_new_tokens, exports):
@@ -172,16 +188,16 @@ def verify_cmd(trajectories, catalog_dir, out_dir, heldout_fraction, max_per_too
 
 # --- training ---------------------------------------------------------------
 @main.command("train")
-@click.option("--method", type=click.Choice(["grpo", "sft"]), default="grpo")
+@click.option("--method", type=click.Choice(["grpo", "sft"]), default=_default(TrainConfig, "method"))
 @click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False),
               help="A training set dir (grpo_train.parquet / sft_train.parquet from inftool verify).")
-@click.option("--model", "model_name", default="smollm2-135m-instruct")
+@click.option("--model", "model_name", default=DEFAULT_MODEL)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-@click.option("--max-steps", default=20, type=int)
+@click.option("--max-steps", default=_default(TrainConfig, "max_steps"), type=int)
 @click.option("--lora", is_flag=True, help="Train LoRA adapters (merged into the saved checkpoint).")
-@click.option("--num-generations", default=4, type=int, help="GRPO group size.")
-@click.option("--max-completion-length", default=48, type=int)
-@click.option("--learning-rate", default=5e-6, type=float)
+@click.option("--num-generations", default=_default(TrainConfig, "num_generations"), type=int, help="GRPO group size.")
+@click.option("--max-completion-length", default=_default(TrainConfig, "max_completion_length"), type=int)
+@click.option("--learning-rate", default=_default(TrainConfig, "learning_rate"), type=float, show_default=True)
 @click.option("--reward-weights", default=None,
               help='JSON weights of the gated rewards, e.g. \'{"format":0.2,"name":0.2,"arguments":0.4,"execution":0.2}\'.')
 @click.option("--catalog", "catalog_dir", default=None, type=click.Path(exists=True, file_okay=False),
@@ -211,9 +227,9 @@ def bfcl_group():
 
 
 @bfcl_group.command("eval")
-@click.option("--model", "model_name", default="smollm2-135m-instruct", help="Embedded name, checkpoint dir or hub id.")
+@click.option("--model", "model_name", default=DEFAULT_MODEL, help="Embedded name, checkpoint dir or hub id.")
 @click.option("--backend", type=click.Choice(["transformers", "vllm"]), default="transformers")
-@click.option("--categories", default="simple_python,multiple,parallel,parallel_multiple,irrelevance",
+@click.option("--categories", default=",".join(_default(EvalSettings, "categories")),
               help="Comma-separated BFCL categories or groups: non_live, live, multi_turn, ast, python_ast, "
                    "single_turn, all.")
 @click.option("--split", type=click.Choice(["dev", "test", "all"]), default="test", show_default=True,
@@ -222,16 +238,19 @@ def bfcl_group():
 @click.option("--limit", default=None, type=int,
               help="A uniform sample of N entries per category from the split (hash order); default: all of it.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-@click.option("--batch-size", default=8, type=int)
-@click.option("--max-new-tokens", default=128, type=int)
-@click.option("--prompt-format", type=click.Choice(["bfcl", "compact"]), default="bfcl")
-@click.option("--stop-after-calls/--no-stop-after-calls", default=True, show_default=True,
+@click.option("--batch-size", default=_default(TransformersConfig, "batch_size"), type=int)
+@click.option("--max-new-tokens", default=_default(EvalSettings, "max_new_tokens"), type=int)
+@click.option("--prompt-format", type=click.Choice(["bfcl", "compact"]), default=_default(EvalSettings, "prompt_format"))
+@click.option("--stop-after-calls/--no-stop-after-calls", default=_default(EvalSettings, "stop_after_calls"),
+              show_default=True,
               help="End each output where its call list closes (nothing after a complete list is generated).")
-@click.option("--decoder", type=click.Choice(["continuous", "generate"]), default="continuous", show_default=True,
+@click.option("--decoder", type=click.Choice(["continuous", "generate"]), default=_default(TransformersConfig, "decoder"),
+              show_default=True,
               help="transformers backend: continuous batching (llm/continuous.py) or transformers' generate.")
 @click.option("--full-outputs", is_flag=True,
               help="Do not end outputs early once they can no longer decode to calls (same verdicts either way).")
-@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto",
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+              default=_default(TransformersConfig, "dtype"),
               help="Weights' dtype (transformers backend); auto: bfloat16 where the CPU/GPU computes it natively.")
 @click.option("--device", default="cpu")
 def bfcl_eval(model_name, backend, categories, split, limit, out_dir, batch_size, max_new_tokens, prompt_format,
@@ -239,7 +258,8 @@ def bfcl_eval(model_name, backend, categories, split, limit, out_dir, batch_size
     """Generate on BFCL entries (batched), write BFCL's result/score layout, print one JSON line."""
     from inftool_dagster.bfcl import BFCLDataError, evaluate
     from inftool_dagster.bfcl.data import expand_categories
-    from inftool_dagster.llm.backend import TransformersConfig, VLLMConfig, make_backend
+    from inftool_dagster.llm.backend import TransformersConfig, VLLMConfig
+    from inftool_dagster.llm.factory import make_backend
 
     config = (TransformersConfig(model=model_name, batch_size=batch_size, device=device, dtype=dtype, decoder=decoder)
               if backend == "transformers"
@@ -268,12 +288,14 @@ def bfcl_score(results):
 
 # --- serving ----------------------------------------------------------------
 @main.command("serve")
-@click.option("--model", "model_name", default="smollm2-135m-instruct", help="Embedded name, local checkpoint or cached hub id.")
+@click.option("--model", "model_name", default=DEFAULT_MODEL, help="Embedded name, local checkpoint or cached hub id.")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
 @click.option("--device", default="cpu")
-@click.option("--tool-format", type=click.Choice(["auto", "native", "prompt"]), default="auto")
-@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto")
+@click.option("--tool-format", type=click.Choice(["auto", "native", "prompt"]),
+              default=_default(TransformersConfig, "tool_format"))
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+              default=_default(TransformersConfig, "dtype"))
 @click.option("--max-batch", default=64, type=int, show_default=True,
               help="Concurrent requests decoded together in one batch.")
 def serve(model_name: str, host: str, port: int, device: str, tool_format: str, dtype: str, max_batch: int) -> None:

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from inftool_dagster.layout import RoundLayout
+
 LOCAL_DAGSTER_YAML = """\
 # Written by inftool: a local SQLite-backed instance (see deployments/ for Postgres, K8s, ECS).
 telemetry:
@@ -77,7 +79,7 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
                      "passed": e.asset_check_evaluation_data.passed}
                     for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"],
         )
-    return {**summary, "next_round": _next_round(instance, home), "artifacts": str(home / "rounds" / key),
+    return {**summary, "next_round": _next_round(instance, home), "artifacts": str(RoundLayout.local(home, key).path),
             "dagster_home": os.environ["DAGSTER_HOME"]}
 
 

@@ -83,7 +83,7 @@ def test_vllm_backend_is_guarded_without_vllm():
     try:
         import vllm  # noqa: F401
     except ImportError:
-        from inftool_dagster.llm.backend import make_backend
+        from inftool_dagster.llm.factory import make_backend
         from inftool_dagster.llm.vllm_backend import VLLMUnavailable
 
         with pytest.raises(VLLMUnavailable, match="pip install"):

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from inftool_dagster.bfcl import ALL_CATEGORIES, aggregate, check_ast, load_category, score_entry
 from inftool_dagster.bfcl.decode import DecodeError, decode_ast, is_empty_output, is_function_calling_format
-from inftool_dagster.bfcl.evaluate import aggregate_with_intervals, prompt_messages, score_results
+from inftool_dagster.bfcl.evaluate import aggregate_with_intervals, score_results
+from inftool_dagster.bfcl.prompting import prompt_messages
 from inftool_dagster.bfcl.official import official_checker
 from inftool_dagster.bfcl.splits import select, split_of
 from inftool_dagster.cli import main
@@ -429,7 +430,8 @@ def test_multi_turn_driver_executes_calls_and_feeds_results_back(tmp_path, tiny_
     assert [len(r["result"]) for r in rows] == [len(e["question"]) for e in entries]
     assert all(score_multi_turn(e, r["result"], "multi_turn_base")["valid"] for e, r in zip(entries, rows))
     # a real (tiny, untrained) model through the CLI path: garbage is scored, never crashes
-    from inftool_dagster.llm.backend import TransformersConfig, make_backend
+    from inftool_dagster.llm.backend import TransformersConfig
+    from inftool_dagster.llm.factory import make_backend
 
     backend = make_backend(TransformersConfig(model=str(tiny_dir), batch_size=2))
     summary = evaluate(backend, ["multi_turn_base"], tmp_path, model_name="tiny", limit=2, max_new_tokens=8)

@@ -11,7 +11,8 @@ import pytest
 
 from inftool_dagster.assets.catalog import catalog_dir
 from inftool_dagster.bfcl.splits import split_of
-from inftool_dagster.definitions import ROUND_JOB, defs
+from inftool_dagster.assets.partitions import PARENT_TAG, ROUND_JOB
+from inftool_dagster.definitions import defs
 from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 
 
@@ -105,18 +106,21 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.metadata["parent_round"].value == "none"
         # the next round (as the sensor requests it) reads its parent's gaps and starts from its policy
-        child = _run(instance, tmp_path, tiny_dir, key="r0001", tags={"inftool/parent_round": "r0000"})
+        child = _run(instance, tmp_path, tiny_dir, key="r0001", tags={PARENT_TAG: "r0000"})
         assert child.success
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.partition == "r0001" and plan.metadata["weights_source"].value == "capability_gaps of r0000"
+        assert plan.metadata["parent_gaps"].value == str(tmp_path / "rounds" / "r0000" / "gaps" / "gaps.json")
         policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
         assert "r0000" in policy.metadata["base_model"].value and policy.metadata["parent_round"].value == "r0000"
         # the loop is closed: the child's Assistant is the parent's checkpoint, recorded in shards and metadata
-        parent_checkpoint = str(WorkspaceResource(root=str(tmp_path)).latest_checkpoint("r0000"))
+        parent_checkpoint = str(WorkspaceResource(root=str(tmp_path)).round("r0000").latest_checkpoint())
+        assert policy.metadata["parent_checkpoint"].value == parent_checkpoint  # lineage across rounds, in the UI
         synth = instance.get_latest_materialization_event(dg.AssetKey("synthetic_trajectories")).asset_materialization
         assert synth.partition == "r0001" and synth.metadata["policy_round"].value == "r0000"
         assert synth.metadata["policy_model"].value == parent_checkpoint
         assert synth.metadata["policy_checkpoint_version"].value not in ("base", "unknown")
+        assert synth.metadata["parent_checkpoint"].value == parent_checkpoint
         shards = pl.read_parquet(tmp_path / "rounds" / "r0001" / "trajectories" / "*.parquet")
         assert set(shards["policy_model"].to_list()) == {parent_checkpoint}
         # both rounds were scored on the same fixed probe

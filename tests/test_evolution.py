@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from inftool_dagster.assets.evolution import evolution_sensor, nightly_evolution
+from inftool_dagster.assets.partitions import PARENT_TAG
 from inftool_dagster.evolution import StopRule, capability_gaps, error_kind, should_stop
 from inftool_dagster.resources import EvolutionResource, WorkspaceResource
 
@@ -67,7 +68,7 @@ def test_sensor_starts_the_next_round_with_its_parent_and_honours_the_stop_rule(
         _round_done(instance, tmp_path, "r0000", 0.0)
         result = _tick(instance, resources)
         assert [r.partition_key for r in result.run_requests] == ["r0001"]
-        assert result.run_requests[0].tags["inftool/parent_round"] == "r0000"
+        assert result.run_requests[0].tags[PARENT_TAG] == "r0000"
         assert result.dynamic_partitions_requests[0].partition_keys == ["r0001"] and result.cursor == "r0000"
         # same gaps again (cursor): no duplicate round
         again = _tick(instance, resources, "r0000")
@@ -88,7 +89,7 @@ def test_nightly_schedule_starts_round_zero_then_continues(tmp_path):
         assert [r.partition_key for r in first] == ["r0000"] and instance.get_dynamic_partitions("rounds") == ["r0000"]
         _round_done(instance, tmp_path, "r0000", 0.0)
         nxt = _nightly(instance, resources)
-        assert [r.partition_key for r in nxt] == ["r0001"] and nxt[0].tags["inftool/parent_round"] == "r0000"
+        assert [r.partition_key for r in nxt] == ["r0001"] and nxt[0].tags[PARENT_TAG] == "r0000"
         assert "r0001" in instance.get_dynamic_partitions("rounds")
 
 

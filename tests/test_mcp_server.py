@@ -283,3 +283,15 @@ def test_a_pattern_python_cannot_compile_is_a_tool_error_not_a_crash():
 
     with pytest.raises(ToolCallError, match="pattern Python cannot evaluate"):
         validate_arguments(tool, {"q": "abc"})
+
+
+@pytest.mark.parametrize("name,stem", [("fieldId", "field_"), ("valid_id", "valid_"), ("dId", "d_"), ("id", "id_"),
+                                       ("uuid", "uuid_"), ("bucketID", "bucket_")])
+def test_id_values_keep_the_name_before_its_id_suffix(name, stem):
+    """An id value starts with the parameter's name less its id suffix (not less every trailing
+    'I', 'd', '_' or 'i' character)."""
+    import random
+
+    from inftool_dagster.mcp_server.simulator import _by_name
+
+    assert _by_name(name, random.Random(0)).startswith(stem)

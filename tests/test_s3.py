@@ -10,7 +10,8 @@ import boto3
 import dagster as dg
 import pytest
 
-from inftool_dagster.definitions import ROUND_JOB, defs
+from inftool_dagster.assets.partitions import PARENT_TAG, ROUND_JOB
+from inftool_dagster.definitions import defs
 from inftool_dagster.resources import WorkspaceResource
 from inftool_dagster.ui_probe import free_port
 
@@ -56,7 +57,7 @@ def _keys(client, prefix):
 def test_workspace_pushes_what_changed_and_a_fresh_machine_pulls_it(s3, s3_endpoint, tmp_path):
     settings = {"s3_bucket": BUCKET, "s3_prefix": "unit", "s3_endpoint_url": s3_endpoint}
     first = WorkspaceResource(root=str(tmp_path / "a"), **settings)
-    shards = first.round_dir("r0000", "trajectories")
+    shards = first.round("r0000").trajectories()
     (shards / "shard-00000.parquet").write_bytes(b"x" * 100)
     (shards / "sub").mkdir()
     (shards / "sub" / "meta.json").write_text("{}")
@@ -68,7 +69,7 @@ def test_workspace_pushes_what_changed_and_a_fresh_machine_pulls_it(s3, s3_endpo
     assert first.publish() == 1  # a resumed step adds a shard: only that one goes up
 
     fresh = WorkspaceResource(root=str(tmp_path / "b"), **settings)
-    pulled = fresh.round_dir("r0000", "trajectories")
+    pulled = fresh.round("r0000").trajectories()
     assert (pulled / "shard-00000.parquet").read_bytes() == b"x" * 100
     assert (pulled / "shard-00001.parquet").read_bytes() == b"y" * 7
     assert (pulled / "sub" / "meta.json").read_text() == "{}"
@@ -98,7 +99,7 @@ def test_a_round_on_s3_continues_on_a_fresh_machine_with_training_out_of_process
                          "bfcl/test/summary.json", "heldout/heldout.json", "yield/yield.json", "gaps/gaps.json"):
             assert any(k.startswith(f"e2e/rounds/r0000/{artifact}") for k in keys), artifact
         assert "e2e/shared/probe/probe.json" in _keys(s3, "e2e/shared/")  # the probe travels too
-        child = run(tmp_path / "machine_b", "r0001", tags={"inftool/parent_round": "r0000"}, pipes=True)
+        child = run(tmp_path / "machine_b", "r0001", tags={PARENT_TAG: "r0000"}, pipes=True)
         assert child.success
         policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
         assert policy.partition == "r0001" and policy.metadata["out_of_process"].value is True

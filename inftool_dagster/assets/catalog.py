@@ -42,7 +42,7 @@ class ToolCatalogConfig(dg.Config):
 
 
 def catalog_dir(workspace: WorkspaceResource, partition_key: str) -> Path:
-    return workspace.round_dir(partition_key, "catalog")
+    return workspace.round(partition_key).catalog()
 
 
 @dg.asset(

@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from inftool_dagster.bfcl import evaluate
+from inftool_dagster.bfcl.settings import EvalSettings
 from inftool_dagster.evaluation.intervals import fmt
 from inftool_dagster.evaluation.policy_yield import policy_yield as measure_yield
 from inftool_dagster.evaluation.probe import load_probe
@@ -22,26 +23,25 @@ from inftool_dagster.training.heldout import heldout_eval
 
 from .catalog import _table, catalog_dir, tool_catalog
 from .gpu import gpu_op_tags
-from .partitions import rounds
+from .partitions import rounds, this_round
 from .probe import heldout_probe, probe_dir
 from .training import policy_checkpoint
 
 OWNERS = ["team:inftool-training"]
 
 
-class BFCLEvalConfig(dg.Config):
-    categories: list[str] = ["simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance"]
+class BFCLEvalConfig(dg.Config, EvalSettings):
+    """The domain's ``EvalSettings``; a round evaluates a sample in the policy's own prompt format."""
+
     limit: int = 8  # a uniform sample of N entries per category from the split; 0 = the whole split
-    max_new_tokens: int = 128
-    batch_size: int = 8
     prompt_format: str = "compact"  # the project's prompt, the one the policy is trained on; "bfcl": BFCL's own
-    dtype: str = "auto"  # bfloat16 on AVX512-BF16 CPUs and GPUs, else float32 (docs/inference.md)
-    stop_after_calls: bool = True  # end each output where its call list closes (docs/inference.md)
+    batch_size: int | None = None  # None: the policy_model resource's (decoder="generate": rows per call)
+    dtype: str | None = None  # None: the policy_model resource's
 
 
 def _policy(workspace: WorkspaceResource, policy_model: PolicyModelResource, key: str, batch_size: int | None = None,
             dtype: str | None = None):
-    checkpoint = workspace.latest_checkpoint(key)
+    checkpoint = workspace.round(key).latest_checkpoint()
     if checkpoint is None:
         raise dg.Failure(f"round {key} has no policy checkpoint")
     update = {k: v for k, v in (("batch_size", batch_size), ("dtype", dtype)) if v is not None}
@@ -52,7 +52,7 @@ def _bfcl(context: dg.AssetExecutionContext, config: BFCLEvalConfig, workspace: 
           policy_model: PolicyModelResource, split: str) -> dg.MaterializeResult:
     key = context.partition_key
     checkpoint, backend = _policy(workspace, policy_model, key, config.batch_size, config.dtype)
-    out = workspace.round_dir(key, "bfcl") / split
+    out = workspace.round(key).bfcl(split)
     summary = evaluate(backend, config.categories, out, model_name="policy", split=split, limit=config.limit or None,
                        max_new_tokens=config.max_new_tokens, prompt_format=config.prompt_format,
                        stop_after_calls=config.stop_after_calls)
@@ -92,9 +92,9 @@ def bfcl_test_scores(context: dg.AssetExecutionContext, config: BFCLEvalConfig, 
 
 
 class HeldoutScoresConfig(dg.Config):
-    max_new_tokens: int = 128
-    batch_size: int = 8
-    dtype: str = "auto"
+    max_new_tokens: int = EvalSettings().max_new_tokens
+    batch_size: int | None = None  # None: the policy_model resource's
+    dtype: str | None = None  # None: the policy_model resource's
 
 
 @dg.asset(partitions_def=rounds, deps=[policy_checkpoint, heldout_probe], group_name="evaluation",
@@ -107,8 +107,8 @@ def heldout_scores(context: dg.AssetExecutionContext, config: HeldoutScoresConfi
     checkpoint, backend = _policy(workspace, policy_model, key, config.batch_size, config.dtype)
     probe, _, info = load_probe(probe_dir(workspace))
     result = heldout_eval(backend, probe, TrainConfig().reward_weights, max_new_tokens=config.max_new_tokens)
-    out = workspace.round_dir(key, "heldout")
-    (out / "heldout.json").write_text(json.dumps({**result, "probe": info["fingerprint"]}, indent=1))
+    out = workspace.round(key).heldout()
+    workspace.round(key).heldout_scores().write_text(json.dumps({**result, "probe": info["fingerprint"]}, indent=1))
     rows = [{"scenario_type": k, "exact [95% CI] (correct/total)": fmt(v)} for k, v in result["by_scenario"].items()]
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(out)), "checkpoint": checkpoint, "probe": info["fingerprint"],
@@ -129,10 +129,10 @@ def policy_yield(context: dg.AssetExecutionContext, workspace: WorkspaceResource
     key = context.partition_key
     checkpoint, backend = _policy(workspace, policy_model, key)
     _, blueprints, info = load_probe(probe_dir(workspace))
-    out = workspace.round_dir(key, "yield")
+    out = workspace.round(key).policy_yield()
     summary = measure_yield(catalog_dir(workspace, key), blueprints, backend, out / "trajectories",
                             policy_model=checkpoint)
-    (out / "yield.json").write_text(json.dumps({**summary, "probe": info["fingerprint"]}, indent=1))
+    workspace.round(key).yield_scores().write_text(json.dumps({**summary, "probe": info["fingerprint"]}, indent=1))
     rows = [{"scenario_type": k, "yield [95% CI] (passed/total)": fmt(v)} for k, v in summary["by_scenario"].items()]
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(out)), "checkpoint": checkpoint, "yield": fmt(summary["yield"]),
@@ -158,21 +158,21 @@ def _failure_check(path, data_quality: DataQualityResource) -> dg.AssetCheckResu
                             "generation path must not read as a low score that steers the next round.")
 def bfcl_dev_failures_bounded(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
                               data_quality: DataQualityResource) -> dg.AssetCheckResult:
-    return _failure_check(workspace.round_dir(context.partition_key, "bfcl") / "dev" / "summary.json", data_quality)
+    return _failure_check(this_round(context, workspace).bfcl_summary("dev"), data_quality)
 
 
 @dg.asset_check(asset=bfcl_test_scores, partitions_def=rounds, blocking=True,
                 description="Failed generations stay under max_failure_share on the test split.")
 def bfcl_test_failures_bounded(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
                                data_quality: DataQualityResource) -> dg.AssetCheckResult:
-    return _failure_check(workspace.round_dir(context.partition_key, "bfcl") / "test" / "summary.json", data_quality)
+    return _failure_check(this_round(context, workspace).bfcl_summary("test"), data_quality)
 
 
 @dg.asset_check(asset=heldout_scores, partitions_def=rounds, blocking=True,
                 description="Failed generations stay under max_failure_share on the held-out probe.")
 def heldout_failures_bounded(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
                              data_quality: DataQualityResource) -> dg.AssetCheckResult:
-    return _failure_check(workspace.round_dir(context.partition_key, "heldout") / "heldout.json", data_quality)
+    return _failure_check(this_round(context, workspace).heldout_scores(), data_quality)
 
 
 @dg.asset(partitions_def=rounds, deps=[bfcl_test_scores, heldout_scores, policy_yield, "training_set"],
@@ -183,12 +183,13 @@ def round_report(context: dg.AssetExecutionContext, workspace: WorkspaceResource
     from inftool_dagster.evaluation.report import report_png, round_record
 
     key = context.partition_key
-    record = round_record(workspace.base() / "rounds" / key)
-    out = workspace.round_dir(key, "report")
-    (out / "report.json").write_text(json.dumps(record, indent=1))
+    layout = workspace.round(key)
+    record = round_record(layout)
+    out = layout.report()
+    layout.report_record().write_text(json.dumps(record, indent=1))
     history = sorted(set(context.instance.get_materialized_partitions(context.asset_key)) | {key})
-    records = [record if k == key else json.loads((workspace.round_dir(k, "report") / "report.json").read_text())
-               for k in history if k == key or (workspace.round_dir(k, "report") / "report.json").exists()]
+    records = [record if k == key else json.loads(layout.of(k).report_record().read_text())
+               for k in history if k == key or layout.of(k).report_record().exists()]
     png = report_png(records)
     (out / "by_round.png").write_bytes(png)
     from inftool_dagster.evolution.plots import markdown_image

@@ -20,7 +20,7 @@ OWNERS = ["team:inftool-training"]
 
 
 def gaps_path(workspace: WorkspaceResource, key: str):
-    return workspace.round_dir(key, "gaps") / "gaps.json"
+    return workspace.round(key).gaps()
 
 
 def _read_json(path) -> dict:
@@ -35,9 +35,9 @@ def _read_json(path) -> dict:
 def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResource,
                     evolution: EvolutionResource) -> dg.MaterializeResult:
     key = context.partition_key
-    gated_path = workspace.round_dir(key, "verified") / "gated.parquet"
+    gated_path = workspace.round(key).gated()
     gated = pl.read_parquet(gated_path) if gated_path.exists() else pl.DataFrame()
-    gaps = compute_gaps(workspace.round_dir(key, "bfcl") / "dev", gated, boost=evolution.gap_boost,
+    gaps = compute_gaps(workspace.round(key).bfcl("dev"), gated, boost=evolution.gap_boost,
                         score_key=evolution.score_key)
     domains = dict(load_catalog(catalog_dir(workspace, key)).select("name", "domain").iter_rows())
     gaps["tool_weights"] = tool_weights(gaps["domain_weights"], domains)
@@ -84,7 +84,7 @@ def next_round(instance: dg.DagsterInstance, workspace: WorkspaceResource, evolu
     latest = done[-1]
     if after is not None and latest <= after:
         return dg.SkipReason(f"no new gaps since {after}")
-    stop, why = should_stop(_scores(workspace, done), evolution.stop_rule())
+    stop, why = should_stop(_scores(workspace, done), evolution)
     if stop:
         return dg.SkipReason(f"evolution stops after {latest}: {why}")
     nxt = round_key(int(latest[1:]) + 1)

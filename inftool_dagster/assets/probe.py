@@ -22,7 +22,7 @@ class HeldoutProbeConfig(dg.Config):
 
 
 def probe_dir(workspace: WorkspaceResource):
-    return workspace.shared_dir("probe")
+    return workspace.probe_dir()
 
 
 @dg.asset(partitions_def=rounds, deps=[tool_catalog], group_name="evaluation", kinds={"python", "parquet"},

@@ -6,13 +6,14 @@ import json
 import dagster as dg
 import polars as pl
 
+from inftool_dagster.layout import parent_inputs
 from inftool_dagster.mcp_server.simulator import load_tools
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
 from inftool_dagster.synthesis import Blueprint, Planner, ScenarioMix, SynthConfig, load_trajectories, synthesize
 
 from .catalog import _table, catalog_dir, tool_catalog
 from .gpu import gpu_op_tags
-from .partitions import parent_round, rounds
+from .partitions import parent_layout, parent_round, rounds, this_round
 from .probe import heldout_probe, probe_tools
 
 OWNERS = ["team:inftool-data"]
@@ -23,7 +24,7 @@ def policy_source(context: dg.AssetExecutionContext, workspace: WorkspaceResourc
     """Which policy acts in this round: the parent round's checkpoint, with the data version of
     the parent's ``policy_checkpoint`` materialization (lineage across rounds), else the base model."""
     parent = parent_round(context)
-    checkpoint = workspace.latest_checkpoint(parent) if parent else None
+    checkpoint = workspace.round(parent).latest_checkpoint() if parent else None
     if checkpoint is None:
         if parent:
             raise dg.Failure(f"parent round {parent} has no policy checkpoint: run its policy_checkpoint first")
@@ -52,23 +53,23 @@ def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
     every = load_tools(catalog_dir(workspace, context.partition_key))  # planning needs no server
     tools = [t for t in every if t.name not in held]
     mix, tool_weights, source = config.mix, config.tool_weights, "config" if config.mix else "default"
-    parent = parent_round(context)
-    parent_gaps = workspace.round_dir(parent, "gaps") / "gaps.json" if parent else None
+    parent = parent_layout(context, workspace)
+    parent_gaps = parent.gaps() if parent else None
     if not config.mix and parent_gaps is not None and parent_gaps.exists():
         gaps = json.loads(parent_gaps.read_text())  # the parent round's weak spots are this round's targets
         mix, tool_weights, source = gaps["scenario_weights"], config.tool_weights or gaps.get("tool_weights", {}), \
-            f"capability_gaps of {parent}"
+            f"capability_gaps of {parent.key}"
     seed = config.seed + 7919 * int(context.partition_key.lstrip("r") or 0)
     planner = Planner(tools, seed=seed, mix=ScenarioMix(**mix), tool_weights=tool_weights)
     blueprints = planner.plan(0, config.n)
     frame = pl.DataFrame([b.to_row() for b in blueprints])
-    path = workspace.round_dir(context.partition_key, "scenario_plan") / "blueprints.parquet"
+    path = this_round(context, workspace).scenario_plan()
     frame.write_parquet(path)
     mix = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(path)), "blueprints": frame.height, "seed": seed,
                   "tools_available": len(tools), "tools_held_out": len(every) - len(tools),
-                  "parent_round": parent or "none", "weights_source": source,
+                  **parent_inputs(parent), "weights_source": source,
                   "rejected": sum(planner.rejected.values()), "scenario_mix": dg.MetadataValue.md(_table(mix))},
         data_version=dg.DataVersion(hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]),
     )
@@ -82,9 +83,9 @@ def synthetic_trajectories(context: dg.AssetExecutionContext, workspace: Workspa
     """The Assistant is the parent round's policy checkpoint (round 0: the configured base model):
     the improved model writes the next round's data."""
     key = context.partition_key
-    plan = pl.read_parquet(workspace.round_dir(key, "scenario_plan") / "blueprints.parquet")
+    plan = pl.read_parquet(workspace.round(key).scenario_plan())
     blueprints = [Blueprint.from_row(r) for r in plan.iter_rows(named=True)]
-    out = workspace.round_dir(key, "trajectories")
+    out = workspace.round(key).trajectories()
     source = policy_source(context, workspace, policy_model)
     policy = policy_model.policy_backend(source["policy_model"])
     simulator_model = policy_model.simulator_model_for(source["policy_model"])
@@ -99,7 +100,7 @@ def synthetic_trajectories(context: dg.AssetExecutionContext, workspace: Workspa
     called = float((frame["n_tool_calls"] > 0).mean()) if frame.height else 0.0
     recorded = sorted(set(frame["policy_model"].to_list())) if frame.height else []
     return dg.MaterializeResult(metadata={
-        **source, "policy_models_in_shards": dg.MetadataValue.json(recorded),
+        **source, **parent_inputs(parent_layout(context, workspace)), "policy_models_in_shards": dg.MetadataValue.json(recorded),
         "simulator_model": simulator_model or "template",
         "path": dg.MetadataValue.path(str(out)), "trajectories": frame.height,
         "resumed_shards": summary["resumed_shards"], "seconds": summary["seconds"],

@@ -4,23 +4,21 @@ import sys
 
 import dagster as dg
 
+from inftool_dagster.layout import parent_inputs
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
+from inftool_dagster.training.config import RoundTraining
 from inftool_dagster.training.stages import NoTrainingData, materialization_fields, train_stages
 
 from .gpu import gpu_op_tags
-from .partitions import parent_round, rounds
+from .partitions import parent_layout, rounds
 from .verification import training_set
 
 OWNERS = ["team:inftool-training"]
 
 
-class PolicyTrainingConfig(dg.Config):
-    sft_steps: int = 10  # warm start on the SFT chats (a base model starts near zero reward)
-    grpo_steps: int = 2
-    num_generations: int = 4
-    max_completion_length: int = 48
-    lora: bool = False
-    learning_rate: float = 1e-5
+class PolicyTrainingConfig(dg.Config, RoundTraining):
+    """The domain's ``RoundTraining`` (steps, trainer settings) and where the step runs."""
+
     out_of_process: bool = False  # run the training through Dagster Pipes (training/pipes_entry.py)
 
 
@@ -32,25 +30,23 @@ def policy_checkpoint(context: dg.AssetExecutionContext, config: PolicyTrainingC
                       policy_model: PolicyModelResource,
                       pipes_client: dg.PipesSubprocessClient) -> dg.MaterializeResult:
     key = context.partition_key
-    data = workspace.round_dir(key, "training_set")
-    out = workspace.round_dir(key, "policy")
+    data = workspace.round(key).training_set()
+    out = workspace.round(key).policy()
     model = policy_model.model
-    parent = parent_round(context)
-    parent_checkpoint = workspace.latest_checkpoint(parent) if parent else None
+    parent = parent_layout(context, workspace)
+    parent_checkpoint = parent.latest_checkpoint() if parent else None
     if parent_checkpoint is not None:
         model = str(parent_checkpoint)  # evolve from the previous round's policy
-    steps = {"sft": config.sft_steps, "grpo": config.grpo_steps}
-    settings = {"num_generations": config.num_generations, "lora": config.lora, "round_key": key,
-                "max_completion_length": config.max_completion_length, "learning_rate": config.learning_rate}
+    steps, settings = config.steps(), config.settings(key)
     if config.out_of_process:  # Dagster Pipes: the heavy step in its own process (or pod, with another client)
         extras = {"data": str(data), "out": str(out), "model": model, "steps": steps, "settings": settings,
-                  "parent_round": parent}
+                  "parent": parent_inputs(parent)}
         return pipes_client.run(command=[sys.executable, "-m", "inftool_dagster.training.pipes_entry"],
                                 context=context, extras=extras).get_materialize_result()
     try:
         result = train_stages(data, out, model, steps, settings)
     except NoTrainingData as exc:
         raise dg.Failure(str(exc)) from None
-    fields = materialization_fields(result, parent)
+    fields = materialization_fields(result, parent_inputs(parent))
     return dg.MaterializeResult(metadata={**fields, "checkpoint": dg.MetadataValue.path(fields["checkpoint"]),
                                           "stages": dg.MetadataValue.json(fields["stages"])})

@@ -35,7 +35,7 @@ def _verify_config(config: VerificationConfig, workspace: WorkspaceResource) -> 
 
 
 def _verified_dir(workspace: WorkspaceResource, key: str):
-    return workspace.round_dir(key, "verified")
+    return workspace.round(key).verified()
 
 
 @dg.asset(partitions_def=rounds, deps=[synthetic_trajectories, tool_catalog], group_name="verification",
@@ -47,7 +47,7 @@ def verified_trajectories(context: dg.AssetExecutionContext, config: Verificatio
     server = CatalogServer.from_catalog(catalog_dir(workspace, key))
     if config.semantic_gate:
         raise dg.Failure("semantic_gate needs a judge model; run `inftool verify --semantic-judge MODEL` for now")
-    gated, verified, summary = gate_and_dedup(workspace.round_dir(key, "trajectories"), server,
+    gated, verified, summary = gate_and_dedup(workspace.round(key).trajectories(), server,
                                               _verified_dir(workspace, key), _verify_config(config, workspace))
     reasons = (gated.filter(~pl.col("verified")).group_by("rejected_by", "reject_reason").len()
                .sort("len", descending=True).head(10))
@@ -75,8 +75,8 @@ def training_set(context: dg.AssetExecutionContext, config: VerificationConfig,
                  workspace: WorkspaceResource) -> dg.MaterializeResult:
     key = context.partition_key
     server = CatalogServer.from_catalog(catalog_dir(workspace, key))
-    gated = pl.read_parquet(_verified_dir(workspace, key) / "gated.parquet")
-    out = workspace.round_dir(key, "training_set")
+    gated = pl.read_parquet(workspace.round(key).gated())
+    out = workspace.round(key).training_set()
     summary = build_views(gated, server, out, _verify_config(config, workspace))
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     sources = summary["rows_by_source"]["sft"]
@@ -102,9 +102,9 @@ def _report_result(report) -> dg.AssetCheckResult:
 def trajectories_quality(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
                          data_quality: DataQualityResource) -> dg.AssetCheckResult:
     key = context.partition_key
-    frame = read_trajectories(workspace.round_dir(key, "trajectories"))
+    frame = read_trajectories(workspace.round(key).trajectories())
     names = load_catalog(catalog_dir(workspace, key))["name"].to_list()
-    return _report_result(trajectory_suite(frame, names, data_quality.bounds()))
+    return _report_result(trajectory_suite(frame, names, data_quality))
 
 
 @dg.asset_check(asset=verified_trajectories, partitions_def=rounds, blocking=True,
@@ -117,7 +117,7 @@ def verified_quality(context: dg.AssetCheckExecutionContext, workspace: Workspac
     directory = _verified_dir(workspace, key)
     gated, verified = pl.read_parquet(directory / "gated.parquet"), pl.read_parquet(directory / "verified.parquet")
     server = CatalogServer.from_catalog(catalog_dir(workspace, key))  # its tools are the catalog's names
-    return _report_result(verified_suite(gated, verified, list(server.tools), data_quality.bounds(), server))
+    return _report_result(verified_suite(gated, verified, list(server.tools), data_quality, server))
 
 
 @dg.asset_check(asset=training_set, partitions_def=rounds, blocking=True,
@@ -125,7 +125,7 @@ def verified_quality(context: dg.AssetCheckExecutionContext, workspace: Workspac
 def training_split_disjoint(context: dg.AssetCheckExecutionContext,
                             workspace: WorkspaceResource) -> dg.AssetCheckResult:
     held = set(probe_tools(workspace))
-    directory = workspace.round_dir(context.partition_key, "training_set")
+    directory = workspace.round(context.partition_key).training_set()
     rows = 0
     leaks: set[str] = set()
     for name in ("grpo_train", "sft_train"):
@@ -142,7 +142,7 @@ def training_split_disjoint(context: dg.AssetCheckExecutionContext,
 def training_set_no_bfcl_leak(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource) -> dg.AssetCheckResult:
     from inftool_dagster.bfcl.leakage import find_leaks
 
-    directory = workspace.round_dir(context.partition_key, "training_set")
+    directory = workspace.round(context.partition_key).training_set()
     tools, chats = [], []
     for name in ("grpo_train", "sft_train"):
         frame = pl.read_parquet(directory / f"{name}.parquet")

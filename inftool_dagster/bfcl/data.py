@@ -12,7 +12,7 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from inftool_dagster.models.registry import cache_dir, fetch_wheel
+from inftool_dagster.storage.wheels import cache_dir, fetch_wheel
 
 BFCL_VERSION = "2026.3.23"
 BFCL_REQUIREMENT = f"bfcl-eval=={BFCL_VERSION}"

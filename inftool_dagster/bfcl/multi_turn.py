@@ -31,6 +31,7 @@ from inftool_dagster.llm.types import SamplingParams
 from .data import data_dir, load_category
 from .decode import DecodeError, decode_ast, is_empty_output, to_execution_calls
 from .official import bfcl_module
+from .prompting import prompt_messages
 
 MAXIMUM_STEP_LIMIT = 20
 ADDITIONAL_FUNCTION_PROMPT = "{functions}\nI have updated some more functions you can choose from. What about now?"
@@ -134,8 +135,6 @@ def run_multi_turn(backend: LLMBackend, entries: list[dict], *, max_new_tokens: 
     """Result rows in BFCL's layout: ``{"id", "result": [[raw text per step] per turn]}``; failed
     generations are counted into ``failures`` (``count_failures``' keys)."""
     from inftool_dagster.llm.types import count_failures
-
-    from .evaluate import prompt_messages
 
     params = SamplingParams(max_new_tokens=max_new_tokens, stop_after_calls=stop_after_calls)
     conversations = []

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 from types import ModuleType
 
-from inftool_dagster.models.registry import cache_dir, fetch_wheel
+from inftool_dagster.storage.wheels import cache_dir, fetch_wheel
 
 from .data import BFCL_REQUIREMENT, BFCL_SHA256, BFCL_VERSION, BFCL_WHEEL
 

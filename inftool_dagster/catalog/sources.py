@@ -13,6 +13,7 @@ from pathlib import Path
 
 SPEC_SUFFIXES = (".json", ".yaml", ".yml", ".jsonl")
 ARCHIVE_SUFFIXES = (".tgz", ".tar.gz", ".tar")
+SAMPLE_SPECS = Path(__file__).resolve().parent.parent / "sample_specs"  # the bundled specs of the default round
 
 
 @dataclass

@@ -14,7 +14,8 @@ import polars as pl
 
 from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.synthesis.blueprints import Blueprint
-from inftool_dagster.synthesis.runner import SynthConfig, load_trajectories, synthesize
+from inftool_dagster.synthesis.config import SynthConfig
+from inftool_dagster.synthesis.runner import load_trajectories, synthesize
 from inftool_dagster.verification.gates import GateConfig, Verifier
 
 from .intervals import proportion

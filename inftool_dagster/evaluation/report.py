@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from inftool_dagster.evolution.plots import finish_png
+from inftool_dagster.layout import RoundLayout
 
 from .intervals import fmt
 
@@ -21,16 +22,16 @@ def _json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def round_record(round_dir: Path) -> dict:
+def round_record(layout: RoundLayout) -> dict:
     """The report record of one round directory (``rounds/<key>``)."""
-    test = _json(round_dir / "bfcl" / "test" / "summary.json")
-    heldout = {k: v for k, v in _json(round_dir / "heldout" / "heldout.json").items() if k != "outputs"}
-    yielded = _json(round_dir / "yield" / "yield.json")
-    training = _json(round_dir / "training_set" / "summary.json")
+    test = _json(layout.bfcl_summary("test"))
+    heldout = {k: v for k, v in _json(layout.heldout_scores()).items() if k != "outputs"}
+    yielded = _json(layout.yield_scores())
+    training = _json(layout.training_summary())
     rows = ["| category | accuracy [95% CI] (correct/total) |", "|---|---|"]
     rows += [f"| {c} | {fmt(r)} |" for c, r in test.get("categories", {}).items()]
     rows += [f"| **{c}** | {fmt(r)} |" for c, r in test.get("summaries", {}).items()]
-    return {"round": round_dir.name, "bfcl_test": {"categories": test.get("categories", {}),
+    return {"round": layout.key, "bfcl_test": {"categories": test.get("categories", {}),
                                                    "summaries": test.get("summaries", {}),
                                                    "split": test.get("split"), "sample": test.get("sample"),
                                                    "generation_errors": test.get("generation_errors"),

@@ -17,6 +17,10 @@ import polars as pl
 
 from inftool_dagster.synthesis.blueprints import ScenarioMix
 
+from .stopping import EvolutionSettings
+
+_DEFAULTS = EvolutionSettings()
+
 # BFCL category → the scenario type that practises it
 CATEGORY_TO_SCENARIO = {
     "simple_python": "simple", "live_simple": "simple", "multiple": "multiple", "live_multiple": "multiple",
@@ -85,7 +89,7 @@ def dev_results(bfcl_dir: Path | None) -> tuple[Path | None, dict]:
 
 
 def capability_gaps(dev_bfcl_dir: Path | None, gated: pl.DataFrame, base_mix: ScenarioMix | None = None,
-                    boost: float = 2.0, score_key: str = "non_live_python_ast_summary") -> dict:
+                    boost: float = _DEFAULTS.gap_boost, score_key: str = _DEFAULTS.score_key) -> dict:
     """Error rates and the next round's weights: weight × (1 + boost × error rate). BFCL errors
     come from the dev split only (``dev_results``); ``score`` is the dev summary's ``score_key``."""
     base = (base_mix or ScenarioMix()).weights()

@@ -12,6 +12,16 @@ class StopRule(BaseModel):
     min_improvement: float = 0.0
 
 
+HEADLINE_SCORE = "non_live_python_ast_summary"  # the BFCL summary the loop steers and stops by
+
+
+class EvolutionSettings(StopRule):
+    """How the loop evolves by itself: when it stops, and how strongly gaps steer the next round."""
+
+    gap_boost: float = Field(2.0, ge=0, description="Next weight = weight × (1 + gap_boost × error rate).")
+    score_key: str = Field(HEADLINE_SCORE, description="The headline score in bfcl/summary.json.")
+
+
 def should_stop(scores: list[float | None], rule: StopRule) -> tuple[bool, str]:
     """``scores``: the headline score of rounds 0..n in order (None where not measured)."""
     if len(scores) >= rule.max_rounds:

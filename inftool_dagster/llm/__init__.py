@@ -1,6 +1,7 @@
 """LLM backends (transformers, vLLM, OpenAI-compatible) and tool-call formats."""
 
-from .backend import BackendConfig, LLMBackend, OpenAIConfig, TransformersConfig, VLLMConfig, make_backend
+from .backend import BackendConfig, LLMBackend, OpenAIConfig, TransformersConfig, VLLMConfig
+from .factory import make_backend
 from .tool_calls import ParseResult, ToolCall, parse_tool_calls
 from .types import Generation, SamplingParams
 

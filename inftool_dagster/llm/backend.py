@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field
 
+from inftool_dagster.models.registry import DEFAULT_MODEL
+
 from .types import Generation, Message, SamplingParams
 
 
@@ -34,7 +36,7 @@ class LLMBackend(ABC):
 
 class TransformersConfig(BaseModel):
     kind: Literal["transformers"] = "transformers"
-    model: str = "smollm2-135m-instruct"
+    model: str = DEFAULT_MODEL
     device: str = "cpu"
     # "auto": bfloat16 where the hardware computes it natively (CPUs with AVX512-BF16 or AMX, GPUs
     # with bf16), float32 elsewhere (llm/backend.resolve_dtype)
@@ -95,23 +97,3 @@ def _cpu_has_bf16() -> bool:
 
 
 BackendConfig = Annotated[Union[TransformersConfig, VLLMConfig, OpenAIConfig], Field(discriminator="kind")]
-
-
-def make_backend(config: Any) -> LLMBackend:
-    """Build the backend a config describes (a dict is validated first)."""
-    from pydantic import TypeAdapter
-
-    cfg = TypeAdapter(BackendConfig).validate_python(config) if isinstance(config, dict) else config
-    if isinstance(cfg, TransformersConfig):
-        from .transformers_backend import TransformersBackend
-
-        return TransformersBackend(cfg)
-    if isinstance(cfg, VLLMConfig):
-        from .vllm_backend import VLLMBackend
-
-        return VLLMBackend(cfg)
-    if isinstance(cfg, OpenAIConfig):
-        from .openai_backend import OpenAIBackend
-
-        return OpenAIBackend(cfg)
-    raise TypeError(f"unknown backend config {cfg!r}")

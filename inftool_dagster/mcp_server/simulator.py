@@ -27,6 +27,7 @@ _CREATE = re.compile(r"^(create|add|new|post|insert|register|subscribe|place|boo
 _READ = re.compile(r"^(get|read|fetch|retrieve|show|describe|find_by_id|lookup)", re.I)
 _DELETE = re.compile(r"^(delete|remove|cancel|destroy|unsubscribe|drop)", re.I)
 _ID_NAME = re.compile(r"(^id$|_id$|Id$|ID$|^uuid$|_key$)")
+_ID_SUFFIX = re.compile(r"(?:[_-]id|Id|ID)$|^id$")  # the suffix itself (rstrip would strip characters: "fieldId" -> "fiel")
 BASE_DATE = date(2026, 1, 15)
 
 
@@ -302,7 +303,7 @@ def _by_name(name: str, rng: random.Random) -> str:
     if "url" in lower or "link" in lower or "href" in lower:
         return f"https://example.com/{rng.choice(WORDS)}/{rng.randint(1, 999)}"
     if _ID_NAME.search(name):
-        return f"{(name.rstrip('Id').rstrip('_id') or 'id')[:6]}_{rng.randint(10000, 99999)}"
+        return f"{(_ID_SUFFIX.sub('', name) or 'id')[:6]}_{rng.randint(10000, 99999)}"
     if "title" in lower or "summary" in lower:
         return f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} update"
     if "description" in lower or "body" in lower or "text" in lower or "message" in lower:

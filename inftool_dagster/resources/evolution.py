@@ -1,16 +1,10 @@
-"""How the loop evolves by itself: stop rule and how strongly gaps steer the next round."""
+"""How the loop evolves by itself: the domain's ``EvolutionSettings`` (stop rule, gap boost,
+headline score) as a Dagster resource, so its fields and defaults are defined once."""
 
 import dagster as dg
 
+from inftool_dagster.evolution.stopping import EvolutionSettings
 
-class EvolutionResource(dg.ConfigurableResource):
-    max_rounds: int = 5
-    patience: int = 2  # rounds without BFCL improvement before stopping
-    min_improvement: float = 0.0
-    gap_boost: float = 2.0  # next weight = weight × (1 + gap_boost × error rate)
-    score_key: str = "non_live_python_ast_summary"  # the headline score in bfcl/summary.json
 
-    def stop_rule(self):
-        from inftool_dagster.evolution import StopRule
-
-        return StopRule(max_rounds=self.max_rounds, patience=self.patience, min_improvement=self.min_improvement)
+class EvolutionResource(dg.ConfigurableResource, EvolutionSettings):
+    """Set per deployment or per run (``resources.evolution.config``); it is a ``StopRule``."""

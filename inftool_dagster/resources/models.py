@@ -4,6 +4,10 @@ from typing import Literal
 
 import dagster as dg
 
+from inftool_dagster.llm.backend import TransformersConfig
+
+_BACKEND = TransformersConfig()  # the defaults below are the backend's own
+
 
 class PolicyModelResource(dg.ConfigurableResource):
     """The Tool-Calling Assistant (the policy) and, optionally, the User Simulator's model.
@@ -14,14 +18,14 @@ class PolicyModelResource(dg.ConfigurableResource):
     ``inftool serve --model <checkpoint>`` or ``vllm serve <checkpoint>``).
     """
 
-    model: str = "smollm2-135m-instruct"
+    model: str = _BACKEND.model
     backend: Literal["transformers", "vllm", "openai"] = "transformers"
     base_url: str = "http://127.0.0.1:8000/v1"  # backend="openai"
-    device: str = "cpu"
-    dtype: str = "auto"  # bfloat16 where native (AVX512-BF16 CPUs, GPUs), else float32
-    batch_size: int = 8  # decoder="generate": rows per generate call
-    decoder: Literal["continuous", "generate"] = "continuous"  # transformers: llm/continuous.py or generate
-    slots: int = 32  # decoder="continuous": rows decoded together
+    device: str = _BACKEND.device
+    dtype: str = _BACKEND.dtype  # auto: bfloat16 where native (AVX512-BF16 CPUs, GPUs), else float32
+    batch_size: int = _BACKEND.batch_size  # decoder="generate": rows per generate call
+    decoder: Literal["continuous", "generate"] = _BACKEND.decoder  # transformers: llm/continuous.py or generate
+    slots: int = _BACKEND.slots  # decoder="continuous": rows decoded together
     simulator_model: str = ""  # empty: grammar realizations only
     simulator_follows_policy: bool = False  # the User Simulator uses the round's policy model too
 
@@ -38,7 +42,7 @@ class PolicyModelResource(dg.ConfigurableResource):
                                   decoder=self.decoder, slots=self.slots)
 
     def policy_backend(self, model: str | None = None):
-        from inftool_dagster.llm.backend import make_backend
+        from inftool_dagster.llm.factory import make_backend
 
         return make_backend(self.backend_config(model))
 

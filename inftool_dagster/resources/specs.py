@@ -1,13 +1,9 @@
 """The API specifications a round ingests."""
 
-
-from pathlib import Path
-
 import dagster as dg
 
 from inftool_dagster.catalog.builder import DEFAULT_MAX_SPEC_BYTES
-
-SAMPLE_SPECS = Path(__file__).resolve().parent.parent / "sample_specs"
+from inftool_dagster.catalog.sources import SAMPLE_SPECS
 
 
 class SpecSourcesResource(dg.ConfigurableResource):

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
+from inftool_dagster.layout import PROBE, RoundLayout
 from inftool_dagster.storage import S3Mirror
 from inftool_dagster.storage.s3_mirror import snapshot
 
@@ -17,7 +18,7 @@ def default_home() -> str:
 
 
 class WorkspaceResource(dg.ConfigurableResource):
-    """Root directory of round artifacts: ``{root}/rounds/{round}/{artifact}/``.
+    """Root directory of round artifacts: ``{root}/rounds/{round}/{artifact}/`` (``layout.py``).
 
     With ``s3_bucket`` set, every artifact directory a step opens is first pulled from
     ``s3://{bucket}/{prefix}/rounds/{round}/{artifact}/`` (through dagster-aws's ``S3Resource``),
@@ -46,12 +47,16 @@ class WorkspaceResource(dg.ConfigurableResource):
             self._mirror = S3Mirror(client, self.s3_bucket, self.s3_prefix)
         return self._mirror
 
-    def round_dir(self, round_key: str, artifact: str) -> Path:
-        return self._open(f"rounds/{round_key}/{artifact}")
+    def round(self, round_key: str) -> RoundLayout:
+        """Round ``round_key``'s artifact paths; a directory is pulled from S3 when first opened."""
+        return RoundLayout(self.base(), round_key, self._open_under)
 
-    def shared_dir(self, artifact: str) -> Path:
-        """An artifact shared by every round of this workspace (the fixed held-out probe)."""
-        return self._open(f"shared/{artifact}")
+    def probe_dir(self) -> Path:
+        """The fixed held-out probe every round of this workspace shares."""
+        return self._open(PROBE)
+
+    def _open_under(self, root: Path, relative: str) -> Path:
+        return self._open(relative)
 
     def _open(self, relative: str) -> Path:
         path = self.base() / relative
@@ -61,12 +66,6 @@ class WorkspaceResource(dg.ConfigurableResource):
             mirror.pull(relative, path)
             self._opened[relative] = snapshot(path)
         return path
-
-    def latest_checkpoint(self, round_key: str) -> Path | None:
-        """The checkpoint round ``round_key``'s ``policy_checkpoint`` ended with (None before it ran)."""
-        policy = self.round_dir(round_key, "policy")
-        latest = policy / "LATEST"
-        return policy / latest.read_text().strip() if latest.exists() else None
 
     def publish(self) -> int:
         """Push what changed in the artifact directories opened so far (a no-op without S3)."""

@@ -12,7 +12,6 @@ import os
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -22,26 +21,11 @@ from inftool_dagster.llm.backend import LLMBackend
 from inftool_dagster.llm.types import SamplingParams
 from inftool_dagster.mcp_server import CatalogServer
 
-from .blueprints import Planner, ScenarioMix
+from .blueprints import Planner
+from .config import SynthConfig
 from .conversation import run_conversations
 from .trajectories import TRAJECTORY_SCHEMA, trajectory_rows
 from .user_simulator import UserSimulator
-
-
-@dataclass
-class SynthConfig:
-    n: int
-    seed: int = 0
-    shard_size: int = 16
-    # Shards synthesized together: their conversations share each turn's generate call, so the
-    # decoder has more rows to batch (each shard is still written, and resumed, on its own).
-    shards_per_wave: int = 4
-    max_new_tokens: int = 96
-    round_key: str = "adhoc"
-    policy_model: str = ""
-    simulator_model: str | None = None
-    mix: ScenarioMix | None = None
-    tool_weights: dict[str, float] | None = None
 
 
 def shard_path(out_dir: Path, index: int) -> Path:
@@ -58,9 +42,8 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
     planner = Planner(list(server.tools.values()), seed=config.seed, mix=config.mix, tool_weights=config.tool_weights)
     user = UserSimulator({n: t.description for n, t in server.tools.items()}, simulator_backend, config.seed)
     params = SamplingParams(max_new_tokens=config.max_new_tokens)
-    if blueprints is not None:
-        config.n = len(blueprints)
-    shards = (config.n + config.shard_size - 1) // config.shard_size
+    n = len(blueprints) if blueprints is not None else config.n  # the config is never modified
+    shards = (n + config.shard_size - 1) // config.shard_size
     start = time.perf_counter()
     resumed, model_s = 0, 0.0
     rejected: Counter[str] = Counter()
@@ -76,7 +59,7 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
         batches = []
         for index in wave:
             first = index * config.shard_size
-            count = min(config.shard_size, config.n - first)
+            count = min(config.shard_size, n - first)
             if blueprints is not None:
                 batches.append(blueprints[first:first + count])
             else:
@@ -106,7 +89,7 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
             rejected[f"user_simulator: {key}"] += value
     produced = frame.height
     return {
-        "requested": config.n,
+        "requested": n,
         "produced": produced,
         "rejected": dict(rejected),
         "resumed_shards": resumed,

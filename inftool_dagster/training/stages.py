@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from inftool_dagster.layout import write_latest
 
-from .trainer import TrainConfig, train
+from .config import TrainConfig
+from .trainer import train
 
 log = logging.getLogger(__name__)
 SUMMARY_KEYS = ("steps", "seconds_per_step", "reward_first", "reward_last", "loss_last")
@@ -40,14 +42,15 @@ def train_stages(data: str | Path, out: str | Path, model: str, steps: dict[str,
         model = summary["checkpoint"]
     if not stages:
         raise NoTrainingData("no training data: both the SFT and the GRPO views are empty")
-    (out / "LATEST").write_text(str(Path(model).relative_to(out)))  # relative: valid wherever the round is pulled
+    write_latest(out, Path(model))
     return {"checkpoint": model, "base_model": base_model,
             "stages": {m: {k: s[k] for k in SUMMARY_KEYS} for m, s in stages.items()}}
 
 
-def materialization_fields(result: dict, parent_round: str | None) -> dict:
-    """What the training step reports to Dagster, as plain values (in-process or over Pipes)."""
+def materialization_fields(result: dict, parent: dict[str, str]) -> dict:
+    """What the training step reports to Dagster, as plain values (in-process or over Pipes);
+    ``parent``: what the round took from its parent (``layout.parent_inputs``)."""
     grpo = result["stages"].get("grpo", {})
-    return {"checkpoint": result["checkpoint"], "base_model": result["base_model"],
-            "parent_round": parent_round or "none", "stages": result["stages"],
+    return {"checkpoint": result["checkpoint"], "base_model": result["base_model"], **parent,
+            "stages": result["stages"],
             "reward_first": grpo.get("reward_first"), "reward_last": grpo.get("reward_last")}

@@ -18,46 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from pydantic import BaseModel, Field
 
 from inftool_dagster.llm.prompts import prompt_mode_messages, render_prompt
 from inftool_dagster.models.loading import load_model, load_tokenizer
 from inftool_dagster.models.registry import resolve_model
 
+from .config import TrainConfig
 from .rewards import reward_functions
-
-
-class TrainConfig(BaseModel):
-    method: str = Field("grpo", pattern="^(grpo|sft)$")
-    max_steps: int = Field(20, ge=1)
-    learning_rate: float = 5e-6
-    num_generations: int = Field(4, ge=2, description="GRPO group size (completions per prompt).")
-    prompts_per_step: int = Field(2, ge=1)
-    max_completion_length: int = Field(48, ge=1)
-    temperature: float = 1.0
-    beta: float = 0.0  # KL coefficient (0 = no reference model, TRL's default)
-    lora: bool = False
-    lora_r: int = 16
-    reward_weights: dict[str, float] = Field(default_factory=lambda: {"format": 0.2, "name": 0.3, "arguments": 0.5})
-    save_steps: int = 10
-    seed: int = 0
-    round_key: str = "adhoc"
-    cpu_fast_logprobs: bool = Field(True, description="On CPU, score only completion tokens in TRL's fused LM "
-                                                       "head (TRL scores every position off Triton devices).")
-    shared_prompt: bool = Field(True, description="GRPO computes each group's prompt once, in the rollouts and in "
-                                                  "the loss (training/rollouts.py), instead of once per completion.")
-    max_prompt_tokens: int = Field(1024, description="Rows whose prompt is longer are left out (counted in the "
-                                                     "summary): real specs' deep schemas can make prompts of "
-                                                     "tens of thousands of tokens.")
-    rollout_dtype: str = Field("auto", pattern="^(auto|float32|bfloat16)$",
-                               description="GRPO rollouts on the continuous decoder from a copy of the policy in "
-                                           "this dtype; auto: bfloat16 where the CPU computes it natively.")
-    gradient_checkpointing: bool | None = Field(None, description="None: on GPU (TRL's default), off on CPU, where "
-                                                                  "memory is not short and recomputing costs time.")
-    catalog_dir: str | None = Field(None, description="Tool catalog for the execution reward (MCP Server).")
-    deepspeed: str | None = Field(None, description="DeepSpeed JSON config (multi-GPU, under accelerate launch).")
-    use_vllm: bool | None = Field(None, description="GRPO rollouts with vLLM (colocated); None: when on GPU "
-                                                    "and vllm is installed.")
 
 
 SFT_BATCH = 4

@@ -28,6 +28,8 @@ class QualityBounds(BaseModel):
     max_duplicate_rate: float = Field(0.5, ge=0, le=1, description="Most share of exact-duplicate requests.")
     max_scenario_share: float = Field(0.6, ge=0, le=1, description="Most share of any one scenario type.")
     min_scenario_types: int = Field(1, ge=1, description="Least distinct scenario types present.")
+    max_failure_share: float = Field(0.02, ge=0, le=1, description="Evaluations: most share of failed generations "
+                                     "(errors, over-long prompts) before the round fails.")
 
 
 @dataclass

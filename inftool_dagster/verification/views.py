@@ -162,7 +162,7 @@ def gold_trajectory_rows(blueprints: list[Blueprint], server: CatalogServer, use
     benchmark verification at scale without spending model time.
     """
     from inftool_dagster.synthesis.conversation import Conversation, ShardTimings, openai_tools
-    from inftool_dagster.synthesis.runner import SynthConfig
+    from inftool_dagster.synthesis.config import SynthConfig
     from inftool_dagster.synthesis.trajectories import trajectory_rows
 
     conversations = []

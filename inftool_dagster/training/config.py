@@ -1,0 +1,66 @@
+"""The trainer's settings and a round's training step, with their defaults: the one place they are
+defined (the Dagster config and the CLI read them from here). Plain pydantic, cheap to import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class TrainConfig(BaseModel):
+    method: str = Field("grpo", pattern="^(grpo|sft)$")
+    max_steps: int = Field(20, ge=1)
+    learning_rate: float = 1e-5
+    num_generations: int = Field(4, ge=2, description="GRPO group size (completions per prompt).")
+    prompts_per_step: int = Field(2, ge=1)
+    max_completion_length: int = Field(48, ge=1)
+    temperature: float = 1.0
+    beta: float = 0.0  # KL coefficient (0 = no reference model, TRL's default)
+    lora: bool = False
+    lora_r: int = 16
+    reward_weights: dict[str, float] = Field(default_factory=lambda: {"format": 0.2, "name": 0.3, "arguments": 0.5})
+    save_steps: int = 10
+    seed: int = 0
+    round_key: str = "adhoc"
+    cpu_fast_logprobs: bool = Field(True, description="On CPU, score only completion tokens in TRL's fused LM "
+                                                       "head (TRL scores every position off Triton devices).")
+    shared_prompt: bool = Field(True, description="GRPO computes each group's prompt once, in the rollouts and in "
+                                                  "the loss (training/rollouts.py), instead of once per completion.")
+    max_prompt_tokens: int = Field(1024, description="Rows whose prompt is longer are left out (counted in the "
+                                                     "summary): real specs' deep schemas can make prompts of "
+                                                     "tens of thousands of tokens.")
+    rollout_dtype: str = Field("auto", pattern="^(auto|float32|bfloat16)$",
+                               description="GRPO rollouts on the continuous decoder from a copy of the policy in "
+                                           "this dtype; auto: bfloat16 where the CPU computes it natively.")
+    gradient_checkpointing: bool | None = Field(None, description="None: on GPU (TRL's default), off on CPU, where "
+                                                                  "memory is not short and recomputing costs time.")
+    catalog_dir: str | None = Field(None, description="Tool catalog for the execution reward (MCP Server).")
+    deepspeed: str | None = Field(None, description="DeepSpeed JSON config (multi-GPU, under accelerate launch).")
+    use_vllm: bool | None = Field(None, description="GRPO rollouts with vLLM (colocated); None: when on GPU "
+                                                    "and vllm is installed.")
+
+
+def _train_default(name: str) -> Any:
+    return TrainConfig.model_fields[name].default
+
+
+class RoundTraining(BaseModel):
+    """What a round's training step takes: steps per stage and the trainer settings a round may
+    change (their defaults are ``TrainConfig``'s)."""
+
+    sft_steps: int = Field(10, ge=0, description="SFT warm start on the SFT chats (a base model starts near zero "
+                                                 "reward); 0 skips it.")
+    grpo_steps: int = Field(2, ge=0, description="GRPO steps after the warm start; 0 skips GRPO.")
+    num_generations: int = _train_default("num_generations")
+    max_completion_length: int = _train_default("max_completion_length")
+    lora: bool = _train_default("lora")
+    learning_rate: float = _train_default("learning_rate")
+
+    def steps(self) -> dict[str, int]:
+        return {"sft": self.sft_steps, "grpo": self.grpo_steps}
+
+    def settings(self, round_key: str) -> dict[str, Any]:
+        """``TrainConfig`` fields for ``train_stages``."""
+        return {"num_generations": self.num_generations, "lora": self.lora, "round_key": round_key,
+                "max_completion_length": self.max_completion_length, "learning_rate": self.learning_rate}
