@@ -16,16 +16,20 @@ import time
 import orjson
 
 from inftool_dagster.catalog import build_catalog
+from inftool_dagster.catalog.sources import SAMPLE_SPECS
 from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.llm.types import SamplingParams
-from inftool_dagster.catalog.sources import SAMPLE_SPECS
 
 QUESTIONS = [
-    "What's the weather going to be in Lisbon for the next 3 days?", "Convert 250 USD to EUR.",
-    "Create a note titled Groceries with body 'milk, eggs'.", "Find vegan recipes with tomatoes and rice.",
-    "List available cats in the pet store.", "What is the stock price of NVDA on NASDAQ?",
-    "Book the K2 room for 2 hours.", "Search my notes for 'quarterly report'.",
+    "What's the weather going to be in Lisbon for the next 3 days?",
+    "Convert 250 USD to EUR.",
+    "Create a note titled Groceries with body 'milk, eggs'.",
+    "Find vegan recipes with tomatoes and rice.",
+    "List available cats in the pet store.",
+    "What is the stock price of NVDA on NASDAQ?",
+    "Book the K2 room for 2 hours.",
+    "Search my notes for 'quarterly report'.",
 ]
 
 
@@ -35,8 +39,19 @@ def prompts(n: int) -> tuple[list[list[dict]], list[list[dict]]]:
     convs, tools = [], []
     for i in range(n):
         chosen = rng.sample(rows, 3)
-        tools.append([{"type": "function", "function": {"name": r["name"], "description": r["description"],
-                                                         "parameters": orjson.loads(r["parameters"])}} for r in chosen])
+        tools.append(
+            [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": r["name"],
+                        "description": r["description"],
+                        "parameters": orjson.loads(r["parameters"]),
+                    },
+                }
+                for r in chosen
+            ]
+        )
         convs.append([{"role": "user", "content": QUESTIONS[i % len(QUESTIONS)]}])
     return convs, tools
 
@@ -48,9 +63,14 @@ def measure(backend: TransformersBackend, convs, tools, batch: int, max_new: int
     seconds = time.perf_counter() - t0
     generated = sum(g[0].completion_tokens for g in out)
     prompt_tokens = sum(g[0].prompt_tokens for g in out)
-    return {"batch": batch, "seconds": round(seconds, 2), "generated_tokens": generated,
-            "prompt_tokens": prompt_tokens, "generated_tokens_per_s": round(generated / seconds, 1),
-            "texts": [g[0].text for g in out]}
+    return {
+        "batch": batch,
+        "seconds": round(seconds, 2),
+        "generated_tokens": generated,
+        "prompt_tokens": prompt_tokens,
+        "generated_tokens_per_s": round(generated / seconds, 1),
+        "texts": [g[0].text for g in out],
+    }
 
 
 def main() -> None:
@@ -70,15 +90,21 @@ def main() -> None:
     runs = [measure(backend, convs, tools, int(b), args.max_new_tokens) for b in args.batches.split(",")]
     base = runs[0]
     best = max(runs, key=lambda r: r["generated_tokens_per_s"])
-    print(json.dumps({
-        "model": args.model, "load_seconds": round(load_s, 1), "prompts": args.prompts,
-        "max_new_tokens": args.max_new_tokens,
-        "runs": [{k: v for k, v in r.items() if k != "texts"} for r in runs],
-        "best_batch": best["batch"],
-        "speedup_best_vs_batch1": round(best["generated_tokens_per_s"] / base["generated_tokens_per_s"], 2),
-        "greedy_outputs_identical_across_batch_sizes": all(r["texts"] == base["texts"] for r in runs),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }))
+    print(
+        json.dumps(
+            {
+                "model": args.model,
+                "load_seconds": round(load_s, 1),
+                "prompts": args.prompts,
+                "max_new_tokens": args.max_new_tokens,
+                "runs": [{k: v for k, v in r.items() if k != "texts"} for r in runs],
+                "best_batch": best["batch"],
+                "speedup_best_vs_batch1": round(best["generated_tokens_per_s"] / base["generated_tokens_per_s"], 2),
+                "greedy_outputs_identical_across_batch_sizes": all(r["texts"] == base["texts"] for r in runs),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,12 @@ def scorer_rate() -> dict:
     t0 = time.perf_counter()
     valid = sum(score_entry(e, text, c)["valid"] for e, text, c in work)
     seconds = time.perf_counter() - t0
-    return {"verdicts": len(work), "valid": valid, "seconds": round(seconds, 2),
-            "verdicts_per_s": round(len(work) / seconds)}
+    return {
+        "verdicts": len(work),
+        "valid": valid,
+        "seconds": round(seconds, 2),
+        "verdicts_per_s": round(len(work) / seconds),
+    }
 
 
 def main() -> None:
@@ -52,28 +56,46 @@ def main() -> None:
     report = {"scorer": scorer_rate()}
     print(json.dumps(report), flush=True)
     # batch size is what this measures: ``generate`` in float32 (docs/bfcl.md's table)
-    backend = TransformersBackend(TransformersConfig(model=args.model, batch_size=1, decoder="generate",
-                                                     dtype="float32"))
+    backend = TransformersBackend(
+        TransformersConfig(model=args.model, batch_size=1, decoder="generate", dtype="float32")
+    )
     backend.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=1))  # load
     runs = {}
     for batch in (1, args.batch_size):
         backend.config.batch_size = batch
         with tempfile.TemporaryDirectory() as tmp:
-            summary = evaluate(backend, ["simple_python"], tmp, model_name=args.model, limit=args.entries,
-                               max_new_tokens=args.max_new_tokens, stop_after_calls=False)
-            verdicts = [json.loads(line) for line in (Path(tmp) / "score" / args.model /
-                                                      "BFCL_v4_simple_python_score.json").read_text().splitlines()[1:]]
-        runs[batch] = {"seconds": summary["seconds"], "entries_per_s": summary["entries_per_s"],
-                       "accuracy": summary["accuracy"]["simple_python"],
-                       "failed_ids": sorted(v["id"] for v in verdicts)}
+            summary = evaluate(
+                backend,
+                ["simple_python"],
+                tmp,
+                model_name=args.model,
+                limit=args.entries,
+                max_new_tokens=args.max_new_tokens,
+                stop_after_calls=False,
+            )
+            verdicts = [
+                json.loads(line)
+                for line in (Path(tmp) / "score" / args.model / "BFCL_v4_simple_python_score.json")
+                .read_text()
+                .splitlines()[1:]
+            ]
+        runs[batch] = {
+            "seconds": summary["seconds"],
+            "entries_per_s": summary["entries_per_s"],
+            "accuracy": summary["accuracy"]["simple_python"],
+            "failed_ids": sorted(v["id"] for v in verdicts),
+        }
     base, fast = runs[1], runs[args.batch_size]
-    report.update({
-        "entries": args.entries, "batch_1": {k: v for k, v in base.items() if k != "failed_ids"},
-        f"batch_{args.batch_size}": {k: v for k, v in fast.items() if k != "failed_ids"},
-        "speedup": round(fast["entries_per_s"] / base["entries_per_s"], 2),
-        "same_verdicts": base["failed_ids"] == fast["failed_ids"],
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    })
+    report.update(
+        {
+            "entries": args.entries,
+            "batch_1": {k: v for k, v in base.items() if k != "failed_ids"},
+            f"batch_{args.batch_size}": {k: v for k, v in fast.items() if k != "failed_ids"},
+            "speedup": round(fast["entries_per_s"] / base["entries_per_s"], 2),
+            "same_verdicts": base["failed_ids"] == fast["failed_ids"],
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+    )
     print(json.dumps(report))
 
 

@@ -39,8 +39,9 @@ CONFIGS = {
 }
 
 
-def run_config(model: str, name: str, categories: list[str], entries: int, max_new_tokens: int,
-               batch_size: int) -> dict:
+def run_config(
+    model: str, name: str, categories: list[str], entries: int, max_new_tokens: int, batch_size: int
+) -> dict:
     """In a child process: generate and score the slice with one configuration."""
     from inftool_dagster.bfcl import load_category, score_entry
     from inftool_dagster.bfcl.decode import cannot_decode_to_calls
@@ -50,8 +51,15 @@ def run_config(model: str, name: str, categories: list[str], entries: int, max_n
     from inftool_dagster.llm.types import SamplingParams
 
     settings = CONFIGS[name]
-    backend = TransformersBackend(TransformersConfig(model=model, batch_size=batch_size, dtype=settings["dtype"],
-                                                     shared_prefix=settings["shared_prefix"], decoder="generate"))
+    backend = TransformersBackend(
+        TransformersConfig(
+            model=model,
+            batch_size=batch_size,
+            dtype=settings["dtype"],
+            shared_prefix=settings["shared_prefix"],
+            decoder="generate",
+        )
+    )
     backend.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=2))  # warm up
     params = SamplingParams(max_new_tokens=max_new_tokens)
     verdicts, prompt_tokens, new_tokens, seconds = {}, 0, 0, 0.0
@@ -59,20 +67,28 @@ def run_config(model: str, name: str, categories: list[str], entries: int, max_n
         slice_ = list(load_category(category))[:entries]
         messages = [prompt_messages(e, settings["prompt_format"], category) for e in slice_]
         t0 = time.perf_counter()
-        generations = backend.generate(messages, params.model_copy(
-            update={"stop_when": cannot_decode_to_calls if settings["early_stop"] else None}))
+        generations = backend.generate(
+            messages,
+            params.model_copy(update={"stop_when": cannot_decode_to_calls if settings["early_stop"] else None}),
+        )
         seconds += time.perf_counter() - t0
         for entry, [g] in zip(slice_, generations):
             prompt_tokens += g.prompt_tokens
             new_tokens += g.completion_tokens
             verdicts[entry["id"]] = score_entry(entry, g.text, category)["valid"]
     n = len(verdicts)
-    return {"entries": n, "seconds": round(seconds, 2), "entries_per_s": round(n / seconds, 3),
-            "prompt_tokens_per_entry": round(prompt_tokens / n, 1), "new_tokens_per_entry": round(new_tokens / n, 1),
-            "prompt_tokens_per_s": round(prompt_tokens / seconds, 1),
-            "generated_tokens_per_s": round(new_tokens / seconds, 1),
-            "accuracy": round(sum(verdicts.values()) / n, 4), "verdicts": verdicts,
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "entries": n,
+        "seconds": round(seconds, 2),
+        "entries_per_s": round(n / seconds, 3),
+        "prompt_tokens_per_entry": round(prompt_tokens / n, 1),
+        "new_tokens_per_entry": round(new_tokens / n, 1),
+        "prompt_tokens_per_s": round(prompt_tokens / seconds, 1),
+        "generated_tokens_per_s": round(new_tokens / seconds, 1),
+        "accuracy": round(sum(verdicts.values()) / n, 4),
+        "verdicts": verdicts,
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def grpo_steps(model: str, steps: int) -> dict:
@@ -87,13 +103,28 @@ def grpo_steps(model: str, steps: int) -> dict:
         data = build_training_set(Path(tmp))
         for name in ("grpo_trl_default", "grpo_fast"):
             child = subprocess.run(
-                [sys.executable, str(Path(__file__).parent / "bench_train.py"), "--model", model, "--steps",
-                 str(steps), "--child", f"{data}|{tmp}/{name}|{name}"], capture_output=True, text=True, check=True)
+                [
+                    sys.executable,
+                    str(Path(__file__).parent / "bench_train.py"),
+                    "--model",
+                    model,
+                    "--steps",
+                    str(steps),
+                    "--child",
+                    f"{data}|{tmp}/{name}|{name}",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[name] = json.loads(child.stdout.strip().splitlines()[-1])
             print(f"[grpo] {name}: {results[name]}", file=sys.stderr, flush=True)
     base = results["grpo_trl_default"]["seconds_per_step"]
-    return {"config": {"prompts_per_step": 2, "group": 4, "max_completion_tokens": 48, "full_fine_tuning": True},
-            "results": results, "step_time_vs_trl_default": round(results["grpo_fast"]["seconds_per_step"] / base, 3)}
+    return {
+        "config": {"prompts_per_step": 2, "group": 4, "max_completion_tokens": 48, "full_fine_tuning": True},
+        "results": results,
+        "step_time_vs_trl_default": round(results["grpo_fast"]["seconds_per_step"] / base, 3),
+    }
 
 
 def main() -> None:
@@ -109,33 +140,61 @@ def main() -> None:
     args = parser.parse_args()
     categories = args.categories.split(",")
     if args.child:
-        print(json.dumps(run_config(args.model, args.child, categories, args.entries, args.max_new_tokens,
-                                    args.batch_size)))
+        print(
+            json.dumps(
+                run_config(args.model, args.child, categories, args.entries, args.max_new_tokens, args.batch_size)
+            )
+        )
         return
     runs = {}
     for name in args.configs.split(","):
-        child = subprocess.run([sys.executable, __file__, "--model", args.model, "--categories", args.categories,
-                                "--entries", str(args.entries), "--max-new-tokens", str(args.max_new_tokens),
-                                "--batch-size", str(args.batch_size), "--child", name],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--model",
+                args.model,
+                "--categories",
+                args.categories,
+                "--entries",
+                str(args.entries),
+                "--max-new-tokens",
+                str(args.max_new_tokens),
+                "--batch-size",
+                str(args.batch_size),
+                "--child",
+                name,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs[name] = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"[bfcl] {name}: " + json.dumps({k: v for k, v in runs[name].items() if k != "verdicts"}),
-              file=sys.stderr, flush=True)
+        print(
+            f"[bfcl] {name}: " + json.dumps({k: v for k, v in runs[name].items() if k != "verdicts"}),
+            file=sys.stderr,
+            flush=True,
+        )
     names = list(runs)
     base = runs[names[0]]
     report = {
-        "model": args.model, "slice": {"categories": categories, "entries_each": args.entries},
-        "greedy": True, "max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size,
+        "model": args.model,
+        "slice": {"categories": categories, "entries_each": args.entries},
+        "greedy": True,
+        "max_new_tokens": args.max_new_tokens,
+        "batch_size": args.batch_size,
         "results": {k: {m: v for m, v in r.items() if m != "verdicts"} for k, r in runs.items()},
         "entries_per_s_vs_plain": {k: round(r["entries_per_s"] / base["entries_per_s"], 2) for k, r in runs.items()},
         "peak_rss_vs_plain": {k: round(r["peak_rss_mib"] / base["peak_rss_mib"], 2) for k, r in runs.items()},
         "verdicts_equal_plain": {k: r["verdicts"] == base["verdicts"] for k, r in runs.items()},
-        "verdicts_differing_from_plain": {k: sum(r["verdicts"][i] != base["verdicts"][i] for i in base["verdicts"])
-                                          for k, r in runs.items()},
+        "verdicts_differing_from_plain": {
+            k: sum(r["verdicts"][i] != base["verdicts"][i] for i in base["verdicts"]) for k, r in runs.items()
+        },
     }
     if "compact" in runs and "compact_bf16" in runs:
         report["bf16_verdicts_differing_from_fp32"] = sum(
-            runs["compact"]["verdicts"][i] != runs["compact_bf16"]["verdicts"][i] for i in base["verdicts"])
+            runs["compact"]["verdicts"][i] != runs["compact_bf16"]["verdicts"][i] for i in base["verdicts"]
+        )
     if args.grpo_steps:
         report["grpo"] = grpo_steps(args.model, args.grpo_steps)
     print(json.dumps(report, indent=1))

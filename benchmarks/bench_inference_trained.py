@@ -34,8 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance")
 BFCL_CONFIGS = {
     "plain": {"decoder": "generate", "shared_prefix": False, "dtype": "float32", "early_stop": False, "calls": False},
-    "generate_fast": {"decoder": "generate", "shared_prefix": True, "dtype": "float32", "early_stop": True,
-                      "calls": False},
+    "generate_fast": {
+        "decoder": "generate",
+        "shared_prefix": True,
+        "dtype": "float32",
+        "early_stop": True,
+        "calls": False,
+    },
     "continuous": {"decoder": "continuous", "dtype": "float32", "early_stop": True, "calls": False},
     "continuous_bf16": {"decoder": "continuous", "dtype": "bfloat16", "early_stop": True, "calls": False},
     "continuous_bf16_calls": {"decoder": "continuous", "dtype": "bfloat16", "early_stop": True, "calls": True},
@@ -87,11 +92,20 @@ def bfcl_child(checkpoint: str, name: str, categories: list[str], sample: int, m
             prompt_tokens += g.prompt_tokens
             new_tokens += g.completion_tokens
     n = len(texts)
-    return {"decoder": backend.decoder, "entries": n, "seconds": round(seconds, 2),
-            "entries_per_s": round(n / seconds, 3), "generated_tokens_per_s": round(new_tokens / seconds, 1),
-            "new_tokens_per_entry": round(new_tokens / n, 1), "prompt_tokens_per_entry": round(prompt_tokens / n, 1),
-            "correct": sum(verdicts.values()), "peak_rss_mib": _rss(),
-            "texts": texts, "verdicts": verdicts, "stopped": stopped_early}
+    return {
+        "decoder": backend.decoder,
+        "entries": n,
+        "seconds": round(seconds, 2),
+        "entries_per_s": round(n / seconds, 3),
+        "generated_tokens_per_s": round(new_tokens / seconds, 1),
+        "new_tokens_per_entry": round(new_tokens / n, 1),
+        "prompt_tokens_per_entry": round(prompt_tokens / n, 1),
+        "correct": sum(verdicts.values()),
+        "peak_rss_mib": _rss(),
+        "texts": texts,
+        "verdicts": verdicts,
+        "stopped": stopped_early,
+    }
 
 
 def nonlive_child(checkpoint: str, group: str, max_new: int, out: str) -> dict:
@@ -101,16 +115,31 @@ def nonlive_child(checkpoint: str, group: str, max_new: int, out: str) -> dict:
 
     backend = _backend(checkpoint, BFCL_CONFIGS[FAST])
     t0 = time.perf_counter()
-    summary = evaluate(backend, expand_categories(group), out, model_name="trained", split="test",
-                       max_new_tokens=max_new, prompt_format="compact", stop_after_calls=True)
+    summary = evaluate(
+        backend,
+        expand_categories(group),
+        out,
+        model_name="trained",
+        split="test",
+        max_new_tokens=max_new,
+        prompt_format="compact",
+        stop_after_calls=True,
+    )
     seconds = time.perf_counter() - t0
-    return {"group": group, "entries": summary["entries"], "minutes": round(seconds / 60, 2),
-            "entries_per_s": round(summary["entries"] / seconds, 3), "generation": summary.get("generation"),
-            "categories": {c: {k: r[k] for k in ("correct", "total", "ci95", "seconds")}
-                           for c, r in summary["categories"].items()},
-            "summaries": summary["summaries"],
-            "generation_errors": summary.get("generation_errors"), "prompts_too_long": summary.get("prompts_too_long"),
-            "peak_rss_mib": _rss()}
+    return {
+        "group": group,
+        "entries": summary["entries"],
+        "minutes": round(seconds / 60, 2),
+        "entries_per_s": round(summary["entries"] / seconds, 3),
+        "generation": summary.get("generation"),
+        "categories": {
+            c: {k: r[k] for k in ("correct", "total", "ci95", "seconds")} for c, r in summary["categories"].items()
+        },
+        "summaries": summary["summaries"],
+        "generation_errors": summary.get("generation_errors"),
+        "prompts_too_long": summary.get("prompts_too_long"),
+        "peak_rss_mib": _rss(),
+    }
 
 
 def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, max_new: int, greedy: bool) -> dict:
@@ -118,10 +147,10 @@ def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, 
     import polars as pl
     import torch
 
+    from inftool_dagster.compat.trl_grpo import _cut_after_eos
     from inftool_dagster.llm.continuous import ContinuousDecoder, DecodeSettings
     from inftool_dagster.llm.shared_prefix import PrefixCache, generate_groups, generate_rows
     from inftool_dagster.llm.transformers_backend import _eos_ids
-    from inftool_dagster.training.rollouts import _cut_after_eos
     from inftool_dagster.training.trainer import _prompts
 
     backend = _backend(checkpoint, {"decoder": "generate", "dtype": "float32"})
@@ -135,7 +164,7 @@ def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, 
     torch.manual_seed(0)
     rollout = None
     if name == "continuous_bf16":  # the trainer's bf16 rollout copy, made once; refreshed every step (timed)
-        from inftool_dagster.training.rollouts import SharedPrefixGRPOTrainer
+        from inftool_dagster.compat.trl_grpo import SharedPrefixGRPOTrainer
 
         rollout = SharedPrefixGRPOTrainer.__new__(SharedPrefixGRPOTrainer)
         rollout.rollout_dtype = "bfloat16"
@@ -145,21 +174,29 @@ def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, 
         flat = [r for r in rows for _ in range(group)]
         outs = []
         for start in range(0, len(flat), 8):
-            outs += generate_rows(model, flat[start:start + 8], tok.pad_token_id, sampling).tolist()
+            outs += generate_rows(model, flat[start : start + 8], tok.pad_token_id, sampling).tolist()
     elif name == "generate_fast":  # the previous rollout override: groups from a shared KV cache
-        outs = generate_groups(model, rows, [group] * len(rows), tok.pad_token_id, sampling,
-                               PrefixCache(model)).tolist()
+        outs = generate_groups(
+            model, rows, [group] * len(rows), tok.pad_token_id, sampling, PrefixCache(model)
+        ).tolist()
     else:
-        settings = DecodeSettings(max_new_tokens=max_new, eos_ids=frozenset(eos), temperature=0.0 if greedy else 1.0,
-                                  seed=0)
+        settings = DecodeSettings(
+            max_new_tokens=max_new, eos_ids=frozenset(eos), temperature=0.0 if greedy else 1.0, seed=0
+        )
         decoding = rollout._rollout_model(model) if rollout is not None else model
         outs = [s.tokens for g in ContinuousDecoder(decoding).generate(rows, settings, [group] * len(rows)) for s in g]
     seconds = time.perf_counter() - t0
     cut = [_cut_after_eos(o, eos) for o in outs]  # as the trainer cuts rollouts
     tokens = sum(len(c) for c in cut)
-    return {"completions": len(cut), "seconds": round(seconds, 2), "completions_per_s": round(len(cut) / seconds, 3),
-            "generated_tokens_per_s": round(tokens / seconds, 1), "tokens_per_completion": round(tokens / len(cut), 1),
-            "peak_rss_mib": _rss(), "outputs": cut if greedy else None}
+    return {
+        "completions": len(cut),
+        "seconds": round(seconds, 2),
+        "completions_per_s": round(len(cut) / seconds, 3),
+        "generated_tokens_per_s": round(tokens / seconds, 1),
+        "tokens_per_completion": round(tokens / len(cut), 1),
+        "peak_rss_mib": _rss(),
+        "outputs": cut if greedy else None,
+    }
 
 
 def synth_child(checkpoint: str, name: str, catalog: str, n: int, shard_size: int) -> dict:
@@ -174,9 +211,14 @@ def synth_child(checkpoint: str, name: str, catalog: str, n: int, shard_size: in
     with tempfile.TemporaryDirectory() as tmp:
         summary = synthesize(catalog, tmp, config, backend)
         frame = load_trajectories(tmp)
-    return {"trajectories": summary["produced"], "seconds": summary["seconds"],
-            "model_seconds": summary["model_seconds"], "trajectories_per_s": summary["trajectories_per_s"],
-            "peak_rss_mib": _rss(), "messages": frame["messages"].to_list()}
+    return {
+        "trajectories": summary["produced"],
+        "seconds": summary["seconds"],
+        "model_seconds": summary["model_seconds"],
+        "trajectories_per_s": summary["trajectories_per_s"],
+        "peak_rss_mib": _rss(),
+        "messages": frame["messages"].to_list(),
+    }
 
 
 def _child(args: list[str]) -> dict:
@@ -194,28 +236,39 @@ def _prefix_or_equal(fast: str, plain: str, stopped: bool) -> bool:
 def bfcl_part(args, checkpoint: str) -> dict:
     runs = {}
     for name in BFCL_CONFIGS:
-        runs[name] = _child(["--child", "bfcl", checkpoint, name, args.categories, str(args.sample),
-                             str(args.max_new_tokens)])
-        print(f"[bfcl] {name}: {runs[name]['entries_per_s']} entries/s, {runs[name]['generated_tokens_per_s']} tok/s, "
-              f"{runs[name]['correct']}/{runs[name]['entries']} correct", file=sys.stderr, flush=True)
+        runs[name] = _child(
+            ["--child", "bfcl", checkpoint, name, args.categories, str(args.sample), str(args.max_new_tokens)]
+        )
+        print(
+            f"[bfcl] {name}: {runs[name]['entries_per_s']} entries/s, {runs[name]['generated_tokens_per_s']} tok/s, "
+            f"{runs[name]['correct']}/{runs[name]['entries']} correct",
+            file=sys.stderr,
+            flush=True,
+        )
     plain = runs["plain"]
     compare = {}
     for name, run in runs.items():
         ids = list(plain["texts"])
         compare[name] = {
             "speedup_vs_plain": round(run["entries_per_s"] / plain["entries_per_s"], 2),
-            "outputs_differ": sum(not _prefix_or_equal(run["texts"][i], plain["texts"][i], run["stopped"][i])
-                                  for i in ids),
+            "outputs_differ": sum(
+                not _prefix_or_equal(run["texts"][i], plain["texts"][i], run["stopped"][i]) for i in ids
+            ),
             "verdicts_differ": sum(run["verdicts"][i] != plain["verdicts"][i] for i in ids),
-            "differing_ids": [i for i in ids if not _prefix_or_equal(run["texts"][i], plain["texts"][i],
-                                                                      run["stopped"][i])][:20],
+            "differing_ids": [
+                i for i in ids if not _prefix_or_equal(run["texts"][i], plain["texts"][i], run["stopped"][i])
+            ][:20],
         }
-    return {"categories": args.categories.split(","), "sample_per_category": args.sample, "split": "test",
-            "results": {k: {m: v for m, v in r.items() if m not in ("texts", "verdicts", "stopped")}
-                        for k, r in runs.items()},
-            "vs_plain": compare,
-            "examples": {i: {"plain": plain["texts"][i], FAST: runs[FAST]["texts"][i]}
-                         for i in list(plain["texts"])[:3]}}
+    return {
+        "categories": args.categories.split(","),
+        "sample_per_category": args.sample,
+        "split": "test",
+        "results": {
+            k: {m: v for m, v in r.items() if m not in ("texts", "verdicts", "stopped")} for k, r in runs.items()
+        },
+        "vs_plain": compare,
+        "examples": {i: {"plain": plain["texts"][i], FAST: runs[FAST]["texts"][i]} for i in list(plain["texts"])[:3]},
+    }
 
 
 def grpo_part(args, checkpoint: str, data: str) -> dict:
@@ -224,33 +277,54 @@ def grpo_part(args, checkpoint: str, data: str) -> dict:
         base = ["--child", "grpo", checkpoint, name, data, str(args.grpo_prompts), str(args.group), "48"]
         runs[name] = _child(base + ["sampled"])
         greedy[name] = _child(base + ["greedy"])["outputs"]
-        print(f"[grpo] {name}: {runs[name]['completions_per_s']} completions/s, "
-              f"{runs[name]['generated_tokens_per_s']} tok/s", file=sys.stderr, flush=True)
-    return {"prompts": args.grpo_prompts, "group": args.group, "max_completion_tokens": 48, "temperature": 1.0,
-            "results": {k: {m: v for m, v in r.items() if m != "outputs"} for k, r in runs.items()},
-            "speedup_vs_plain": {k: round(r["completions_per_s"] / runs["plain"]["completions_per_s"], 2)
-                                 for k, r in runs.items()},
-            "speedup_vs_generate_fast": {k: round(r["completions_per_s"] / runs["generate_fast"]["completions_per_s"], 2)
-                                         for k, r in runs.items()},
-            "greedy_outputs_differ_from_plain": {k: sum(a != b for a, b in zip(g, greedy["plain"]))
-                                                 for k, g in greedy.items()}}
+        print(
+            f"[grpo] {name}: {runs[name]['completions_per_s']} completions/s, "
+            f"{runs[name]['generated_tokens_per_s']} tok/s",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {
+        "prompts": args.grpo_prompts,
+        "group": args.group,
+        "max_completion_tokens": 48,
+        "temperature": 1.0,
+        "results": {k: {m: v for m, v in r.items() if m != "outputs"} for k, r in runs.items()},
+        "speedup_vs_plain": {
+            k: round(r["completions_per_s"] / runs["plain"]["completions_per_s"], 2) for k, r in runs.items()
+        },
+        "speedup_vs_generate_fast": {
+            k: round(r["completions_per_s"] / runs["generate_fast"]["completions_per_s"], 2) for k, r in runs.items()
+        },
+        "greedy_outputs_differ_from_plain": {
+            k: sum(a != b for a, b in zip(g, greedy["plain"])) for k, g in greedy.items()
+        },
+    }
 
 
 def synth_part(args, checkpoint: str, catalog: str) -> dict:
     runs = {}
     for name in SYNTH_CONFIGS:
         runs[name] = _child(["--child", "synth", checkpoint, name, catalog, str(args.synth), str(args.shard_size)])
-        print(f"[synth] {name}: {runs[name]['trajectories_per_s']} trajectories/s, model "
-              f"{runs[name]['model_seconds']} s", file=sys.stderr, flush=True)
+        print(
+            f"[synth] {name}: {runs[name]['trajectories_per_s']} trajectories/s, model {runs[name]['model_seconds']} s",
+            file=sys.stderr,
+            flush=True,
+        )
     plain = runs["plain"]["messages"]
-    return {"blueprints": args.synth, "shard_size": args.shard_size,
-            "results": {k: {m: v for m, v in r.items() if m != "messages"} for k, r in runs.items()},
-            "model_speedup_vs_plain": {k: round(runs["plain"]["model_seconds"] / r["model_seconds"], 2)
-                                       for k, r in runs.items()},
-            "model_speedup_vs_generate_fast": {k: round(runs["generate_fast"]["model_seconds"] / r["model_seconds"], 2)
-                                               for k, r in runs.items()},
-            "trajectories_differ_from_plain": {k: sum(a != b for a, b in zip(r["messages"], plain))
-                                               for k, r in runs.items()}}
+    return {
+        "blueprints": args.synth,
+        "shard_size": args.shard_size,
+        "results": {k: {m: v for m, v in r.items() if m != "messages"} for k, r in runs.items()},
+        "model_speedup_vs_plain": {
+            k: round(runs["plain"]["model_seconds"] / r["model_seconds"], 2) for k, r in runs.items()
+        },
+        "model_speedup_vs_generate_fast": {
+            k: round(runs["generate_fast"]["model_seconds"] / r["model_seconds"], 2) for k, r in runs.items()
+        },
+        "trajectories_differ_from_plain": {
+            k: sum(a != b for a, b in zip(r["messages"], plain)) for k, r in runs.items()
+        },
+    }
 
 
 def main() -> None:
@@ -297,23 +371,33 @@ def main() -> None:
             parts[part] = bfcl_part(args, checkpoint)
         elif part in WHOLE_SPLITS:
             group = WHOLE_SPLITS[part]
-            parts[part] = _child(["--child", "nonlive", checkpoint, group, str(args.max_new_tokens),
-                                  str(args.workdir / f"bfcl-{group}")])
+            parts[part] = _child(
+                ["--child", "nonlive", checkpoint, group, str(args.max_new_tokens), str(args.workdir / f"bfcl-{group}")]
+            )
             print(f"[{part}] {parts[part]['entries']} entries in {parts[part]['minutes']} min", file=sys.stderr)
         elif part == "grpo":
             parts[part] = grpo_part(args, checkpoint, str(args.workdir / "trained" / "data" / "views"))
         elif part == "synth":
             parts[part] = synth_part(args, checkpoint, str(args.workdir / "trained" / "data" / "catalog"))
         parts_file.write_text(json.dumps(parts, indent=1))
-    report = {"checkpoint_recipe": recipe, "machine": "2 CPU cores", "greedy": True,
-              "max_new_tokens": args.max_new_tokens, "plain": "transformers.generate, batch 8, fp32, no early stop",
-              "fast": FAST, **parts}
+    report = {
+        "checkpoint_recipe": recipe,
+        "machine": "2 CPU cores",
+        "greedy": True,
+        "max_new_tokens": args.max_new_tokens,
+        "plain": "transformers.generate, batch 8, fp32, no early stop",
+        "fast": FAST,
+        **parts,
+    }
     if "bfcl" in parts:
         fast, plain = parts["bfcl"]["results"][FAST], parts["bfcl"]["results"]["plain"]
-        report.update(bfcl_entries_per_s=fast["entries_per_s"], plain_entries_per_s=plain["entries_per_s"],
-                      speedup_vs_plain=parts["bfcl"]["vs_plain"][FAST]["speedup_vs_plain"],
-                      outputs_differ=parts["bfcl"]["vs_plain"][FAST]["outputs_differ"],
-                      outputs_differ_fp32=parts["bfcl"]["vs_plain"]["continuous"]["outputs_differ"])
+        report.update(
+            bfcl_entries_per_s=fast["entries_per_s"],
+            plain_entries_per_s=plain["entries_per_s"],
+            speedup_vs_plain=parts["bfcl"]["vs_plain"][FAST]["speedup_vs_plain"],
+            outputs_differ=parts["bfcl"]["vs_plain"][FAST]["outputs_differ"],
+            outputs_differ_fp32=parts["bfcl"]["vs_plain"]["continuous"]["outputs_differ"],
+        )
     if "nonlive" in parts:
         report["nonlive_test_minutes"] = parts["nonlive"]["minutes"]
     if "single_turn" in parts:

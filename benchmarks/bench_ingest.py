@@ -51,7 +51,9 @@ def main() -> None:
 
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        parsed = sum(pool.map(_parse_only, (s.data or b"" for s in iter_sources([args.corpus], max_bytes=1 << 40)), chunksize=8))
+        parsed = sum(
+            pool.map(_parse_only, (s.data or b"" for s in iter_sources([args.corpus], max_bytes=1 << 40)), chunksize=8)
+        )
     baseline = time.perf_counter() - start
 
     build = build_catalog([args.corpus], workers=args.workers)
@@ -72,7 +74,7 @@ def main() -> None:
         rows = list(zip(build.functions["name"].to_list(), build.functions["parameters"].to_list()))
         t0 = time.perf_counter()
         with ProcessPoolExecutor(args.workers) as pool:
-            parts = list(pool.map(_meta_chunk, [rows[i:i + 2000] for i in range(0, len(rows), 2000)]))
+            parts = list(pool.map(_meta_chunk, [rows[i : i + 2000] for i in range(0, len(rows), 2000)]))
         figures["meta_checked"] = sum(p[0] for p in parts)
         figures["meta_invalid"] = sum(p[1] for p in parts)
         figures["meta_check_seconds"] = round(time.perf_counter() - t0, 1)

@@ -22,8 +22,8 @@ import anyio
 from mcp import Client, StdioServerParameters
 
 from inftool_dagster.catalog import build_catalog
-from inftool_dagster.mcp_server import CatalogServer, ToolCallError
 from inftool_dagster.catalog.sources import SAMPLE_SPECS
+from inftool_dagster.mcp_server import CatalogServer, ToolCallError
 
 HERE = Path(__file__).resolve().parent
 
@@ -91,7 +91,9 @@ def wait_port(port: int) -> None:
 
 def server_cmd(kind: str, catalog: str, transport: str, port: int | None = None) -> list[str]:
     if kind == "baseline":
-        return [sys.executable, str(HERE / "mcp_baseline_server.py"), catalog, transport] + ([str(port)] if port else [])
+        return [sys.executable, str(HERE / "mcp_baseline_server.py"), catalog, transport] + (
+            [str(port)] if port else []
+        )
     cmd = [sys.executable, "-m", "inftool_dagster.cli", "mcp", "serve", "--catalog", catalog, "--transport", transport]
     return cmd + (["--port", str(port)] if port else [])
 

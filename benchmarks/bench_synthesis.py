@@ -24,18 +24,19 @@ from collections import Counter
 from pathlib import Path
 
 from inftool_dagster.catalog import build_catalog
+from inftool_dagster.catalog.sources import SAMPLE_SPECS
 from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.llm.types import SamplingParams
+from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.mcp_server.simulator import load_tools
-from inftool_dagster.catalog.sources import SAMPLE_SPECS
 from inftool_dagster.synthesis.blueprints import Planner
-from inftool_dagster.synthesis.conversation import openai_tools
 from inftool_dagster.synthesis.config import SynthConfig
+from inftool_dagster.synthesis.conversation import openai_tools
 from inftool_dagster.synthesis.runner import load_trajectories, synthesize
 from inftool_dagster.synthesis.user_simulator import UserSimulator
 from inftool_dagster.verification.dedup import distinct_ngrams
-from inftool_dagster.mcp_server import CatalogServer
+
 
 def coverage(catalog_dir: Path, n: int, seed: int) -> dict:
     tools = load_tools(catalog_dir)
@@ -51,13 +52,21 @@ def coverage(catalog_dir: Path, n: int, seed: int) -> dict:
     used_tools = Counter(t for b in blueprints for t in b.targets)
     domains = Counter(b.domain for b in blueprints)
     return {
-        "catalog_tools": len(tools), "blueprints": len(blueprints), "planner_rejected": dict(planner.rejected),
-        "plan_seconds": round(plan_s, 3), "realize_seconds": round(realize_s, 3),
+        "catalog_tools": len(tools),
+        "blueprints": len(blueprints),
+        "planner_rejected": dict(planner.rejected),
+        "plan_seconds": round(plan_s, 3),
+        "realize_seconds": round(realize_s, 3),
         "scenario_types": dict(scenario.most_common()),
-        "distinct_target_tools": len(used_tools), "tool_coverage": round(len(used_tools) / max(1, len(tools)), 4),
-        "top_tool_share": round(used_tools.most_common(1)[0][1] / max(1, sum(used_tools.values())), 4) if used_tools else 0,
-        "distinct_domains": len(domains), "top_domains": dict(domains.most_common(5)),
-        "distinct_1": distinct_ngrams(requests, 1), "distinct_2": distinct_ngrams(requests, 2),
+        "distinct_target_tools": len(used_tools),
+        "tool_coverage": round(len(used_tools) / max(1, len(tools)), 4),
+        "top_tool_share": round(used_tools.most_common(1)[0][1] / max(1, sum(used_tools.values())), 4)
+        if used_tools
+        else 0,
+        "distinct_domains": len(domains),
+        "top_domains": dict(domains.most_common(5)),
+        "distinct_1": distinct_ngrams(requests, 1),
+        "distinct_2": distinct_ngrams(requests, 2),
         "distinct_3": distinct_ngrams(requests, 3),
     }
 
@@ -85,14 +94,18 @@ def model_loop(catalog_dir: Path, model: str, n: int, batch: int, max_new: int, 
     model_s = summary["model_seconds"]
     outside = wall - model_s
     return {
-        "trajectories": summary["produced"], "assistant_steps": steps, "wall_seconds": round(wall, 2),
-        "trajectories_per_s": round(summary["produced"] / wall, 3), "model_seconds": model_s,
+        "trajectories": summary["produced"],
+        "assistant_steps": steps,
+        "wall_seconds": round(wall, 2),
+        "trajectories_per_s": round(summary["produced"] / wall, 3),
+        "model_seconds": model_s,
         "outside_model_share": round(outside / wall, 4),
         "baseline_model_only_first_step_seconds": round(first_step_s, 2),
         "baseline_model_only_seconds_per_step": round(first_step_s / n, 3),
         "pipeline_seconds_per_step": round(wall / max(1, steps), 3),
         "ratio_pipeline_vs_model_only_per_step": round((wall / max(1, steps)) / (first_step_s / n), 3),
-        "tool_calls": int(frame["n_tool_calls"].sum()), "tool_errors": int(frame["tool_errors"].sum()),
+        "tool_calls": int(frame["n_tool_calls"].sum()),
+        "tool_errors": int(frame["tool_errors"].sum()),
         "scenario_types": dict(Counter(frame["scenario_type"].to_list()).most_common()),
         "distinct_2_requests": distinct_ngrams(frame["request"].to_list(), 2),
     }
@@ -116,8 +129,9 @@ def main() -> None:
         report["coverage"] = coverage(Path(args.catalog) if args.catalog else sample_dir, args.coverage_n, 0)
         print(json.dumps({"coverage": report["coverage"]}, indent=1), flush=True)
         if args.n:
-            report["model_loop"] = model_loop(sample_dir, args.model, args.n, args.batch_size,
-                                              args.max_new_tokens, args.shard_size)
+            report["model_loop"] = model_loop(
+                sample_dir, args.model, args.n, args.batch_size, args.max_new_tokens, args.shard_size
+            )
             print(json.dumps({"model_loop": report["model_loop"]}, indent=1), flush=True)
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(report))

@@ -7,7 +7,7 @@ against: TRL's GRPO trainer as shipped (full fine-tuning; its fused LM head scor
 position, prompt included, off Triton devices). ``grpo_fast`` is the same with
 ``cpu_fast_logprobs`` (only the completion tokens scored; identical log-probs, tested), no
 gradient checkpointing on CPU, and each group's prompt computed once in rollouts and loss
-(``training/rollouts.py``). ``grpo_no_checkpointing`` has the first two only, to show what
+(``compat/trl_grpo.py``). ``grpo_no_checkpointing`` has the first two only, to show what
 the shared prompt buys.
 
     .venv/bin/python benchmarks/bench_train.py [--model smollm2-135m-instruct] [--steps 3]
@@ -24,10 +24,20 @@ from pathlib import Path
 
 FAST = {"cpu_fast_logprobs": True, "shared_prompt": True, "gradient_checkpointing": None}
 CONFIGS = {  # TRL as shipped: every position scored on CPU, every prompt copy processed, gradient checkpointing
-    "grpo_trl_default": {"method": "grpo", "lora": False, "cpu_fast_logprobs": False, "shared_prompt": False,
-                         "gradient_checkpointing": True},
-    "grpo_no_checkpointing": {"method": "grpo", "lora": False, "cpu_fast_logprobs": True, "shared_prompt": False,
-                              "gradient_checkpointing": None},
+    "grpo_trl_default": {
+        "method": "grpo",
+        "lora": False,
+        "cpu_fast_logprobs": False,
+        "shared_prompt": False,
+        "gradient_checkpointing": True,
+    },
+    "grpo_no_checkpointing": {
+        "method": "grpo",
+        "lora": False,
+        "cpu_fast_logprobs": True,
+        "shared_prompt": False,
+        "gradient_checkpointing": None,
+    },
     "grpo_fast": {"method": "grpo", "lora": False, **FAST},
     "grpo_fast_lora": {"method": "grpo", "lora": True, **FAST},
     "sft_full": {"method": "sft", "lora": False, **FAST},
@@ -38,8 +48,8 @@ def build_training_set(root: Path, n: int = 48) -> Path:
     import polars as pl
 
     from inftool_dagster.catalog import build_catalog
-    from inftool_dagster.mcp_server import CatalogServer
     from inftool_dagster.catalog.sources import SAMPLE_SPECS
+    from inftool_dagster.mcp_server import CatalogServer
     from inftool_dagster.synthesis.blueprints import Planner
     from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
     from inftool_dagster.synthesis.user_simulator import UserSimulator
@@ -52,7 +62,8 @@ def build_training_set(root: Path, n: int = 48) -> Path:
     user = UserSimulator({name: t.description for name, t in server.tools.items()}, None, 0)
     (root / "traj").mkdir(parents=True, exist_ok=True)
     pl.DataFrame(gold_trajectory_rows(blueprints, server, user), schema=TRAJECTORY_SCHEMA).write_parquet(
-        root / "traj" / "shard-00000.parquet")
+        root / "traj" / "shard-00000.parquet"
+    )
     verify(root / "traj", root / "catalog", root / "views")
     return root / "views"
 
@@ -63,16 +74,25 @@ def run_one(data: str, model: str, out: str, steps: int, settings: dict, group: 
 
     from inftool_dagster.training import TrainConfig, train
 
-    config = TrainConfig(method=settings["method"], lora=settings["lora"], max_steps=steps, num_generations=group,
-                         cpu_fast_logprobs=settings["cpu_fast_logprobs"],
-                         shared_prompt=settings["shared_prompt"],
-                         gradient_checkpointing=settings["gradient_checkpointing"],
-                         prompts_per_step=2, max_completion_length=completion, save_steps=10_000)
+    config = TrainConfig(
+        method=settings["method"],
+        lora=settings["lora"],
+        max_steps=steps,
+        num_generations=group,
+        cpu_fast_logprobs=settings["cpu_fast_logprobs"],
+        shared_prompt=settings["shared_prompt"],
+        gradient_checkpointing=settings["gradient_checkpointing"],
+        prompts_per_step=2,
+        max_completion_length=completion,
+        save_steps=10_000,
+    )
     summary = train(data, model, out, config)
     samples = group * 2 if settings["method"] == "grpo" else 4
-    return {"seconds_per_step": summary["seconds_per_step"],
-            "samples_per_s": round(samples / summary["seconds_per_step"], 3),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "seconds_per_step": summary["seconds_per_step"],
+        "samples_per_s": round(samples / summary["seconds_per_step"], 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def main() -> None:
@@ -93,19 +113,45 @@ def main() -> None:
         results = {}
         for name in args.configs.split(","):
             child = subprocess.run(
-                [sys.executable, __file__, "--model", args.model, "--steps", str(args.steps), "--group",
-                 str(args.group), "--completion", str(args.completion), "--child", f"{data}|{tmp}/{name}|{name}"],
-                capture_output=True, text=True, check=True)
+                [
+                    sys.executable,
+                    __file__,
+                    "--model",
+                    args.model,
+                    "--steps",
+                    str(args.steps),
+                    "--group",
+                    str(args.group),
+                    "--completion",
+                    str(args.completion),
+                    "--child",
+                    f"{data}|{tmp}/{name}|{name}",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[name] = json.loads(child.stdout.strip().splitlines()[-1])
             print(f"{name:10s} {results[name]}", flush=True)
     base = results[next(iter(results))]
-    print(json.dumps({
-        "model": args.model, "steps": args.steps, "grpo": {"prompts_per_step": 2, "group": args.group,
-                                                           "max_completion_tokens": args.completion},
-        "sft": sft_settings(), "results": results,
-        "step_time_vs_first": {k: round(v["seconds_per_step"] / base["seconds_per_step"], 3) for k, v in results.items()},
-        "peak_rss_vs_first": {k: round(v["peak_rss_mib"] / base["peak_rss_mib"], 3) for k, v in results.items()},
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "model": args.model,
+                "steps": args.steps,
+                "grpo": {"prompts_per_step": 2, "group": args.group, "max_completion_tokens": args.completion},
+                "sft": sft_settings(),
+                "results": results,
+                "step_time_vs_first": {
+                    k: round(v["seconds_per_step"] / base["seconds_per_step"], 3) for k, v in results.items()
+                },
+                "peak_rss_vs_first": {
+                    k: round(v["peak_rss_mib"] / base["peak_rss_mib"], 3) for k, v in results.items()
+                },
+            },
+            indent=1,
+        )
+    )
 
 
 def sft_settings() -> dict:

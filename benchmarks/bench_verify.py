@@ -25,8 +25,8 @@ import orjson
 import polars as pl
 
 from inftool_dagster.catalog import build_catalog
-from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.catalog.sources import SAMPLE_SPECS
+from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.synthesis.blueprints import Planner
 from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
 from inftool_dagster.synthesis.user_simulator import UserSimulator
@@ -44,7 +44,7 @@ def perturb(row: dict, rng: random.Random) -> dict:
         call["arguments"]["unexpected_flag"] = True
     elif call["arguments"]:
         key = next(iter(call["arguments"]))
-        call["arguments"][key] = ("changed value" if kind == "value" else 7)
+        call["arguments"][key] = "changed value" if kind == "value" else 7
     return {**row, "predicted_calls": orjson.dumps(steps).decode()}
 
 
@@ -65,13 +65,20 @@ def naive(frame: pl.DataFrame, server: CatalogServer) -> list[bool]:
         for step in steps:
             for call in step:
                 tool = server.tools.get(call["name"])
-                if not ok or tool is None or call["name"] not in row["tool_names"] or \
-                        set(call["arguments"]) - set(tool.parameters.get("properties", {})):
+                if (
+                    not ok
+                    or tool is None
+                    or call["name"] not in row["tool_names"]
+                    or set(call["arguments"]) - set(tool.parameters.get("properties", {}))
+                ):
                     ok = False
                     break
                 try:
-                    jsonschema.validate(call["arguments"], tool.parameters,
-                                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+                    jsonschema.validate(
+                        call["arguments"],
+                        tool.parameters,
+                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+                    )
                 except jsonschema.ValidationError:
                     ok = False
         verdicts.append(ok and Verifier.intent_reason(row, steps) is None)
@@ -101,11 +108,15 @@ def main() -> None:
     fast_rate = frame.height / fast_s
     slow_rate = sub.height / slow_s
     report = {
-        "trajectories": frame.height, "build_seconds": round(build_s, 1),
+        "trajectories": frame.height,
+        "build_seconds": round(build_s, 1),
         "verified": int(gated["verified"].sum()),
         "rejected_by": dict(gated.filter(~pl.col("verified")).group_by("rejected_by").len().iter_rows()),
-        "fast_seconds": round(fast_s, 2), "fast_trajectories_per_s": round(fast_rate),
-        "baseline_rows": sub.height, "baseline_seconds": round(slow_s, 2), "baseline_trajectories_per_s": round(slow_rate),
+        "fast_seconds": round(fast_s, 2),
+        "fast_trajectories_per_s": round(fast_rate),
+        "baseline_rows": sub.height,
+        "baseline_seconds": round(slow_s, 2),
+        "baseline_trajectories_per_s": round(slow_rate),
         "speedup": round(fast_rate / slow_rate, 1),
         "verdict_agreement": f"{agree}/{sub.height}",
     }

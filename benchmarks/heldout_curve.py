@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import polars as pl
-
 from bench_train import build_training_set
+
 from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.models.loading import load_model, load_tokenizer
@@ -28,8 +28,11 @@ from inftool_dagster.training.heldout import heldout_eval
 
 
 def heldout_reward(model_path: str, tokenizer, frame: pl.DataFrame, weights: dict) -> dict:
-    backend = TransformersBackend(TransformersConfig(model=model_path, batch_size=8),
-                                  model=load_model(resolve_model(model_path)), tokenizer=tokenizer)
+    backend = TransformersBackend(
+        TransformersConfig(model=model_path, batch_size=8),
+        model=load_model(resolve_model(model_path)),
+        tokenizer=tokenizer,
+    )
     return heldout_eval(backend, frame, weights)
 
 
@@ -53,25 +56,42 @@ def main() -> None:
         frame = pl.read_parquet(data / "grpo_heldout.parquet").head(args.heldout)
         points.append({"phase": "base", "step": 0, **heldout_reward(args.model, tokenizer, frame, weights)})
         print(points[-1], flush=True)
-        sft = train(data, args.model, f"{tmp}/sft", TrainConfig(method="sft", max_steps=args.sft_steps,
-                                                                  learning_rate=5e-5, save_steps=args.every))
+        sft = train(
+            data,
+            args.model,
+            f"{tmp}/sft",
+            TrainConfig(method="sft", max_steps=args.sft_steps, learning_rate=5e-5, save_steps=args.every),
+        )
 
         def evaluate_checkpoints(phase: str, offset: int) -> None:
-            for ckpt in sorted(Path(f"{tmp}/{phase}/trainer").glob("checkpoint-*"),
-                               key=lambda p: int(p.name.split("-")[1])):
+            for ckpt in sorted(
+                Path(f"{tmp}/{phase}/trainer").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])
+            ):
                 step = offset + int(ckpt.name.split("-")[1])
                 points.append({"phase": phase, "step": step, **heldout_reward(str(ckpt), tokenizer, frame, weights)})
                 print(points[-1], flush=True)
 
         evaluate_checkpoints("sft", 0)
-        grpo = train(data, sft["checkpoint"], f"{tmp}/grpo", TrainConfig(max_steps=args.grpo_steps,
-                                                                          learning_rate=1e-5, save_steps=args.every))
+        grpo = train(
+            data,
+            sft["checkpoint"],
+            f"{tmp}/grpo",
+            TrainConfig(max_steps=args.grpo_steps, learning_rate=1e-5, save_steps=args.every),
+        )
         evaluate_checkpoints("grpo", args.sft_steps)
         train_prompts, heldout_prompts = len(pl.read_parquet(data / "grpo_train.parquet")), len(frame)
-    summary = {"model": args.model, "sft_steps": args.sft_steps, "grpo_steps": args.grpo_steps,
-               "train_prompts": train_prompts, "heldout_prompts": heldout_prompts, "weights": weights,
-               "sft_seconds_per_step": sft["seconds_per_step"], "grpo_seconds_per_step": grpo["seconds_per_step"],
-               "seconds": round(time.perf_counter() - start, 1), "points": points}
+    summary = {
+        "model": args.model,
+        "sft_steps": args.sft_steps,
+        "grpo_steps": args.grpo_steps,
+        "train_prompts": train_prompts,
+        "heldout_prompts": heldout_prompts,
+        "weights": weights,
+        "sft_seconds_per_step": sft["seconds_per_step"],
+        "grpo_seconds_per_step": grpo["seconds_per_step"],
+        "seconds": round(time.perf_counter() - start, 1),
+        "points": points,
+    }
     (out / "heldout_curve.json").write_text(json.dumps(summary, indent=1))
     import matplotlib
 
@@ -80,8 +100,13 @@ def main() -> None:
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for key in ["reward", *weights]:
-        ax.plot([p["step"] for p in points], [p[key] for p in points], marker="o", label=key,
-                linewidth=2.5 if key == "reward" else 1)
+        ax.plot(
+            [p["step"] for p in points],
+            [p[key] for p in points],
+            marker="o",
+            label=key,
+            linewidth=2.5 if key == "reward" else 1,
+        )
     ax.axvline(args.sft_steps, color="grey", linestyle=":", label="SFT → GRPO")
     ax.set_xlabel("training step")
     ax.set_ylabel("held-out reward (greedy)")

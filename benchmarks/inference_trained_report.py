@@ -13,10 +13,14 @@ from pathlib import Path
 
 from inftool_dagster.evaluation.intervals import proportion
 
-START, END = "<!-- inference_trained:start (written by benchmarks/inference_trained_report.py) -->", \
-    "<!-- inference_trained:end -->"
-PROFILE_START, PROFILE_END = "<!-- decoder_profile:start (written by benchmarks/inference_trained_report.py) -->", \
-    "<!-- decoder_profile:end -->"
+START, END = (
+    "<!-- inference_trained:start (written by benchmarks/inference_trained_report.py) -->",
+    "<!-- inference_trained:end -->",
+)
+PROFILE_START, PROFILE_END = (
+    "<!-- decoder_profile:start (written by benchmarks/inference_trained_report.py) -->",
+    "<!-- decoder_profile:end -->",
+)
 LABELS = {
     "plain": "plain `generate`, batch 8, fp32 (baseline)",
     "generate_fast": "previous path: `generate` + shared prefix + early stop, fp32",
@@ -50,62 +54,89 @@ def render(record: dict) -> str:
     lines = []
     if "bfcl" in record:
         part = record["bfcl"]
-        lines += [f"BFCL, test split, {part['sample_per_category']} entries per category (hash-order sample) of "
-                  f"{', '.join(part['categories'])}; greedy, ≤ {record['max_new_tokens']} new tokens, the project's "
-                  "compact prompt:", "",
-                  "| configuration | entries/s | × plain | gen tok/s | new tok/entry | accuracy [95 % CI] (correct) | "
-                  "outputs ≠ plain | "
-                  "verdicts ≠ plain | peak RSS |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"BFCL, test split, {part['sample_per_category']} entries per category (hash-order sample) of "
+            f"{', '.join(part['categories'])}; greedy, ≤ {record['max_new_tokens']} new tokens, the project's "
+            "compact prompt:",
+            "",
+            "| configuration | entries/s | × plain | gen tok/s | new tok/entry | accuracy [95 % CI] (correct) | "
+            "outputs ≠ plain | "
+            "verdicts ≠ plain | peak RSS |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for name, run in part["results"].items():
             vs = part["vs_plain"][name]
-            lines.append(f"| {LABELS.get(name, name)} | {run['entries_per_s']:.2f} | {vs['speedup_vs_plain']:.2f} | "
-                         f"{run['generated_tokens_per_s']:.0f} | {run['new_tokens_per_entry']:.1f} | "
-                         f"{_ci(proportion(run['correct'], run['entries']))} | {vs['outputs_differ']} | "
-                         f"{vs['verdicts_differ']} | "
-                         f"{run['peak_rss_mib']:,.0f} MiB |")
-        lines += ["", "An output counts as different when it is neither plain's text nor a prefix of it ended by a "
-                  "stop rule (the early stop and the call-list stop cut outputs short by design).", ""]
+            lines.append(
+                f"| {LABELS.get(name, name)} | {run['entries_per_s']:.2f} | {vs['speedup_vs_plain']:.2f} | "
+                f"{run['generated_tokens_per_s']:.0f} | {run['new_tokens_per_entry']:.1f} | "
+                f"{_ci(proportion(run['correct'], run['entries']))} | {vs['outputs_differ']} | "
+                f"{vs['verdicts_differ']} | "
+                f"{run['peak_rss_mib']:,.0f} MiB |"
+            )
+        lines += [
+            "",
+            "An output counts as different when it is neither plain's text nor a prefix of it ended by a "
+            "stop rule (the early stop and the call-list stop cut outputs short by design).",
+            "",
+        ]
     for key, title in (("nonlive", "non-live"), ("live", "live"), ("single_turn", "single-turn (non-live + live)")):
         if key in record:
             part = record[key]
             summaries = "; ".join(f"{k} {_ci(v)}" for k, v in part["summaries"].items() if v)
-            lines += [f"Whole {title} test split with the default path: **{part['entries']} entries in "
-                      f"{part['minutes']:.1f} min** ({part['entries_per_s']:.2f} entries/s; "
-                      f"{part.get('generation_errors', 0)} generation errors, {part.get('prompts_too_long', 0)} "
-                      f"prompts too long). Accuracy of this recipe checkpoint (not a result of the loop): "
-                      f"{summaries}.", ""]
+            lines += [
+                f"Whole {title} test split with the default path: **{part['entries']} entries in "
+                f"{part['minutes']:.1f} min** ({part['entries_per_s']:.2f} entries/s; "
+                f"{part.get('generation_errors', 0)} generation errors, {part.get('prompts_too_long', 0)} "
+                f"prompts too long). Accuracy of this recipe checkpoint (not a result of the loop): "
+                f"{summaries}.",
+                "",
+            ]
     if "grpo" in record:
         part = record["grpo"]
-        lines += [f"GRPO rollouts: {part['prompts']} prompts × group {part['group']}, temperature "
-                  f"{part['temperature']}, ≤ {part['max_completion_tokens']} tokens:", "",
-                  "| configuration | completions/s | gen tok/s | × plain | × previous | greedy outputs ≠ plain |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"GRPO rollouts: {part['prompts']} prompts × group {part['group']}, temperature "
+            f"{part['temperature']}, ≤ {part['max_completion_tokens']} tokens:",
+            "",
+            "| configuration | completions/s | gen tok/s | × plain | × previous | greedy outputs ≠ plain |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, run in part["results"].items():
-            lines.append(f"| {GRPO_LABELS.get(name, name)} | {run['completions_per_s']:.2f} | {run['generated_tokens_per_s']:.0f} | "
-                         f"{part['speedup_vs_plain'][name]:.2f} | {part['speedup_vs_generate_fast'][name]:.2f} | "
-                         f"{part['greedy_outputs_differ_from_plain'][name]} |")
+            lines.append(
+                f"| {GRPO_LABELS.get(name, name)} | {run['completions_per_s']:.2f} | "
+                f"{run['generated_tokens_per_s']:.0f} | "
+                f"{part['speedup_vs_plain'][name]:.2f} | {part['speedup_vs_generate_fast'][name]:.2f} | "
+                f"{part['greedy_outputs_differ_from_plain'][name]} |"
+            )
         lines.append("")
     if "synth" in record:
         part = record["synth"]
-        lines += [f"Synthesis: {part['blueprints']} blueprints (shards of {part['shard_size']}) with the checkpoint "
-                  "as the Assistant, greedy:", "",
-                  "| configuration | trajectories/s | model s | model × plain | model × previous | "
-                  "trajectories ≠ plain |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"Synthesis: {part['blueprints']} blueprints (shards of {part['shard_size']}) with the checkpoint "
+            "as the Assistant, greedy:",
+            "",
+            "| configuration | trajectories/s | model s | model × plain | model × previous | trajectories ≠ plain |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, run in part["results"].items():
-            lines.append(f"| {SYNTH_LABELS.get(name, name)} | {run['trajectories_per_s']:.3f} | {run['model_seconds']:.1f} | "
-                         f"{part['model_speedup_vs_plain'][name]:.2f} | "
-                         f"{part['model_speedup_vs_generate_fast'][name]:.2f} | "
-                         f"{part['trajectories_differ_from_plain'][name]} |")
+            lines.append(
+                f"| {SYNTH_LABELS.get(name, name)} | {run['trajectories_per_s']:.3f} | {run['model_seconds']:.1f} | "
+                f"{part['model_speedup_vs_plain'][name]:.2f} | "
+                f"{part['model_speedup_vs_generate_fast'][name]:.2f} | "
+                f"{part['trajectories_differ_from_plain'][name]} |"
+            )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def render_profile(profile: dict) -> str:
     steps = ", ".join(f"{w} rows {ms} ms" for w, ms in profile["decode_ms_per_step"].items())
-    return (f"{profile['dtype']}, {profile['threads']} threads: bare GEMM {profile['gemm_gflops_512_rows']} GFLOP/s "
-            f"(512 rows); prefill {profile['prefill_tokens_per_s']:,} tokens/s, i.e. "
-            f"{profile['prefill_gflops']} GFLOP/s over the whole pass; a decode step at 200 tokens of context: {steps}; the LM head "
-            f"alone {profile['lm_head_ms_32_rows']} ms for 32 rows.\n")
+    return (
+        f"{profile['dtype']}, {profile['threads']} threads: bare GEMM {profile['gemm_gflops_512_rows']} GFLOP/s "
+        f"(512 rows); prefill {profile['prefill_tokens_per_s']:,} tokens/s, i.e. "
+        f"{profile['prefill_gflops']} GFLOP/s over the whole pass; a decode step at 200 tokens of context: {steps}; "
+        "the LM head "
+        f"alone {profile['lm_head_ms_32_rows']} ms for 32 rows.\n"
+    )
 
 
 def _replace(text: str, start: str, end: str, body: str) -> str:

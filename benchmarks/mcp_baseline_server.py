@@ -13,8 +13,10 @@ from inftool_dagster.catalog import load_catalog
 
 def build(catalog_dir: str) -> Server:
     frame = load_catalog(catalog_dir)
-    tools = [types.Tool(name=r["name"], description=r["description"], input_schema=orjson.loads(r["parameters"]))
-             for r in frame.iter_rows(named=True)]
+    tools = [
+        types.Tool(name=r["name"], description=r["description"], input_schema=orjson.loads(r["parameters"]))
+        for r in frame.iter_rows(named=True)
+    ]
 
     async def list_tools(ctx, params):
         return types.ListToolsResult(tools=tools)
@@ -34,8 +36,11 @@ if __name__ == "__main__":
         async def main():
             async with stdio_server() as (r, w):
                 await server.run(r, w, server.create_initialization_options())
+
         anyio.run(main)
     else:
         import uvicorn
 
-        uvicorn.run(server.streamable_http_app(host="127.0.0.1"), host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+        uvicorn.run(
+            server.streamable_http_app(host="127.0.0.1"), host="127.0.0.1", port=int(sys.argv[3]), log_level="warning"
+        )

@@ -58,7 +58,8 @@ def main() -> None:
             cache.lengths[:] = 200
             tokens = torch.randint(0, 1000, (width,))
             report["decode_ms_per_step"][width] = round(
-                1000 * _seconds(lambda: decoder._decode_step(tokens, cache, width), 10), 1)
+                1000 * _seconds(lambda: decoder._decode_step(tokens, cache, width), 10), 1
+            )
         last = torch.randn(32, hidden, dtype=dtype)
         report["lm_head_ms_32_rows"] = round(1000 * _seconds(lambda: model.lm_head(last), 20), 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,24 +20,37 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def trained_checkpoint(out: Path, model: str = "smollm2-135m-instruct", rows: int = 96, steps: int = 40,
-                       learning_rate: float = 5e-5) -> Path:
+def trained_checkpoint(
+    out: Path, model: str = "smollm2-135m-instruct", rows: int = 96, steps: int = 40, learning_rate: float = 5e-5
+) -> Path:
     """The checkpoint directory (built once; ``out/recipe.json`` records how)."""
     from bench_train import build_training_set
 
     from inftool_dagster.training import TrainConfig, train
 
-    recipe = {"model": model, "rows": rows, "sft_steps": steps, "learning_rate": learning_rate,
-              "data": "gold replays of planned blueprints over the bundled sample specs"}
+    recipe = {
+        "model": model,
+        "rows": rows,
+        "sft_steps": steps,
+        "learning_rate": learning_rate,
+        "data": "gold replays of planned blueprints over the bundled sample specs",
+    }
     marker = out / "recipe.json"
     if marker.exists() and json.loads(marker.read_text())["recipe"] == recipe:
         return Path(json.loads(marker.read_text())["checkpoint"])
     out.mkdir(parents=True, exist_ok=True)
     data = build_training_set(out / "data", n=rows)
-    summary = train(data, model, out / "sft", TrainConfig(method="sft", max_steps=steps, learning_rate=learning_rate,
-                                                         save_steps=10_000))
-    marker.write_text(json.dumps({"recipe": recipe, "checkpoint": summary["checkpoint"],
-                                  "loss_last": summary.get("loss_last")}, indent=1))
+    summary = train(
+        data,
+        model,
+        out / "sft",
+        TrainConfig(method="sft", max_steps=steps, learning_rate=learning_rate, save_steps=10_000),
+    )
+    marker.write_text(
+        json.dumps(
+            {"recipe": recipe, "checkpoint": summary["checkpoint"], "loss_last": summary.get("loss_last")}, indent=1
+        )
+    )
     return Path(summary["checkpoint"])
 
 
@@ -49,8 +62,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     args = parser.parse_args()
-    print(json.dumps({"checkpoint": str(trained_checkpoint(args.out, args.model, args.rows, args.steps,
-                                                           args.learning_rate))}))
+    print(
+        json.dumps(
+            {"checkpoint": str(trained_checkpoint(args.out, args.model, args.rows, args.steps, args.learning_rate))}
+        )
+    )
 
 
 if __name__ == "__main__":

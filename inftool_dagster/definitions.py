@@ -34,13 +34,31 @@ from inftool_dagster.assets.verification import (
     verified_quality,
     verified_trajectories,
 )
-from inftool_dagster.resources import DataQualityResource, EvolutionResource, PolicyModelResource, SpecSourcesResource, WorkspaceResource
+from inftool_dagster.resources import (
+    DataQualityResource,
+    EvolutionResource,
+    PolicyModelResource,
+    SpecSourcesResource,
+    WorkspaceResource,
+)
 
 # One round in dependency order (a killed round resumes at its first unmaterialized asset). The
 # loop's decisions (capability_gaps) come before the test-side leaves, which nothing reads.
-ROUND_ASSETS = [tool_catalog, heldout_probe, scenario_plan, synthetic_trajectories, verified_trajectories,
-                training_set, policy_checkpoint, bfcl_dev_scores, capability_gaps, bfcl_test_scores,
-                heldout_scores, policy_yield, round_report]
+ROUND_ASSETS = [
+    tool_catalog,
+    heldout_probe,
+    scenario_plan,
+    synthetic_trajectories,
+    verified_trajectories,
+    training_set,
+    policy_checkpoint,
+    bfcl_dev_scores,
+    capability_gaps,
+    bfcl_test_scores,
+    heldout_scores,
+    policy_yield,
+    round_report,
+]
 
 round_job = dg.define_asset_job(
     ROUND_JOB,
@@ -51,9 +69,19 @@ round_job = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[api_specs, *ROUND_ASSETS],
-    asset_checks=[catalog_schemas_valid, catalog_names_unique, catalog_descriptions_present, catalog_served_over_mcp,
-                  trajectories_quality, verified_quality, training_split_disjoint, training_set_no_bfcl_leak,
-                  bfcl_dev_failures_bounded, bfcl_test_failures_bounded, heldout_failures_bounded],
+    asset_checks=[
+        catalog_schemas_valid,
+        catalog_names_unique,
+        catalog_descriptions_present,
+        catalog_served_over_mcp,
+        trajectories_quality,
+        verified_quality,
+        training_split_disjoint,
+        training_set_no_bfcl_leak,
+        bfcl_dev_failures_bounded,
+        bfcl_test_failures_bounded,
+        heldout_failures_bounded,
+    ],
     jobs=[round_job],
     sensors=[evolution_sensor],
     schedules=[nightly_evolution],

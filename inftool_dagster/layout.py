@@ -141,5 +141,8 @@ def parent_inputs(parent: RoundLayout | None) -> dict[str, str]:
     if parent is None:
         return {"parent_round": "none", "parent_gaps": "none", "parent_checkpoint": "none"}
     gaps, checkpoint = parent.gaps(), parent.latest_checkpoint()
-    return {"parent_round": parent.key, "parent_gaps": str(gaps) if gaps.exists() else "none",
-            "parent_checkpoint": str(checkpoint) if checkpoint is not None else "none"}
+    return {
+        "parent_round": parent.key,
+        "parent_gaps": str(gaps) if gaps.exists() else "none",
+        "parent_checkpoint": str(checkpoint) if checkpoint is not None else "none",
+    }

@@ -41,8 +41,14 @@ def assets_to_run(instance: Any, key: str) -> list:
     return [a.key for a in ROUND_ASSETS[first:]]
 
 
-def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: list[str] | None = None,
-              run_config: dict | None = None, parent_round: str | None = None) -> dict[str, Any]:
+def run_round(
+    home: str | Path,
+    *,
+    round_key: str | None = None,
+    spec_paths: list[str] | None = None,
+    run_config: dict | None = None,
+    parent_round: str | None = None,
+) -> dict[str, Any]:
     home = Path(home).resolve()
     prepare_dagster_home(home)
     from dagster import DagsterInstance
@@ -59,28 +65,45 @@ def run_round(home: str | Path, *, round_key: str | None = None, spec_paths: lis
     run_config = dict(run_config or {})
     if spec_paths:
         run_config.setdefault("resources", {})["spec_sources"] = {
-            "config": {"paths": [str(Path(p).resolve()) for p in spec_paths]}}
+            "config": {"paths": [str(Path(p).resolve()) for p in spec_paths]}
+        }
     todo = assets_to_run(instance, key)
-    summary: dict[str, Any] = {"round": key, "run_id": None, "resumed_from": None, "success": True,
-                               "materialized": [], "checks": []}
+    summary: dict[str, Any] = {
+        "round": key,
+        "run_id": None,
+        "resumed_from": None,
+        "success": True,
+        "materialized": [],
+        "checks": [],
+    }
     if todo:  # else the round is complete: nothing to run
         selected = {k.to_user_string() for k in todo}
         run_config["ops"] = {name: value for name, value in run_config.get("ops", {}).items() if name in selected}
         result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
-            run_config=run_config, instance=instance, partition_key=key,
+            run_config=run_config,
+            instance=instance,
+            partition_key=key,
             tags={ROUND_TAG: key, **({PARENT_TAG: parent_round} if parent_round else {})},
-            raise_on_error=False, asset_selection=todo,
+            raise_on_error=False,
+            asset_selection=todo,
         )
         summary.update(
-            run_id=result.run_id, success=result.success,
+            run_id=result.run_id,
+            success=result.success,
             resumed_from=todo[0].to_user_string() if len(todo) < len(ROUND_ASSETS) else None,
             materialized=sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events()),
-            checks=[{"check": str(e.asset_check_evaluation_data.check_name),
-                     "passed": e.asset_check_evaluation_data.passed}
-                    for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"],
+            checks=[
+                {"check": str(e.asset_check_evaluation_data.check_name), "passed": e.asset_check_evaluation_data.passed}
+                for e in result.all_events
+                if e.event_type_value == "ASSET_CHECK_EVALUATION"
+            ],
         )
-    return {**summary, "next_round": _next_round(instance, home), "artifacts": str(RoundLayout.local(home, key).path),
-            "dagster_home": os.environ["DAGSTER_HOME"]}
+    return {
+        **summary,
+        "next_round": _next_round(instance, home),
+        "artifacts": str(RoundLayout.local(home, key).path),
+        "dagster_home": os.environ["DAGSTER_HOME"],
+    }
 
 
 def _next_round(instance, home: Path) -> str:
@@ -96,5 +119,7 @@ def _next_round(instance, home: Path) -> str:
     request = outcome[0]
     from inftool_dagster.assets.partitions import PARENT_TAG
 
-    return (f"{request.partition_key} (parent {request.tags[PARENT_TAG]}): the evolution_sensor "
-            f"requests it when the Dagster daemon runs (`inftool ui`)")
+    return (
+        f"{request.partition_key} (parent {request.tags[PARENT_TAG]}): the evolution_sensor "
+        f"requests it when the Dagster daemon runs (`inftool ui`)"
+    )

@@ -13,9 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 ASSETS_QUERY = """{ assetNodes { assetKey { path } groupName isPartitioned kinds
                    owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } } } }"""
@@ -39,8 +39,13 @@ def webserver(dagster_home: Path, port: int | None = None, timeout: float = 120)
         config.write_text("telemetry:\n  enabled: false\n")
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
     exe = Path(sys.executable).with_name("dagster-webserver")
-    proc = subprocess.Popen([str(exe), "-m", "inftool_dagster.definitions", "-h", "127.0.0.1", "-p", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "-m", "inftool_dagster.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -69,16 +74,24 @@ BACKFILL_MUTATION = """mutation($params: LaunchBackfillParams!) { launchPartitio
 
 def graphql(url: str, query: str, variables: dict | None = None) -> dict:
     body = {"query": query, **({"variables": variables} if variables else {})}
-    request = urllib.request.Request(f"{url}/graphql", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/graphql", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
     if answer.get("errors"):
         raise RuntimeError(f"GraphQL errors: {answer['errors']}")
     return answer["data"]
 
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]  # no network chatter on a closed machine
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]  # no network chatter on a closed machine
 
 
 def screenshots(url: str, pages: dict[str, str], out_dir: Path, chromium: str = "/usr/bin/chromium") -> list[Path]:

@@ -31,3 +31,13 @@ def tiny_dir(tmp_path_factory):
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+@pytest.fixture
+def unknown_versions(monkeypatch):
+    """Every fenced library reports a version the compat fences were not written for."""
+    import inftool_dagster.compat as compat
+
+    monkeypatch.setattr(compat, "installed", lambda package: "99.0.0")
+    monkeypatch.setattr(compat, "_warned", set())
+    return compat

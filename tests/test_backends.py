@@ -9,8 +9,16 @@ from inftool_dagster.llm.types import SamplingParams
 
 from .tiny_model import real_tokenizer, tiny_backend
 
-TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
-                                           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +27,16 @@ def backend():
 
 
 def convs():
-    return [[{"role": "user", "content": text}] for text in
-            ["Hi", "What is the weather in Berlin today, please?", "Book a table for two at eight.", "x" * 50, "Why?"]]
+    return [
+        [{"role": "user", "content": text}]
+        for text in [
+            "Hi",
+            "What is the weather in Berlin today, please?",
+            "Book a table for two at eight.",
+            "x" * 50,
+            "Why?",
+        ]
+    ]
 
 
 def test_batched_greedy_equals_one_at_a_time(backend):
@@ -62,9 +78,14 @@ def test_prompt_mode_and_native_templates():
     import copy
 
     native = copy.copy(tokenizer)
-    native.chat_template = ("{% for t in tools %}TOOL:{{ t.function.name }}\n{% endfor %}"
-                            "{% for m in messages %}{{ m.role }}:{{ m.content }}\n{% endfor %}assistant:")
-    assert render_prompt(native, [{"role": "user", "content": "Weather?"}], TOOLS) == "TOOL:get_weather\nuser:Weather?\nassistant:"
+    native.chat_template = (
+        "{% for t in tools %}TOOL:{{ t.function.name }}\n{% endfor %}"
+        "{% for m in messages %}{{ m.role }}:{{ m.content }}\n{% endfor %}assistant:"
+    )
+    assert (
+        render_prompt(native, [{"role": "user", "content": "Weather?"}], TOOLS)
+        == "TOOL:get_weather\nuser:Weather?\nassistant:"
+    )
 
 
 def test_configs_are_typed_and_discriminated():
@@ -103,4 +124,6 @@ def test_auto_dtype_is_bf16_exactly_where_the_cpu_has_native_bf16(monkeypatch):
     assert backend_module.resolve_dtype("auto", "cpu") == "float32"
     monkeypatch.undo()
     flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    assert (backend_module.resolve_dtype("auto", "cpu") == "bfloat16") == ("avx512_bf16" in flags or "amx_bf16" in flags)
+    assert (backend_module.resolve_dtype("auto", "cpu") == "bfloat16") == (
+        "avx512_bf16" in flags or "amx_bf16" in flags
+    )

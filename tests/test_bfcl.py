@@ -12,16 +12,24 @@ from click.testing import CliRunner
 from inftool_dagster.bfcl import ALL_CATEGORIES, aggregate, check_ast, load_category, score_entry
 from inftool_dagster.bfcl.decode import DecodeError, decode_ast, is_empty_output, is_function_calling_format
 from inftool_dagster.bfcl.evaluate import aggregate_with_intervals, score_results
-from inftool_dagster.bfcl.prompting import prompt_messages
 from inftool_dagster.bfcl.official import official_checker
+from inftool_dagster.bfcl.prompting import prompt_messages
 from inftool_dagster.bfcl.splits import select, split_of
 from inftool_dagster.cli import main
 from inftool_dagster.llm.backend import LLMBackend
 from inftool_dagster.llm.tool_calls import ToolCall, render_python
 from inftool_dagster.llm.types import Generation
 
-AST_CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "live_simple", "live_multiple",
-                  "live_parallel", "live_parallel_multiple")
+AST_CATEGORIES = (
+    "simple_python",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+    "live_simple",
+    "live_multiple",
+    "live_parallel",
+    "live_parallel_multiple",
+)
 
 
 def gold_output(entry: dict, rng: random.Random) -> list[dict]:
@@ -40,8 +48,22 @@ def gold_output(entry: dict, rng: random.Random) -> list[dict]:
 
 def mutate(output: list[dict], entry: dict, rng: random.Random) -> list[dict]:
     out = copy.deepcopy(output)
-    kind = rng.choice(["drop", "extra", "retype", "restring", "rename", "reorder", "duplicate", "empty",
-                       "float_int", "list_tuple", "bool_int", "case"])
+    kind = rng.choice(
+        [
+            "drop",
+            "extra",
+            "retype",
+            "restring",
+            "rename",
+            "reorder",
+            "duplicate",
+            "empty",
+            "float_int",
+            "list_tuple",
+            "bool_int",
+            "case",
+        ]
+    )
     if kind == "empty" or not out:
         return []
     call = rng.choice(out)
@@ -99,6 +121,7 @@ def _verdict(fn, *args):
 
 def _source(value, described: str, items: str | None, language: str) -> str:
     """A Java/JavaScript source rendering of a possible answer (what a model would write)."""
+
     def literal(v):
         if isinstance(v, bool):
             return "true" if v else "false"
@@ -123,13 +146,15 @@ def _source(value, described: str, items: str | None, language: str) -> str:
         if isinstance(value, list):
             return "[" + ", ".join(literal(v) for v in value) + "]"
         if isinstance(value, dict):
-            return "{" + ", ".join(f"{k}: {literal(v[0] if isinstance(v, list) else v)}" for k, v in value.items()) + "}"
+            return (
+                "{" + ", ".join(f"{k}: {literal(v[0] if isinstance(v, list) else v)}" for k, v in value.items()) + "}"
+            )
     return str(value)
 
 
 def _source_text(entry: dict, language: str, rng: random.Random, wrong: bool) -> str:
     """The model's raw text for one Java/JS entry: the gold call in source syntax, or a wrong one."""
-    (name, params), = entry["possible_answer"][0].items()
+    ((name, params),) = entry["possible_answer"][0].items()
     props = entry["function"][0]["parameters"]["properties"]
     args = []
     for param, possible in params.items():
@@ -163,8 +188,11 @@ def test_java_and_javascript_verdicts_equal_the_official_pipeline(category):
 
     official, lang = official_checker()
     language = "java" if category == "simple_java" else "javascript"
-    parser = (bfcl_module("model_handler.parser.java_parser").parse_java_function_call if language == "java"
-              else bfcl_module("model_handler.parser.js_parser").parse_javascript_function_call)
+    parser = (
+        bfcl_module("model_handler.parser.java_parser").parse_java_function_call
+        if language == "java"
+        else bfcl_module("model_handler.parser.js_parser").parse_javascript_function_call
+    )
     enum = lang.JAVA if language == "java" else lang.JAVASCRIPT
     rng = random.Random(1)
     compared, valid, disagreements = 0, 0, []
@@ -173,8 +201,11 @@ def test_java_and_javascript_verdicts_equal_the_official_pipeline(category):
             text = _source_text(entry, language, rng, wrong)
             try:
                 decoded = parser(text.strip("`\n ")[1:-1])
-                theirs = _verdict(lambda: official(entry["function"], decoded, entry["possible_answer"], enum,
-                                                   category, "local")["valid"])
+                theirs = _verdict(
+                    lambda: official(entry["function"], decoded, entry["possible_answer"], enum, category, "local")[
+                        "valid"
+                    ]
+                )
             except Exception:
                 theirs = "decode failed"
             ours = score_entry(entry, text, category)
@@ -206,8 +237,11 @@ def test_verdicts_equal_the_official_checker_on_correct_and_wrong_outputs():
         for entry in load_category(category):
             good = gold_output(entry, rng)
             for output in [good] + [mutate(good, entry, rng) for _ in range(3)]:
-                theirs = _verdict(lambda: official(entry["function"], output, entry["possible_answer"],
-                                                   language.PYTHON, category, "local")["valid"])
+                theirs = _verdict(
+                    lambda: official(
+                        entry["function"], output, entry["possible_answer"], language.PYTHON, category, "local"
+                    )["valid"]
+                )
                 ours = _verdict(lambda: check_ast(entry["function"], output, entry["possible_answer"], category).valid)
                 compared += 1
                 wrong += theirs is False
@@ -232,7 +266,8 @@ def test_error_types_match_the_official_checker():
 def test_decoding_follows_bfcl():
     assert decode_ast("[math.hypot(x=4, y=5)]") == [{"math.hypot": {"x": 4, "y": 5}}]
     assert decode_ast("```\nf(a=-1, b=[1, 2], c={'k': 'v'}, d=(1, 2))\n```") == [
-        {"f": {"a": -1, "b": [1, 2], "c": {"k": "v"}, "d": (1, 2)}}]
+        {"f": {"a": -1, "b": [1, 2], "c": {"k": "v"}, "d": (1, 2)}}
+    ]
     assert decode_ast("[f(a=2*3)]") == [{"f": {"a": 6}}]
     with pytest.raises(DecodeError):
         decode_ast("I cannot help with that.")
@@ -245,9 +280,13 @@ def test_score_entry_on_raw_text_all_paths():
     entry = load_category("simple_python")[0]
     good = render_python([ToolCall("calculate_triangle_area", {"base": 10, "height": 5})])
     assert score_entry(entry, good, "simple_python")["valid"]
-    assert score_entry(entry, good + "\nHope this helps!", "simple_python")["error_type"] == "ast_decoder:decoder_failed"
-    assert score_entry(entry, "[calculate_triangle_area(base=10)]", "simple_python")["error_type"] == \
-        "simple_function_checker:missing_required"
+    assert (
+        score_entry(entry, good + "\nHope this helps!", "simple_python")["error_type"] == "ast_decoder:decoder_failed"
+    )
+    assert (
+        score_entry(entry, "[calculate_triangle_area(base=10)]", "simple_python")["error_type"]
+        == "simple_function_checker:missing_required"
+    )
     irrelevant = load_category("irrelevance")[0]
     assert score_entry(irrelevant, "None of the functions can be used.", "irrelevance")["valid"]
     assert not score_entry(irrelevant, "[f(a=1)]", "irrelevance")["valid"]
@@ -267,9 +306,16 @@ def test_prompt_is_bfcl_v4_prompting_format():
 
 
 def test_aggregation_matches_the_leaderboard_formulas():
-    counts = {"simple_python": (200, 400), "simple_java": (20, 100), "simple_javascript": (10, 50),
-              "multiple": (80, 200), "parallel": (20, 200), "parallel_multiple": (0, 200),
-              "live_simple": (50, 100), "live_multiple": (75, 300)}
+    counts = {
+        "simple_python": (200, 400),
+        "simple_java": (20, 100),
+        "simple_javascript": (10, 50),
+        "multiple": (80, 200),
+        "parallel": (20, 200),
+        "parallel_multiple": (0, 200),
+        "live_simple": (50, 100),
+        "live_multiple": (75, 300),
+    }
     cats = {c: {"accuracy": k / n, "correct_count": k, "total_count": n} for c, (k, n) in counts.items()}
     out = aggregate(cats)
     with_ci = aggregate_with_intervals(cats)
@@ -281,9 +327,23 @@ def test_aggregation_matches_the_leaderboard_formulas():
 
 
 def test_cli_eval_with_a_tiny_model_and_score_roundtrip(tmp_path, tiny_dir):
-    result = CliRunner().invoke(main, ["bfcl", "eval", "--model", str(tiny_dir), "--categories",
-                                       "simple_python,irrelevance", "--limit", "3", "--max-new-tokens", "8",
-                                       "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "bfcl",
+            "eval",
+            "--model",
+            str(tiny_dir),
+            "--categories",
+            "simple_python,irrelevance",
+            "--limit",
+            "3",
+            "--max-new-tokens",
+            "8",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["entries"] == 6 and set(summary["accuracy"]) == {"simple_python", "irrelevance"}
@@ -294,12 +354,15 @@ def test_cli_eval_with_a_tiny_model_and_score_roundtrip(tmp_path, tiny_dir):
     ids = [json.loads(line)["id"] for line in lines]
     assert ids == [e["id"] for e in select(load_category("simple_python"), "test", 3)]
     assert all(split_of(i) == "test" for i in ids)
-    header = json.loads((tmp_path / "score" / model_dir / "BFCL_v4_simple_python_score.json").read_text().splitlines()[0])
+    header = json.loads(
+        (tmp_path / "score" / model_dir / "BFCL_v4_simple_python_score.json").read_text().splitlines()[0]
+    )
     assert header["total_count"] == 3
     rescored = score_results(tmp_path / "result" / model_dir)
     assert rescored["accuracy"] == summary["accuracy"]
-    bad = CliRunner().invoke(main, ["bfcl", "eval", "--model", str(tiny_dir), "--categories", "nonsense",
-                                    "--out", str(tmp_path / "x")])
+    bad = CliRunner().invoke(
+        main, ["bfcl", "eval", "--model", str(tiny_dir), "--categories", "nonsense", "--out", str(tmp_path / "x")]
+    )
     assert bad.exit_code != 0 and "unknown BFCL category" in bad.output
 
 
@@ -322,8 +385,11 @@ def test_no_bfcl_leak_into_training_sets(sample_build, tmp_path):
 
     sample_build.write(tmp_path / "catalog")
     server = CatalogServer.from_catalog(tmp_path / "catalog")
-    rows = gold_trajectory_rows(Planner(list(server.tools.values()), seed=0).plan(0, 96), server,
-                                UserSimulator({n: t.description for n, t in server.tools.items()}, None, 0))
+    rows = gold_trajectory_rows(
+        Planner(list(server.tools.values()), seed=0).plan(0, 96),
+        server,
+        UserSimulator({n: t.description for n, t in server.tools.items()}, None, 0),
+    )
     frame = pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA)
     assert find_leaks(frame["tools"].to_list(), []).function_names == ["convert_currency"]
     (tmp_path / "traj").mkdir()
@@ -359,12 +425,17 @@ def _keyword_form(call: str, classes: list[str]) -> str:
 
 
 def _gold_turns(entry: dict) -> list[list[str]]:
-    return [["[" + ", ".join(_keyword_form(c, entry["involved_classes"]) for c in turn) + "]", "Done."]
-            if turn else ["I cannot do that."] for turn in entry["possible_answer"]]
+    return [
+        ["[" + ", ".join(_keyword_form(c, entry["involved_classes"]) for c in turn) + "]", "Done."]
+        if turn
+        else ["I cannot do that."]
+        for turn in entry["possible_answer"]
+    ]
 
 
-@pytest.mark.parametrize("category", ["multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param",
-                                      "multi_turn_long_context"])
+@pytest.mark.parametrize(
+    "category", ["multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context"]
+)
 def test_multi_turn_state_checker_accepts_gold_and_rejects_wrong_runs(category):
     """BFCL's stateful checker on every entry: the ground truth (as a model writes it) passes;
     a run missing one turn's last call, or with a changed argument, fails with BFCL's error types."""
@@ -375,8 +446,12 @@ def test_multi_turn_state_checker_accepts_gold_and_rejects_wrong_runs(category):
     assert len(entries) == 200 and all(e["function"] for e in entries)
     if category == "multi_turn_miss_func":
         held = [e for e in entries if e["missed_function"]]
-        assert held and all(not any(f["name"] == h["name"] for f in e["function"])
-                            for e in held for docs in e["missed_function"].values() for h in docs)
+        assert held and all(
+            not any(f["name"] == h["name"] for f in e["function"])
+            for e in held
+            for docs in e["missed_function"].values()
+            for h in docs
+        )
     gold_valid, wrong_caught, kinds = 0, 0, set()
     for entry in entries:
         gold = _gold_turns(entry)
@@ -395,8 +470,10 @@ def test_multi_turn_state_checker_accepts_gold_and_rejects_wrong_runs(category):
     assert gold_valid == len(entries)
     assert wrong_caught >= 0.7 * len(entries), wrong_caught  # some edits are harmless (e.g. a read-only call)
     assert {"multi_turn:empty_turn_model_response"} & kinds or {"multi_turn:instance_state_mismatch"} & kinds
-    assert score_multi_turn(entries[0], _gold_turns(entries[0])[:-1], category)["error_type"] == \
-        "multi_turn:force_terminated"
+    assert (
+        score_multi_turn(entries[0], _gold_turns(entries[0])[:-1], category)["error_type"]
+        == "multi_turn:force_terminated"
+    )
 
 
 class _Replay(LLMBackend):
@@ -408,10 +485,13 @@ class _Replay(LLMBackend):
     def generate(self, conversations, params, tools=None):
         out = []
         for conversation in conversations:
-            entry = next(e for e in self.entries if e["question"][0][0]["content"] in
-                         [m["content"] for m in conversation if m["role"] == "user"])
+            entry = next(
+                e
+                for e in self.entries
+                if e["question"][0][0]["content"] in [m["content"] for m in conversation if m["role"] == "user"]
+            )
             turn = sum(m["role"] == "user" for m in conversation) - 1
-            step = sum(m["role"] == "assistant" for m in conversation[self._turn_start(conversation):])
+            step = sum(m["role"] == "assistant" for m in conversation[self._turn_start(conversation) :])
             texts = _gold_turns(entry)[turn]
             out.append([Generation(text=texts[min(step, len(texts) - 1)])])
         return out
@@ -449,14 +529,19 @@ def test_multi_turn_execution_reaches_only_backend_methods():
 
     allowed = backend_methods(("GorillaFileSystem",))
     assert {"ls", "cd", "mv"} <= allowed and "open" not in allowed
-    calls = to_execution_calls(decode_ast("[ls(a=True), inspect.os.system(command='true'), open(file='/etc/passwd')]"),
-                               allowed)
+    calls = to_execution_calls(
+        decode_ast("[ls(a=True), inspect.os.system(command='true'), open(file='/etc/passwd')]"), allowed
+    )
     assert calls == ["ls(a=True)", BLOCKED_CALL, BLOCKED_CALL]
     entry = multi_turn_entries("multi_turn_base")[0]
-    verdict = score_multi_turn(entry, [["[inspect.os.system(command='touch /tmp/inftool_pwned')]"]] * len(
-        entry["possible_answer"]), "multi_turn_base")
+    verdict = score_multi_turn(
+        entry,
+        [["[inspect.os.system(command='touch /tmp/inftool_pwned')]"]] * len(entry["possible_answer"]),
+        "multi_turn_base",
+    )
     assert not verdict["valid"]
     import os
+
     assert not os.path.exists("/tmp/inftool_pwned")
 
 
@@ -471,7 +556,7 @@ def test_verdicts_equal_the_official_checker_on_a_trained_checkpoints_real_outpu
     files = sorted(REAL_OUTPUTS.glob("BFCL_v4_*_result.json.gz"))
     assert files
     for path in files:
-        category = path.name[len("BFCL_v4_"):-len("_result.json.gz")]
+        category = path.name[len("BFCL_v4_") : -len("_result.json.gz")]
         entries = {e["id"]: e for e in load_category(category)}
         rows = [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode().splitlines()]
         assert {r["id"] for r in rows} == set(entries)  # the whole category
@@ -485,8 +570,11 @@ def test_verdicts_equal_the_official_checker_on_a_trained_checkpoints_real_outpu
             if not is_function_calling_format(decoded):
                 continue
             decoded_count += 1
-            theirs = _verdict(lambda: official(entry["function"], decoded, entry["possible_answer"],
-                                               language.PYTHON, category, "local")["valid"])
+            theirs = _verdict(
+                lambda: official(
+                    entry["function"], decoded, entry["possible_answer"], language.PYTHON, category, "local"
+                )["valid"]
+            )
             ours = _verdict(lambda: check_ast(entry["function"], decoded, entry["possible_answer"], category).valid)
             valid += ours is True
             if theirs != ours:

@@ -4,7 +4,6 @@ import tarfile
 
 import orjson
 import polars as pl
-import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
@@ -46,8 +45,13 @@ def test_openapi_parameters_are_merged_with_locations(sample_build):
     props = row["parameters"]["properties"]
     assert set(props) == {"species", "status", "limit", "X-Request-Id"}
     assert props["status"]["enum"] == ["available", "pending", "sold"]  # $ref resolved
-    assert props["limit"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20,
-                              "description": "Maximum number of pets to return."}
+    assert props["limit"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 20,
+        "description": "Maximum number of pets to return.",
+    }
     assert row["param_locations"]["X-Request-Id"] == {"in": "header", "name": "X-Request-Id"}
     assert (row["method"], row["path"], row["spec_id"]) == ("GET", "/pets", "petstore")
     response = json.loads(row["response_schema"])
@@ -114,14 +118,24 @@ def test_bad_inputs_are_rejected_with_reasons_and_never_stop_the_batch(tmp_path,
     _write(tmp_path / "unknown.json", b'{"hello": "world"}')
     _write(tmp_path / "nopaths.yaml", b"openapi: 3.0.0\ninfo: {title: x}\npaths: {}\n")
     _write(tmp_path / "badyaml.yaml", b"openapi: 3.0.0\npaths: [unclosed\n")
-    deep = b'{"openapi": "3.0.0", "paths": {"/x": {"get": {"responses": {"200": {"description": "", "content": {"application/json": {"schema": ' + b'{"type": "array", "items": ' * 3000 + b"{}" + b"}" * 3000 + b"}}}}}}}}"
+    deep = (
+        b'{"openapi": "3.0.0", "paths": {"/x": {"get": {"responses": {"200": {"description": "", "content": '
+        b'{"application/json": {"schema": ' + b'{"type": "array", "items": ' * 3000 + b"{}" + b"}" * 3000 + b"}}}}}}}}"
+    )
     _write(tmp_path / "deep.json", deep)
     build = build_catalog([tmp_path], workers=2, max_spec_bytes=2_000_000)
     codes = dict(zip(build.rejections["spec_id"], build.rejections["reason_code"]))
     assert codes == {
-        "malformed": "malformed", "truncated": "truncated", "binary": "binary", "latin1": "binary",
-        "enormous": "too_large", "empty": "empty", "unknown": "unknown_format",
-        "nopaths": "no_operations", "badyaml": "malformed", "deep": codes.get("deep"),
+        "malformed": "malformed",
+        "truncated": "truncated",
+        "binary": "binary",
+        "latin1": "binary",
+        "enormous": "too_large",
+        "empty": "empty",
+        "unknown": "unknown_format",
+        "nopaths": "no_operations",
+        "badyaml": "malformed",
+        "deep": codes.get("deep"),
     }
     assert codes["deep"] in {"too_deep", "schema_too_deep", "malformed"}
     assert set(build.functions["spec_id"]) == {"ok"}
@@ -165,17 +179,23 @@ def test_names_are_stable_unique_and_identifier_safe(tmp_path, samples):
 
 
 def test_long_operation_ids_are_truncated_with_hash(tmp_path):
-    spec = {"openapi": "3.0.0", "info": {"title": "t"}, "paths": {
-        "/a": {"get": {"operationId": "x" * 100 + "A", "responses": {}}},
-        "/b": {"get": {"operationId": "x" * 100 + "B", "responses": {}}},
-    }}
+    spec = {
+        "openapi": "3.0.0",
+        "info": {"title": "t"},
+        "paths": {
+            "/a": {"get": {"operationId": "x" * 100 + "A", "responses": {}}},
+            "/b": {"get": {"operationId": "x" * 100 + "B", "responses": {}}},
+        },
+    }
     (tmp_path / "long.json").write_bytes(orjson.dumps(spec))
     names = build_catalog([tmp_path], workers=1).functions["name"].to_list()
     assert len(set(names)) == 2 and all(len(n) <= 64 for n in names)
 
 
 def test_cli_catalog_build_prints_one_json_line(tmp_path, samples):
-    result = CliRunner().invoke(main, ["catalog", "build", str(samples), "--out", str(tmp_path / "cat"), "--workers", "1"])
+    result = CliRunner().invoke(
+        main, ["catalog", "build", str(samples), "--out", str(tmp_path / "cat"), "--workers", "1"]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(summary) == {"specs", "specs_ok", "functions", "rejected", "seconds"}

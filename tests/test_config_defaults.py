@@ -20,31 +20,34 @@ def _option(path: str, name: str):
     return next(p for p in command.params if p.name == name).default
 
 
-@pytest.mark.parametrize("command,option,expected", [
-    ("train", "learning_rate", TrainConfig().learning_rate),
-    ("train", "num_generations", TrainConfig().num_generations),
-    ("train", "max_completion_length", TrainConfig().max_completion_length),
-    ("train", "max_steps", TrainConfig().max_steps),
-    ("train", "method", TrainConfig().method),
-    ("train", "model_name", DEFAULT_MODEL),
-    ("synth", "seed", SynthConfig(n=1).seed),
-    ("synth", "shard_size", SynthConfig(n=1).shard_size),
-    ("synth", "shards_per_wave", SynthConfig(n=1).shards_per_wave),
-    ("synth", "max_new_tokens", SynthConfig(n=1).max_new_tokens),
-    ("synth", "batch_size", TransformersConfig().batch_size),
-    ("synth", "policy_model", DEFAULT_MODEL),
-    ("bfcl eval", "categories", ",".join(EvalSettings().categories)),
-    ("bfcl eval", "max_new_tokens", EvalSettings().max_new_tokens),
-    ("bfcl eval", "prompt_format", EvalSettings().prompt_format),
-    ("bfcl eval", "stop_after_calls", EvalSettings().stop_after_calls),
-    ("bfcl eval", "decoder", TransformersConfig().decoder),
-    ("bfcl eval", "dtype", TransformersConfig().dtype),
-    ("bfcl eval", "batch_size", TransformersConfig().batch_size),
-    ("bfcl eval", "model_name", DEFAULT_MODEL),
-    ("serve", "model_name", DEFAULT_MODEL),
-    ("serve", "dtype", TransformersConfig().dtype),
-    ("model info", "name", DEFAULT_MODEL),
-])
+@pytest.mark.parametrize(
+    "command,option,expected",
+    [
+        ("train", "learning_rate", TrainConfig().learning_rate),
+        ("train", "num_generations", TrainConfig().num_generations),
+        ("train", "max_completion_length", TrainConfig().max_completion_length),
+        ("train", "max_steps", TrainConfig().max_steps),
+        ("train", "method", TrainConfig().method),
+        ("train", "model_name", DEFAULT_MODEL),
+        ("synth", "seed", SynthConfig(n=1).seed),
+        ("synth", "shard_size", SynthConfig(n=1).shard_size),
+        ("synth", "shards_per_wave", SynthConfig(n=1).shards_per_wave),
+        ("synth", "max_new_tokens", SynthConfig(n=1).max_new_tokens),
+        ("synth", "batch_size", TransformersConfig().batch_size),
+        ("synth", "policy_model", DEFAULT_MODEL),
+        ("bfcl eval", "categories", ",".join(EvalSettings().categories)),
+        ("bfcl eval", "max_new_tokens", EvalSettings().max_new_tokens),
+        ("bfcl eval", "prompt_format", EvalSettings().prompt_format),
+        ("bfcl eval", "stop_after_calls", EvalSettings().stop_after_calls),
+        ("bfcl eval", "decoder", TransformersConfig().decoder),
+        ("bfcl eval", "dtype", TransformersConfig().dtype),
+        ("bfcl eval", "batch_size", TransformersConfig().batch_size),
+        ("bfcl eval", "model_name", DEFAULT_MODEL),
+        ("serve", "model_name", DEFAULT_MODEL),
+        ("serve", "dtype", TransformersConfig().dtype),
+        ("model info", "name", DEFAULT_MODEL),
+    ],
+)
 def test_cli_defaults_are_the_domain_defaults(command, option, expected):
     assert _option(command, option) == expected
 

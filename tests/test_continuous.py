@@ -15,17 +15,28 @@ from .tiny_model import tiny_backend, tiny_model
 def _alone(model, row, max_new, eos):
     """Plain ``generate`` on one unpadded row, cut after the first end token."""
     ids = torch.tensor([row])
-    out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new,
-                         do_sample=False, eos_token_id=sorted(eos), pad_token_id=0)[0, len(row):].tolist()
+    out = model.generate(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=max_new,
+        do_sample=False,
+        eos_token_id=sorted(eos),
+        pad_token_id=0,
+    )[0, len(row) :].tolist()
     end = next((k for k, t in enumerate(out) if t in eos), None)
-    return out[:end + 1] if end is not None else out
+    return out[: end + 1] if end is not None else out
 
 
 def _rows(tok, n=14):
-    system = tok("You are a function-calling assistant. Functions: get_weather(city: string). " * 3,
-                 add_special_tokens=False)["input_ids"]
-    questions = ["What is the weather in Paris?", "hi", "Area of a triangle with base 3 and height 4",
-                 "Weather in Berlin and in Rome, please, for tomorrow morning"]
+    system = tok(
+        "You are a function-calling assistant. Functions: get_weather(city: string). " * 3, add_special_tokens=False
+    )["input_ids"]
+    questions = [
+        "What is the weather in Paris?",
+        "hi",
+        "Area of a triangle with base 3 and height 4",
+        "Weather in Berlin and in Rome, please, for tomorrow morning",
+    ]
     rows = [system + tok(f"{questions[i % 4]} ({i})", add_special_tokens=False)["input_ids"] for i in range(n)]
     return rows + [[5, 6, 7], [9] * 300]  # no shared prefix with the rest; a long row in its own tier
 
@@ -40,8 +51,9 @@ def model_and_rows():
     return model, rows, eos
 
 
-@pytest.mark.parametrize("slots,prefill_tokens,cache_tokens", [(3, 4096, 65536), (32, 4096, 65536), (4, 16, 65536),
-                                                                 (4, 4096, 400)])
+@pytest.mark.parametrize(
+    "slots,prefill_tokens,cache_tokens", [(3, 4096, 65536), (32, 4096, 65536), (4, 16, 65536), (4, 4096, 400)]
+)
 def test_greedy_equals_generate_row_by_row(model_and_rows, slots, prefill_tokens, cache_tokens):
     """Few or many slots, prefill in 16-token chunks, and a cache budget that forces runs of
     fewer slots for the long row."""
@@ -99,11 +111,22 @@ def test_a_stop_rule_ends_a_row(model_and_rows):
 
 
 def test_backend_continuous_texts_equal_generate_texts():
-    convs = [[{"role": "user", "content": q}] for q in ["Weather in Oslo?", "Book a table for two at eight.", "Why?",
-                                                       "Convert 3 miles to km", "hello there"]]
-    tools = [[{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
-                                                "parameters": {"type": "object",
-                                                               "properties": {"city": {"type": "string"}}}}}]] * 5
+    convs = [
+        [{"role": "user", "content": q}]
+        for q in ["Weather in Oslo?", "Book a table for two at eight.", "Why?", "Convert 3 miles to km", "hello there"]
+    ]
+    tools = [
+        [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "description": "Weather for a city",
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                },
+            }
+        ]
+    ] * 5
     params = SamplingParams(max_new_tokens=12)
     fast = tiny_backend(slots=2)
     assert fast.decoder == "continuous"
@@ -130,10 +153,19 @@ def test_unsupported_architecture_uses_generate():
     assert generation.ok and generation.completion_tokens <= 3
 
 
-@pytest.mark.parametrize("text,end", [
-    ("[f(a=1)]", 8), ('  [f(a="x]"), g(b=[1, 2])] tail', 26), ("[f(a=1)", None), ("Sure [f()]", None),
-    ("[f(a='''x)]''')]!", 16), ('[f(a="\\"]")]x', 12), ("```[f()]", 8), ("", None),
-])
+@pytest.mark.parametrize(
+    "text,end",
+    [
+        ("[f(a=1)]", 8),
+        ('  [f(a="x]"), g(b=[1, 2])] tail', 26),
+        ("[f(a=1)", None),
+        ("Sure [f()]", None),
+        ("[f(a='''x)]''')]!", 16),
+        ('[f(a="\\"]")]x', 12),
+        ("```[f()]", 8),
+        ("", None),
+    ],
+)
 def test_call_list_end(text, end):
     assert call_list_end(text) == end
 
@@ -156,7 +188,7 @@ def test_text_stop_rule_ends_rows_at_a_closed_call_list_stop_strings_and_predica
 
 
 def test_bf16_rollout_copy_follows_the_training_weights():
-    from inftool_dagster.training.rollouts import SharedPrefixGRPOTrainer
+    from inftool_dagster.compat.trl_grpo import SharedPrefixGRPOTrainer
 
     model, _ = tiny_model(seed=3)
     trainer = SharedPrefixGRPOTrainer.__new__(SharedPrefixGRPOTrainer)

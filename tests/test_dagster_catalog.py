@@ -7,11 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
-import pytest
 
 from inftool_dagster.assets.catalog import catalog_dir
-from inftool_dagster.bfcl.splits import split_of
 from inftool_dagster.assets.partitions import PARENT_TAG, ROUND_JOB
+from inftool_dagster.bfcl.splits import split_of
 from inftool_dagster.definitions import defs
 from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 
@@ -19,27 +18,38 @@ from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 def _run(instance, tmp_path, tiny_dir, paths=None, key="r0000", tags=None):
     instance.add_dynamic_partitions("rounds", [key])
     job = defs.resolve_job_def(ROUND_JOB)
-    config = {"resources": {"workspace": {"config": {"root": str(tmp_path)}},
-                            "policy_model": {"config": {"model": str(tiny_dir)}}},
-              "ops": {"scenario_plan": {"config": {"n": 6}},
-                      "policy_checkpoint": {"config": {"sft_steps": 1, "grpo_steps": 1, "num_generations": 2,
-                                                       "max_completion_length": 4}},
-                      "heldout_probe": {"config": {"prompts": 8, "yield_blueprints": 4}},
-                      "bfcl_dev_scores": {"config": {"categories": ["simple_python", "irrelevance"], "limit": 2,
-                                                     "max_new_tokens": 4}},
-                      "bfcl_test_scores": {"config": {"categories": ["simple_python", "irrelevance"], "limit": 2,
-                                                      "max_new_tokens": 4}},
-                      "heldout_scores": {"config": {"max_new_tokens": 4}}}}
+    config = {
+        "resources": {
+            "workspace": {"config": {"root": str(tmp_path)}},
+            "policy_model": {"config": {"model": str(tiny_dir)}},
+        },
+        "ops": {
+            "scenario_plan": {"config": {"n": 6}},
+            "policy_checkpoint": {
+                "config": {"sft_steps": 1, "grpo_steps": 1, "num_generations": 2, "max_completion_length": 4}
+            },
+            "heldout_probe": {"config": {"prompts": 8, "yield_blueprints": 4}},
+            "bfcl_dev_scores": {
+                "config": {"categories": ["simple_python", "irrelevance"], "limit": 2, "max_new_tokens": 4}
+            },
+            "bfcl_test_scores": {
+                "config": {"categories": ["simple_python", "irrelevance"], "limit": 2, "max_new_tokens": 4}
+            },
+            "heldout_scores": {"config": {"max_new_tokens": 4}},
+        },
+    }
     if paths:
         config["resources"]["spec_sources"] = {"config": {"paths": [str(p) for p in paths]}}
-    return job.execute_in_process(run_config=config, instance=instance, partition_key=key, raise_on_error=False,
-                                  tags=tags or {})
+    return job.execute_in_process(
+        run_config=config, instance=instance, partition_key=key, raise_on_error=False, tags=tags or {}
+    )
 
 
 def _checks(result):
     return {
         e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
-        for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
 
 
@@ -47,15 +57,25 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
     with dg.instance_for_test() as instance:
         result = _run(instance, tmp_path, tiny_dir)
         assert result.success
-        assert _checks(result) == {"catalog_schemas_valid": True, "catalog_names_unique": True,
-                                   "catalog_descriptions_present": True, "catalog_served_over_mcp": True,
-                                   "trajectories_quality": True, "verified_quality": True,
-                                   "training_split_disjoint": True, "training_set_no_bfcl_leak": True,
-                                   "bfcl_dev_failures_bounded": True, "bfcl_test_failures_bounded": True,
-                                   "heldout_failures_bounded": True}
-        smoke = next(e.asset_check_evaluation_data.metadata for e in result.all_events
-                     if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                     and e.asset_check_evaluation_data.check_name == "catalog_served_over_mcp")
+        assert _checks(result) == {
+            "catalog_schemas_valid": True,
+            "catalog_names_unique": True,
+            "catalog_descriptions_present": True,
+            "catalog_served_over_mcp": True,
+            "trajectories_quality": True,
+            "verified_quality": True,
+            "training_split_disjoint": True,
+            "training_set_no_bfcl_leak": True,
+            "bfcl_dev_failures_bounded": True,
+            "bfcl_test_failures_bounded": True,
+            "heldout_failures_bounded": True,
+        }
+        smoke = next(
+            e.asset_check_evaluation_data.metadata
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+            and e.asset_check_evaluation_data.check_name == "catalog_served_over_mcp"
+        )
         assert smoke["called"].value == smoke["listed"].value == 25
         assert smoke["conformance"].value >= 0.9
         materialization = instance.get_latest_materialization_event(dg.AssetKey("tool_catalog")).asset_materialization
@@ -64,7 +84,8 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         frame = pl.read_parquet(catalog_dir(WorkspaceResource(root=str(tmp_path)), "r0000") / "catalog.parquet")
         assert frame.height == 25
         trajectories = instance.get_latest_materialization_event(
-            dg.AssetKey("synthetic_trajectories")).asset_materialization
+            dg.AssetKey("synthetic_trajectories")
+        ).asset_materialization
         assert trajectories.partition == "r0000"
         assert trajectories.metadata["trajectories"].value == 6
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
@@ -85,12 +106,25 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
         assert set(policy.metadata["stages"].value) == {"sft", "grpo"}
         for split in ("dev", "test"):
-            scores = instance.get_latest_materialization_event(dg.AssetKey(f"bfcl_{split}_scores")).asset_materialization
+            scores = instance.get_latest_materialization_event(
+                dg.AssetKey(f"bfcl_{split}_scores")
+            ).asset_materialization
             assert scores.metadata["entries"].value == 4 and scores.metadata["split"].value == split
             assert "simple_python" in scores.metadata["accuracy"].value and "[" in scores.metadata["accuracy"].value
             assert scores.metadata["generation_errors"].value == 0
-            ids = {json.loads(line)["id"] for line in (tmp_path / "rounds" / "r0000" / "bfcl" / split / "result"
-                                                       / "policy" / "BFCL_v4_simple_python_result.json").open()}
+            ids = {
+                json.loads(line)["id"]
+                for line in (
+                    tmp_path
+                    / "rounds"
+                    / "r0000"
+                    / "bfcl"
+                    / split
+                    / "result"
+                    / "policy"
+                    / "BFCL_v4_simple_python_result.json"
+                ).open()
+            }
             assert {split_of(i) for i in ids} == {split}
         gaps = instance.get_latest_materialization_event(dg.AssetKey("capability_gaps")).asset_materialization
         assert gaps.partition == "r0000" and "next_scenario_weights" in gaps.metadata
@@ -124,8 +158,10 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         shards = pl.read_parquet(tmp_path / "rounds" / "r0001" / "trajectories" / "*.parquet")
         assert set(shards["policy_model"].to_list()) == {parent_checkpoint}
         # both rounds were scored on the same fixed probe
-        probes = [json.loads((tmp_path / "rounds" / k / "heldout" / "heldout.json").read_text())["probe"]
-                  for k in ("r0000", "r0001")]
+        probes = [
+            json.loads((tmp_path / "rounds" / k / "heldout" / "heldout.json").read_text())["probe"]
+            for k in ("r0000", "r0001")
+        ]
         assert probes[0] == probes[1]
 
 
@@ -138,8 +174,11 @@ def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch, ti
     def corrupting_build(*args, **kwargs):
         build = real(*args, **kwargs)
         build.functions = build.functions.with_columns(
-            pl.when(pl.col("name") == "get_note").then(pl.lit('{"type": "object", "required": "note_id"}'))
-            .otherwise(pl.col("parameters")).alias("parameters"))
+            pl.when(pl.col("name") == "get_note")
+            .then(pl.lit('{"type": "object", "required": "note_id"}'))
+            .otherwise(pl.col("parameters"))
+            .alias("parameters")
+        )
         return build
 
     monkeypatch.setattr(catalog_assets, "build_catalog", corrupting_build)
@@ -170,9 +209,12 @@ def test_bad_trajectories_fail_the_blocking_quality_check(tmp_path, monkeypatch,
         result = _run(instance, tmp_path, tiny_dir)
         assert not result.success
         assert _checks(result)["trajectories_quality"] is False
-        evaluation = next(e.asset_check_evaluation_data for e in result.all_events
-                          if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                          and e.asset_check_evaluation_data.check_name == "trajectories_quality")
+        evaluation = next(
+            e.asset_check_evaluation_data
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+            and e.asset_check_evaluation_data.check_name == "trajectories_quality"
+        )
         assert "ghost_tool" in str(evaluation.metadata["expectations"].value)
         assert instance.get_latest_materialization_event(dg.AssetKey("verified_trajectories")) is None
         assert instance.get_latest_materialization_event(dg.AssetKey("training_set")) is None
@@ -181,7 +223,9 @@ def test_bad_trajectories_fail_the_blocking_quality_check(tmp_path, monkeypatch,
 def test_definitions_validate():
     proc = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "inftool_dagster.definitions"],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "passed validation" in proc.stderr + proc.stdout

@@ -13,18 +13,31 @@ from inftool_dagster.resources import EvolutionResource, WorkspaceResource
 
 def test_error_kinds_and_gaps_raise_weights_where_the_policy_fails(tmp_path):
     assert error_kind("simple_function_checker:wrong_func_name") == "wrong_function"
-    assert error_kind("type_error:simple") == "wrong_type" and error_kind("irrelevance_error:decoder_success") == \
-        "false_call_on_irrelevance"
+    assert (
+        error_kind("type_error:simple") == "wrong_type"
+        and error_kind("irrelevance_error:decoder_success") == "false_call_on_irrelevance"
+    )
     score_dir = tmp_path / "score" / "policy"
     score_dir.mkdir(parents=True)
     (score_dir / "BFCL_v4_parallel_score.json").write_text(
-        json.dumps({"accuracy": 0.0, "correct_count": 0, "total_count": 2}) + "\n"
-        + json.dumps({"id": "p0", "error_type": "parallel_function_checker_no_order:wrong_count"}) + "\n"
-        + json.dumps({"id": "p1", "error_type": "value_error:string"}) + "\n")
+        json.dumps({"accuracy": 0.0, "correct_count": 0, "total_count": 2})
+        + "\n"
+        + json.dumps({"id": "p0", "error_type": "parallel_function_checker_no_order:wrong_count"})
+        + "\n"
+        + json.dumps({"id": "p1", "error_type": "value_error:string"})
+        + "\n"
+    )
     (score_dir / "BFCL_v4_simple_python_score.json").write_text(
-        json.dumps({"accuracy": 1.0, "correct_count": 2, "total_count": 2}) + "\n")
-    gated = pl.DataFrame({"scenario_type": ["multiple", "multiple", "simple"], "domain": ["a", "a", "b"],
-                          "verified": [False, False, True], "reject_reason": ["wrong_value: x", "no_call", None]})
+        json.dumps({"accuracy": 1.0, "correct_count": 2, "total_count": 2}) + "\n"
+    )
+    gated = pl.DataFrame(
+        {
+            "scenario_type": ["multiple", "multiple", "simple"],
+            "domain": ["a", "a", "b"],
+            "verified": [False, False, True],
+            "reject_reason": ["wrong_value: x", "no_call", None],
+        }
+    )
     (tmp_path / "summary.json").write_text(json.dumps({"split": "dev", "model": "policy", "summary": {}}))
     gaps = capability_gaps(tmp_path, gated)
     weights = gaps["scenario_weights"]

@@ -21,13 +21,20 @@ def test_shared_prefix_greedy_equals_plain_generate():
     shorter (the cache is cropped) and a third whose prefix is longer (extended): every row's
     greedy tokens equal plain generation of that row alone."""
     model, tok = tiny_model(seed=5, layers=3)
-    system = tok("You are a function-calling assistant. Functions: get_weather(city: string). " * 3,
-                 add_special_tokens=False)["input_ids"]
-    questions = ["What is the weather in Paris?", "hi", "Compute the area of a triangle with base 3 and height 4",
-                 "Weather in Berlin and in Rome, please, for tomorrow morning"]
-    batches = [[system + tok(q, add_special_tokens=False)["input_ids"] for q in questions],
-               [system[:20] + [11, 12, 13], system[:20] + [14, 15, 16, 17, 18]],
-               [system + [7] * 30 + [21], system + [7] * 30 + [22, 23]]]
+    system = tok(
+        "You are a function-calling assistant. Functions: get_weather(city: string). " * 3, add_special_tokens=False
+    )["input_ids"]
+    questions = [
+        "What is the weather in Paris?",
+        "hi",
+        "Compute the area of a triangle with base 3 and height 4",
+        "Weather in Berlin and in Rome, please, for tomorrow morning",
+    ]
+    batches = [
+        [system + tok(q, add_special_tokens=False)["input_ids"] for q in questions],
+        [system[:20] + [11, 12, 13], system[:20] + [14, 15, 16, 17, 18]],
+        [system + [7] * 30 + [21], system + [7] * 30 + [22, 23]],
+    ]
     kwargs = {"max_new_tokens": 16, "do_sample": False}
     cache = PrefixCache(model)
     outputs = []
@@ -35,16 +42,25 @@ def test_shared_prefix_greedy_equals_plain_generate():
         fast = generate_rows(model, rows, tok.pad_token_id, kwargs, cache)
         for row, out in zip(rows, fast.tolist()):
             alone = generate_rows(model, [row], tok.pad_token_id, kwargs, None)[0].tolist()
-            assert out[:len(alone)] == alone
+            assert out[: len(alone)] == alone
             outputs.append(tuple(alone))
     assert len(set(outputs)) > 3  # the rows really generate different things
 
 
 def test_backend_shared_prefix_same_texts_as_plain():
     convs = [[{"role": "user", "content": q}] for q in ["Weather in Oslo?", "Book a table for two at eight.", "Why?"]]
-    tools = [[{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
-                                                "parameters": {"type": "object",
-                                                               "properties": {"city": {"type": "string"}}}}}]] * 3
+    tools = [
+        [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "description": "Weather for a city",
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                },
+            }
+        ]
+    ] * 3
     params = SamplingParams(max_new_tokens=10)
     fast = tiny_backend(batch_size=2, shared_prefix=True).generate(convs, params, tools)
     plain = tiny_backend(batch_size=2, shared_prefix=False).generate(convs, params, tools)
@@ -57,14 +73,23 @@ def test_grpo_rollouts_through_the_shared_prefix_equal_trl(tmp_path):
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
-    from inftool_dagster.training.rollouts import SharedPrefixGRPOTrainer
+    from inftool_dagster.compat.trl_grpo import SharedPrefixGRPOTrainer
     from inftool_dagster.training.rewards import format_reward
 
     tok = real_tokenizer()
-    prompts = [tok.apply_chat_template([{"role": "user", "content": q}], add_generation_prompt=True, tokenize=False)
-               for q in ["Weather in Oslo?", "Book a table for two at eight o'clock tonight."]]
-    args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, num_generations=3, per_device_train_batch_size=6,
-                      max_completion_length=12, report_to=[], temperature=1.0)
+    prompts = [
+        tok.apply_chat_template([{"role": "user", "content": q}], add_generation_prompt=True, tokenize=False)
+        for q in ["Weather in Oslo?", "Book a table for two at eight o'clock tonight."]
+    ]
+    args = GRPOConfig(
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        num_generations=3,
+        per_device_train_batch_size=6,
+        max_completion_length=12,
+        report_to=[],
+        temperature=1.0,
+    )
     data = Dataset.from_dict({"prompt": prompts, "gold_calls": ["[]", "[]"]})
     outs = []
     for cls in (GRPOTrainer, SharedPrefixGRPOTrainer):
@@ -80,28 +105,83 @@ def test_grpo_rollouts_through_the_shared_prefix_equal_trl(tmp_path):
 
 
 def test_compact_docs_keep_the_schema_information():
-    functions = [{"name": "book", "description": "Book a table.", "parameters": {
-        "type": "dict", "required": ["when", "party"],
-        "properties": {"when": {"type": "string", "description": "ISO time", "format": "date-time"},
-                       "party": {"type": "integer", "description": "People", "minimum": 1},
-                       "seat": {"type": "string", "enum": ["in", "out"], "default": "in"},
-                       "tags": {"type": "array", "items": {"type": "string"}},
-                       "contact": {"type": "dict", "required": ["name"], "description": "Who books",
-                                   "properties": {"name": {"type": "string", "description": "Full name"},
-                                                  "phone": {"type": "string"}}}}}}]
+    functions = [
+        {
+            "name": "book",
+            "description": "Book a table.",
+            "parameters": {
+                "type": "dict",
+                "required": ["when", "party"],
+                "properties": {
+                    "when": {"type": "string", "description": "ISO time", "format": "date-time"},
+                    "party": {"type": "integer", "description": "People", "minimum": 1},
+                    "seat": {"type": "string", "enum": ["in", "out"], "default": "in"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "contact": {
+                        "type": "dict",
+                        "required": ["name"],
+                        "description": "Who books",
+                        "properties": {
+                            "name": {"type": "string", "description": "Full name"},
+                            "phone": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    ]
     docs = compact_function_docs(functions)
     head, *lines = docs.splitlines()
-    assert head == ('book(when: string, party: integer, seat?: "in"|"out" = "in", tags?: array[string], '
-                    'contact?: dict{name: string, phone?: string}) - Book a table.')
+    assert head == (
+        'book(when: string, party: integer, seat?: "in"|"out" = "in", tags?: array[string], '
+        "contact?: dict{name: string, phone?: string}) - Book a table."
+    )
     assert '  when: ISO time {"format": "date-time"}' in lines and '  party: People {"minimum": 1}' in lines
     assert "  contact: Who books" in lines and "  contact.name: Full name" in lines
     tok = real_tokenizer()
     assert len(tok(docs)["input_ids"]) < 0.6 * len(tok(json.dumps(functions, indent=4))["input_ids"])
 
 
-PIECES = ["Sure", ",", " here", " is", " the", " function", " call", ":", "\n", "[", "]", "(", ")", "math", ".",
-          "sqrt", "x", "=", "1", "'", '"', "I", "'m", " sorry", "To", " compute", "get_weather", "city", "Berlin",
-          "```", "python", " ", "f", "r", "#", "\\", "，", "我想"]
+PIECES = [
+    "Sure",
+    ",",
+    " here",
+    " is",
+    " the",
+    " function",
+    " call",
+    ":",
+    "\n",
+    "[",
+    "]",
+    "(",
+    ")",
+    "math",
+    ".",
+    "sqrt",
+    "x",
+    "=",
+    "1",
+    "'",
+    '"',
+    "I",
+    "'m",
+    " sorry",
+    "To",
+    " compute",
+    "get_weather",
+    "city",
+    "Berlin",
+    "```",
+    "python",
+    " ",
+    "f",
+    "r",
+    "#",
+    "\\",
+    "，",
+    "我想",
+]
 
 
 def test_hopeless_prefixes_never_decode_whatever_follows():
@@ -158,17 +238,26 @@ def test_grpo_loss_scores_each_prompt_once_with_trl_logprobs_and_gradients(tmp_p
     from datasets import Dataset
     from trl import GRPOConfig
 
+    from inftool_dagster.compat.trl_grpo import SharedPrefixGRPOTrainer
+    from inftool_dagster.compat.trl_logprobs import completion_tokens_only
     from inftool_dagster.training.rewards import format_reward
-    from inftool_dagster.training.rollouts import SharedPrefixGRPOTrainer
-    from inftool_dagster.training.trainer import completion_tokens_only
 
     tok = real_tokenizer()
     model, _ = tiny_model(seed=4, layers=2)
-    args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, num_generations=3, per_device_train_batch_size=6,
-                      max_completion_length=8, report_to=[], temperature=0.7, gradient_checkpointing=False)
+    args = GRPOConfig(
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        num_generations=3,
+        per_device_train_batch_size=6,
+        max_completion_length=8,
+        report_to=[],
+        temperature=0.7,
+        gradient_checkpointing=False,
+    )
     data = Dataset.from_dict({"prompt": ["a", "b"], "gold_calls": ["[]", "[]"]})
-    trainer = SharedPrefixGRPOTrainer(model=model, reward_funcs=[format_reward], args=args, train_dataset=data,
-                                      processing_class=tok)
+    trainer = SharedPrefixGRPOTrainer(
+        model=model, reward_funcs=[format_reward], args=args, train_dataset=data, processing_class=tok
+    )
     model = trainer.model.double()  # float64: differences left are the method's, not rounding's
     prompts = [[5, 6, 7, 8, 9, 10], [11, 12, 13]]
     width = 6
@@ -176,7 +265,9 @@ def test_grpo_loss_scores_each_prompt_once_with_trl_logprobs_and_gradients(tmp_p
     for p in prompts:  # three completions per prompt; prompts left-padded, completions right-padded
         for k in range(3):
             completion = [20 + k, 30 + k, 40, 50 + k, 60][: 3 + k]
-            ids.append([tok.pad_token_id] * (width - len(p)) + p + completion + [tok.pad_token_id] * (5 - len(completion)))
+            ids.append(
+                [tok.pad_token_id] * (width - len(p)) + p + completion + [tok.pad_token_id] * (5 - len(completion))
+            )
             mask.append([0] * (width - len(p)) + [1] * len(p) + [1] * len(completion) + [0] * (5 - len(completion)))
     ids, mask = torch.tensor(ids), torch.tensor(mask)
 
@@ -188,7 +279,7 @@ def test_grpo_loss_scores_each_prompt_once_with_trl_logprobs_and_gradients(tmp_p
         return logps.detach() * mask[:, -5:], entropy.detach() * mask[:, -5:], grad
 
     def plain(model, ids, mask, n, compute_entropy=True):  # the textbook computation, in float64 logits
-        logits = model(input_ids=ids, attention_mask=mask).logits[:, -n - 1:-1].double() / 0.7
+        logits = model(input_ids=ids, attention_mask=mask).logits[:, -n - 1 : -1].double() / 0.7
         logp = torch.log_softmax(logits, -1)
         return logp.gather(-1, ids[:, -n:, None]).squeeze(-1), -(logp.exp() * logp).sum(-1), None
 

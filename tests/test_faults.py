@@ -13,14 +13,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tiny_round_config(tiny_dir) -> dict:
-    return {"resources": {"policy_model": {"config": {"model": str(tiny_dir)}}},
-            "ops": {"scenario_plan": {"config": {"n": 6}},
-                    "policy_checkpoint": {"config": {"sft_steps": 2, "grpo_steps": 2, "num_generations": 2,
-                                                     "max_completion_length": 4}},
-                    "heldout_probe": {"config": {"prompts": 4, "yield_blueprints": 2}},
-                    "bfcl_dev_scores": {"config": {"categories": ["simple_python"], "limit": 2, "max_new_tokens": 4}},
-                    "bfcl_test_scores": {"config": {"categories": ["simple_python"], "limit": 2, "max_new_tokens": 4}},
-                    "heldout_scores": {"config": {"max_new_tokens": 4}}}}
+    return {
+        "resources": {"policy_model": {"config": {"model": str(tiny_dir)}}},
+        "ops": {
+            "scenario_plan": {"config": {"n": 6}},
+            "policy_checkpoint": {
+                "config": {"sft_steps": 2, "grpo_steps": 2, "num_generations": 2, "max_completion_length": 4}
+            },
+            "heldout_probe": {"config": {"prompts": 4, "yield_blueprints": 2}},
+            "bfcl_dev_scores": {"config": {"categories": ["simple_python"], "limit": 2, "max_new_tokens": 4}},
+            "bfcl_test_scores": {"config": {"categories": ["simple_python"], "limit": 2, "max_new_tokens": 4}},
+            "heldout_scores": {"config": {"max_new_tokens": 4}},
+        },
+    }
 
 
 def test_a_round_killed_mid_training_resumes_without_recomputing(tmp_path, tiny_dir, monkeypatch):
@@ -28,9 +33,23 @@ def test_a_round_killed_mid_training_resumes_without_recomputing(tmp_path, tiny_
     config_file = tmp_path / "round.yaml"
     config_file.write_text(yaml.safe_dump(tiny_round_config(tiny_dir)))
     env = {**os.environ, "INFTOOL_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-m", "inftool_dagster.cli", "round", "run", "--home", str(home),
-                             "--config", str(config_file)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "inftool_dagster.cli",
+            "round",
+            "run",
+            "--home",
+            str(home),
+            "--config",
+            str(config_file),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     training = home / "rounds" / "r0000" / "policy" / "sft"
     deadline = time.time() + 400
     while not training.exists() and proc.poll() is None and time.time() < deadline:
@@ -47,11 +66,24 @@ def test_a_round_killed_mid_training_resumes_without_recomputing(tmp_path, tiny_
 
     summary = run_round(home, run_config=tiny_round_config(tiny_dir))
     assert summary["success"] and summary["resumed_from"] == "policy_checkpoint"
-    assert summary["materialized"] == ["bfcl_dev_scores", "bfcl_test_scores", "capability_gaps", "heldout_scores",
-                                       "policy_checkpoint", "policy_yield", "round_report"]
+    assert summary["materialized"] == [
+        "bfcl_dev_scores",
+        "bfcl_test_scores",
+        "capability_gaps",
+        "heldout_scores",
+        "policy_checkpoint",
+        "policy_yield",
+        "round_report",
+    ]
     instance = dg.DagsterInstance.get()
-    for name in ("tool_catalog", "heldout_probe", "scenario_plan", "synthetic_trajectories", "verified_trajectories",
-                 "training_set"):
+    for name in (
+        "tool_catalog",
+        "heldout_probe",
+        "scenario_plan",
+        "synthetic_trajectories",
+        "verified_trajectories",
+        "training_set",
+    ):
         events = instance.fetch_materializations(dg.AssetKey(name), limit=10).records
         assert len(events) == 1, f"{name} was recomputed"
     assert {p: p.stat().st_mtime_ns for p in shards} == shards  # no shard rewritten

@@ -49,6 +49,7 @@ def test_list_tools_paginates_with_exact_schemas(server, sample_build):
                 cursor = page.next_cursor
                 if not cursor:
                     return tools, pages
+
     tools, pages = run(go)
     assert pages == 3 and len(tools) == sample_build.functions.height == 25
     expected = {r["name"]: json.loads(r["parameters"]) for r in sample_build.functions.iter_rows(named=True)}
@@ -58,12 +59,18 @@ def test_list_tools_paginates_with_exact_schemas(server, sample_build):
 def test_invalid_calls_are_tool_errors_naming_parameter_and_rule(server):
     cases = {
         ("nope", json.dumps({})): "unknown tool 'nope'",
-        ("petstore_list_pets", json.dumps({"limit": "ten"})): "parameter 'limit': 'ten' is not of type 'integer' (rule: type)",
+        (
+            "petstore_list_pets",
+            json.dumps({"limit": "ten"}),
+        ): "parameter 'limit': 'ten' is not of type 'integer' (rule: type)",
         ("petstore_list_pets", json.dumps({"limit": 0})): "parameter 'limit'",
         ("petstore_list_pets", json.dumps({"colour": "red"})): "unknown parameter 'colour' (rule: additionalProperties",
         ("create_note", json.dumps({"title": "t"})): "parameter 'body': 'body' is a required property (rule: required)",
         ("petstore_list_pets", json.dumps({"species": "lizard"})): "(rule: enum)",
-        ("create_note", json.dumps({"title": "t", "body": "x" * (MAX_ARGUMENT_BYTES + 10)})): "over the 262144-byte limit",
+        (
+            "create_note",
+            json.dumps({"title": "t", "body": "x" * (MAX_ARGUMENT_BYTES + 10)}),
+        ): "over the 262144-byte limit",
     }
 
     async def go():
@@ -73,6 +80,7 @@ def test_invalid_calls_are_tool_errors_naming_parameter_and_rule(server):
                 out[(name, args)] = await client.call_tool(name, json.loads(args))
             ok = await client.call_tool("petstore_list_pets", {"limit": 5})  # still serving
         return out, ok
+
     results, ok = run(go)
     for key, expected in cases.items():
         assert results[key].is_error, key
@@ -92,6 +100,7 @@ def test_results_conform_deterministic_and_session_consistent(catalog_dir):
             gone = await client.call_tool("petstore_get_pet", {"petId": pet["id"]})
             forecast = await client.call_tool("weather_get_forecast", {"city": "Berlin", "days": 2})
             return srv, pet, read, deleted, gone, forecast
+
     srv, pet, read, deleted, gone, forecast = run(go, 7)
     pet_schema = srv.tools["petstore_get_pet"].response_schema
     Draft202012Validator(pet_schema).validate(pet)
@@ -106,23 +115,40 @@ def test_results_conform_deterministic_and_session_consistent(catalog_dir):
 def test_sessions_are_isolated_by_meta_key(server):
     async def go():
         async with Client(server.server) as client:
-            note = json.loads(text(await client.call_tool(
-                "create_note", {"title": "t", "body": "b"}, meta={"inftool/session": "alice"})))
+            note = json.loads(
+                text(
+                    await client.call_tool(
+                        "create_note", {"title": "t", "body": "b"}, meta={"inftool/session": "alice"}
+                    )
+                )
+            )
             await client.call_tool("delete_note", {"note_id": note["note_id"]}, meta={"inftool/session": "alice"})
             alice = await client.call_tool("get_note", {"note_id": note["note_id"]}, meta={"inftool/session": "alice"})
             bob = await client.call_tool("get_note", {"note_id": note["note_id"]}, meta={"inftool/session": "bob"})
             return alice, bob
+
     alice, bob = run(go)
     assert alice.is_error and not bob.is_error
 
 
-@pytest.mark.parametrize("name", ["petstore_list_pets", "weather_get_forecast", "calendar_create_event",
-                                  "calendar_search_events", "convert_currency", "create_note", "recipes_nutrition"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "petstore_list_pets",
+        "weather_get_forecast",
+        "calendar_create_event",
+        "calendar_search_events",
+        "convert_currency",
+        "create_note",
+        "recipes_nutrition",
+    ],
+)
 def test_every_response_conforms_over_many_argument_draws(catalog_dir, name):
     srv = CatalogServer.from_catalog(catalog_dir)
     tool = srv.tools[name]
     sim = Simulator(seed=3)
     import random
+
     for i in range(30):
         args = sim.generate(tool.parameters, random.Random(i))
         args = {k: v for k, v in args.items() if k in tool.parameters.get("properties", {})}
@@ -170,9 +196,14 @@ def test_stdio_transport_with_official_client(catalog_dir):
     async def go():
         async with Client(params) as client:
             tools = await client.list_tools()
-            good = await client.call_tool("convert_currency", {"amount": 10, "from_currency": "USD", "to_currency": "EUR"})
-            bad = await client.call_tool("convert_currency", {"amount": -1, "from_currency": "USD", "to_currency": "EUR"})
+            good = await client.call_tool(
+                "convert_currency", {"amount": 10, "from_currency": "USD", "to_currency": "EUR"}
+            )
+            bad = await client.call_tool(
+                "convert_currency", {"amount": -1, "from_currency": "USD", "to_currency": "EUR"}
+            )
             return tools, good, bad
+
     tools, good, bad = run(go)
     assert len(tools.tools) == 25
     assert not good.is_error and json.loads(text(good))["amount"] == 10
@@ -182,8 +213,11 @@ def test_stdio_transport_with_official_client(catalog_dir):
 @pytest.fixture(scope="module")
 def http_server(catalog_dir):
     port = _free_port()
-    proc = subprocess.Popen(_serve_cmd(catalog_dir, "--transport", "http", "--port", str(port)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _serve_cmd(catalog_dir, "--transport", "http", "--port", str(port)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}/mcp"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -206,6 +240,7 @@ def _http_roundtrip(url):
             tools = await client.list_tools()
             res = await client.call_tool("get_stock_quote", {"symbol": "AAPL"})
             return len(tools.tools), res
+
     return run(go)
 
 
@@ -220,19 +255,34 @@ def test_http_survives_malformed_jsonrpc_floods_oversize_and_disconnects(http_se
     headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
     with httpx.Client(timeout=10) as http:
         statuses = set()
-        for body in [b"{not json", b"[]", b'{"jsonrpc": "2.0"}', b'{"jsonrpc": "2.0", "id": 1, "method": 42}', b"\x00\xff" * 50]:
+        for body in [
+            b"{not json",
+            b"[]",
+            b'{"jsonrpc": "2.0"}',
+            b'{"jsonrpc": "2.0", "id": 1, "method": 42}',
+            b"\x00\xff" * 50,
+        ]:
             for _ in range(40):  # a flood of bad requests
                 statuses.add(http.post(url, content=body, headers=headers).status_code)
         assert statuses and all(400 <= s < 500 for s in statuses), statuses
-        big = http.post(url, content=b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "' + b"a" * (2 << 20) + b'"}}', headers=headers)
+        big = http.post(
+            url,
+            content=b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "' + b"a" * (2 << 20) + b'"}}',
+            headers=headers,
+        )
         assert big.status_code == 413
     # Clients that vanish mid-request, and a slow client trickling its body.
     for _ in range(20):
         s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"jsonrpc\"")
+        s.sendall(
+            b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+            b'{"jsonrpc"'
+        )
         s.close()
     slow = socket.create_connection(("127.0.0.1", port))
-    slow.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+    slow.sendall(
+        b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+    )
     try:
         count, res = _http_roundtrip(url)  # served while the slow client still holds its connection
     finally:
@@ -278,15 +328,26 @@ def test_llm_results_with_a_real_tiny_model_fall_back_cleanly(catalog_dir):
 
 
 def test_a_pattern_python_cannot_compile_is_a_tool_error_not_a_crash():
-    tool = CatalogTool("t", "", {"type": "object", "properties": {"q": {"type": "string", "pattern": "^\\p{L}+$"}}}, None)
+    tool = CatalogTool(
+        "t", "", {"type": "object", "properties": {"q": {"type": "string", "pattern": "^\\p{L}+$"}}}, None
+    )
     from inftool_dagster.mcp_server import validate_arguments
 
     with pytest.raises(ToolCallError, match="pattern Python cannot evaluate"):
         validate_arguments(tool, {"q": "abc"})
 
 
-@pytest.mark.parametrize("name,stem", [("fieldId", "field_"), ("valid_id", "valid_"), ("dId", "d_"), ("id", "id_"),
-                                       ("uuid", "uuid_"), ("bucketID", "bucket_")])
+@pytest.mark.parametrize(
+    "name,stem",
+    [
+        ("fieldId", "field_"),
+        ("valid_id", "valid_"),
+        ("dId", "d_"),
+        ("id", "id_"),
+        ("uuid", "uuid_"),
+        ("bucketID", "bucket_"),
+    ],
+)
 def test_id_values_keep_the_name_before_its_id_suffix(name, stem):
     """An id value starts with the parameter's name less its id suffix (not less every trailing
     'I', 'd', '_' or 'i' character)."""

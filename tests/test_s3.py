@@ -23,8 +23,11 @@ BUCKET = "inftool-test"
 @pytest.fixture(scope="module")
 def s3_endpoint():
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -40,8 +43,11 @@ def s3_endpoint():
 
 @pytest.fixture
 def s3(s3_endpoint, monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     if BUCKET not in [b["Name"] for b in client.list_buckets().get("Buckets", [])]:
@@ -63,7 +69,9 @@ def test_workspace_pushes_what_changed_and_a_fresh_machine_pulls_it(s3, s3_endpo
     (shards / "sub" / "meta.json").write_text("{}")
     assert first.publish() == 2
     assert _keys(s3, "unit/rounds/r0000/trajectories/") == {
-        "unit/rounds/r0000/trajectories/shard-00000.parquet": 100, "unit/rounds/r0000/trajectories/sub/meta.json": 2}
+        "unit/rounds/r0000/trajectories/shard-00000.parquet": 100,
+        "unit/rounds/r0000/trajectories/sub/meta.json": 2,
+    }
     assert first.publish() == 0  # nothing changed: nothing re-uploaded
     (shards / "shard-00001.parquet").write_bytes(b"y" * 7)
     assert first.publish() == 1  # a resumed step adds a shard: only that one goes up
@@ -85,18 +93,29 @@ def test_a_round_on_s3_continues_on_a_fresh_machine_with_training_out_of_process
 
     def run(root, key, tags=None, pipes=False):
         config = tiny_round_config(tiny_dir)
-        config["resources"]["workspace"] = {"config": {"root": str(root), "s3_bucket": BUCKET, "s3_prefix": "e2e",
-                                                       "s3_endpoint_url": s3_endpoint}}
+        config["resources"]["workspace"] = {
+            "config": {"root": str(root), "s3_bucket": BUCKET, "s3_prefix": "e2e", "s3_endpoint_url": s3_endpoint}
+        }
         config["ops"]["policy_checkpoint"]["config"]["out_of_process"] = pipes
         instance.add_dynamic_partitions("rounds", [key])
-        return job.execute_in_process(run_config=config, instance=instance, partition_key=key, tags=tags or {},
-                                      raise_on_error=False)
+        return job.execute_in_process(
+            run_config=config, instance=instance, partition_key=key, tags=tags or {}, raise_on_error=False
+        )
 
     with dg.instance_for_test() as instance:
         assert run(tmp_path / "machine_a", "r0000").success
         keys = _keys(s3, "e2e/rounds/r0000/")
-        for artifact in ("catalog", "trajectories", "training_set", "policy/LATEST", "bfcl/dev/summary.json",
-                         "bfcl/test/summary.json", "heldout/heldout.json", "yield/yield.json", "gaps/gaps.json"):
+        for artifact in (
+            "catalog",
+            "trajectories",
+            "training_set",
+            "policy/LATEST",
+            "bfcl/dev/summary.json",
+            "bfcl/test/summary.json",
+            "heldout/heldout.json",
+            "yield/yield.json",
+            "gaps/gaps.json",
+        ):
             assert any(k.startswith(f"e2e/rounds/r0000/{artifact}") for k in keys), artifact
         assert "e2e/shared/probe/probe.json" in _keys(s3, "e2e/shared/")  # the probe travels too
         child = run(tmp_path / "machine_b", "r0001", tags={PARENT_TAG: "r0000"}, pipes=True)
@@ -108,6 +127,8 @@ def test_a_round_on_s3_continues_on_a_fresh_machine_with_training_out_of_process
         assert plan.metadata["weights_source"].value == "capability_gaps of r0000"
         assert any(k.startswith("e2e/rounds/r0001/policy/") for k in _keys(s3, "e2e/rounds/r0001/"))
         # machine B scored its policy on the very probe machine A built (pulled from the bucket)
-        probes = [json.loads((tmp_path / m / "rounds" / k / "heldout" / "heldout.json").read_text())["probe"]
-                  for m, k in (("machine_a", "r0000"), ("machine_b", "r0001"))]
+        probes = [
+            json.loads((tmp_path / m / "rounds" / k / "heldout" / "heldout.json").read_text())["probe"]
+            for m, k in (("machine_a", "r0000"), ("machine_b", "r0001"))
+        ]
         assert probes[0] == probes[1]

@@ -17,12 +17,14 @@ def test_openapi30_dialect_becomes_2020_12():
 
 
 def test_swagger_quirks_are_repaired():
-    out, _ = convert({
-        "type": "object",
-        "properties": {"f": {"type": "file"}, "n": {"type": "string", "required": True}},
-        "required": ["x", "x"],
-        "x-vendor": 1,
-    })
+    out, _ = convert(
+        {
+            "type": "object",
+            "properties": {"f": {"type": "file"}, "n": {"type": "string", "required": True}},
+            "required": ["x", "x"],
+            "x-vendor": 1,
+        }
+    )
     assert out["properties"]["f"] == {"type": "string", "format": "binary"}
     assert out["required"] == ["n", "x"]
     assert "x-vendor" not in out
@@ -40,14 +42,23 @@ def test_unknown_type_dropped_with_note():
 
 
 def test_tuple_items_become_prefix_items_and_bad_counts_dropped():
-    out, _ = convert({"type": "array", "items": [{"type": "string"}, {"type": "integer"}], "minItems": -1, "maxItems": "3"})
+    out, _ = convert(
+        {"type": "array", "items": [{"type": "string"}, {"type": "integer"}], "minItems": -1, "maxItems": "3"}
+    )
     assert out == {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "maxItems": 3}
 
 
 def test_refs_inlined_and_cycles_cut_with_note():
-    doc = {"components": {"schemas": {
-        "Node": {"type": "object", "properties": {"value": {"type": "integer"}, "child": {"$ref": "#/components/schemas/Node"}}},
-    }}}
+    doc = {
+        "components": {
+            "schemas": {
+                "Node": {
+                    "type": "object",
+                    "properties": {"value": {"type": "integer"}, "child": {"$ref": "#/components/schemas/Node"}},
+                },
+            }
+        }
+    }
     out, notes = convert({"$ref": "#/components/schemas/Node"}, doc)
     assert out["properties"]["value"] == {"type": "integer"}
     assert "circular reference to Node cut" in out["properties"]["child"]["description"]
@@ -55,7 +66,10 @@ def test_refs_inlined_and_cycles_cut_with_note():
 
 
 def test_deep_chain_cut_at_bounded_depth():
-    schemas = {f"S{i}": {"type": "object", "properties": {"next": {"$ref": f"#/components/schemas/S{i+1}"}}} for i in range(20)}
+    schemas = {
+        f"S{i}": {"type": "object", "properties": {"next": {"$ref": f"#/components/schemas/S{i + 1}"}}}
+        for i in range(20)
+    }
     out, notes = convert({"$ref": "#/components/schemas/S0"}, {"components": {"schemas": schemas}}, max_ref_depth=3)
     depth, node = 0, out
     while "properties" in node:
@@ -93,10 +107,18 @@ def test_a_cut_reference_keeps_its_targets_scalar_type():
     """A reference cut at the depth limit still says what it is: an ``Arn`` string stays a string
     (real specs: AWS Inspector's rulesPackageArns, whose cut used to claim ``object`` and made
     every conforming simulated result invalid); a target without a type stays open."""
-    schemas = {"A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
-               "B": {"type": "object", "properties": {"arns": {"type": "array", "items": {"$ref": "#/components/schemas/Arn"}},
-                                                      "any": {"$ref": "#/components/schemas/Free"}}},
-               "Arn": {"type": "string", "pattern": "^arn:"}, "Free": {"description": "anything"}}
+    schemas = {
+        "A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+        "B": {
+            "type": "object",
+            "properties": {
+                "arns": {"type": "array", "items": {"$ref": "#/components/schemas/Arn"}},
+                "any": {"$ref": "#/components/schemas/Free"},
+            },
+        },
+        "Arn": {"type": "string", "pattern": "^arn:"},
+        "Free": {"description": "anything"},
+    }
     out, notes = convert({"$ref": "#/components/schemas/A"}, {"components": {"schemas": schemas}}, max_ref_depth=2)
     cut = out["properties"]["b"]["properties"]
     assert cut["arns"]["items"] == {"type": "string", "description": "(Arn: nesting depth limit)"}

@@ -21,8 +21,16 @@ from inftool_dagster.llm.types import Generation, SamplingParams
 
 from .tiny_model import tiny_backend
 
-TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
-                                           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
 
 
 def free_port():
@@ -71,12 +79,18 @@ def test_models_and_chat_with_official_client(tiny):
         client = openai.OpenAI(base_url=base_url, api_key="x")
         assert [m.id for m in client.models.list().data] == ["tiny"]
         response = client.chat.completions.create(
-            model="tiny", messages=[{"role": "user", "content": "Weather in Berlin?"}], tools=TOOLS,
-            max_tokens=10, temperature=0)
+            model="tiny",
+            messages=[{"role": "user", "content": "Weather in Berlin?"}],
+            tools=TOOLS,
+            max_tokens=10,
+            temperature=0,
+        )
         choice = response.choices[0]
         assert choice.finish_reason in {"stop", "length", "tool_calls"}
         assert response.usage.prompt_tokens > 50 and 0 < response.usage.completion_tokens <= 10
-        direct = tiny.generate([[{"role": "user", "content": "Weather in Berlin?"}]], SamplingParams(max_new_tokens=10), [TOOLS])
+        direct = tiny.generate(
+            [[{"role": "user", "content": "Weather in Berlin?"}]], SamplingParams(max_new_tokens=10), [TOOLS]
+        )
         if choice.message.tool_calls is None:
             assert choice.message.content == direct[0][0].text
         with pytest.raises(openai.BadRequestError):
@@ -90,7 +104,9 @@ def test_tool_calls_come_back_in_openai_shape():
         calls = response.choices[0].message.tool_calls
         assert response.choices[0].finish_reason == "tool_calls"
         assert [(c.function.name, json.loads(c.function.arguments)) for c in calls] == [
-            ("get_weather", {"city": "Berlin"}), ("get_weather", {"city": "Paris"})]
+            ("get_weather", {"city": "Berlin"}),
+            ("get_weather", {"city": "Paris"}),
+        ]
         plain = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "?"}])
         assert plain.choices[0].message.content.startswith("[get_weather") and not plain.choices[0].message.tool_calls
 
@@ -99,7 +115,9 @@ def test_openai_backend_against_inftool_serve_matches_direct_generation(tiny):
     conversations = [[{"role": "user", "content": t}] for t in ("Hi", "Weather in Berlin?", "Add 2 and 3")]
     params = SamplingParams(max_new_tokens=8)
     with Served(create_app(tiny, "tiny")) as base_url:
-        remote = OpenAIBackend(OpenAIConfig(model="tiny", base_url=base_url, max_concurrency=2)).generate(conversations, params)
+        remote = OpenAIBackend(OpenAIConfig(model="tiny", base_url=base_url, max_concurrency=2)).generate(
+            conversations, params
+        )
     direct = tiny.generate(conversations, params)
     assert [g[0].text for g in remote] == [g[0].text for g in direct]
     assert all(g[0].ok and g[0].completion_tokens > 0 for g in remote)
@@ -120,19 +138,27 @@ def test_openai_backend_faults_are_retried_or_recorded_per_item():
         if prompt == "hang":
             await asyncio.sleep(3)
         if prompt == "empty":
-            return JSONResponse({"choices": [{"message": {"role": "assistant", "content": ""}, "finish_reason": "stop"}]})
+            return JSONResponse(
+                {"choices": [{"message": {"role": "assistant", "content": ""}, "finish_reason": "stop"}]}
+            )
         if prompt == "garbage":
             return Response("<html>", status_code=200)
         if prompt == "bad":
             return JSONResponse({"error": "no"}, status_code=400)
         finish = "length" if prompt == "truncated" else "stop"
-        return JSONResponse({"choices": [{"message": {"role": "assistant", "content": f"ok:{prompt}"}, "finish_reason": finish}],
-                             "usage": {"prompt_tokens": 3, "completion_tokens": 2}})
+        return JSONResponse(
+            {
+                "choices": [{"message": {"role": "assistant", "content": f"ok:{prompt}"}, "finish_reason": finish}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+            }
+        )
 
     app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
     prompts = ["fine", "flaky", "hang", "empty", "garbage", "bad", "truncated"]
     with Served(app) as base_url:
-        backend = OpenAIBackend(OpenAIConfig(model="m", base_url=base_url, timeout_s=0.5, max_retries=2, backoff_s=0.01))
+        backend = OpenAIBackend(
+            OpenAIConfig(model="m", base_url=base_url, timeout_s=0.5, max_retries=2, backoff_s=0.01)
+        )
         out = backend.generate([[{"role": "user", "content": p}] for p in prompts], SamplingParams())
     result = dict(zip(prompts, (g[0] for g in out)))
     assert result["fine"].text == "ok:fine" and result["fine"].attempts == 1
@@ -167,8 +193,9 @@ def test_concurrent_requests_are_batched_and_answer_like_direct_generation(tiny)
         client = openai.OpenAI(base_url=base_url, api_key="x")
 
         def ask(question):
-            response = client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": question}],
-                                                      max_tokens=8, temperature=0)
+            response = client.chat.completions.create(
+                model="tiny", messages=[{"role": "user", "content": question}], max_tokens=8, temperature=0
+            )
             return response.choices[0].message.content
 
         first = ThreadPoolExecutor(1).submit(ask, questions[0])

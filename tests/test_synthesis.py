@@ -61,8 +61,11 @@ def test_mix_weights_steer_the_plan(server):
     only = ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"parallel": 1.0})
     kinds = {b.scenario_type for b in Planner(list(server.tools.values()), mix=only).plan(0, 40)}
     assert kinds == {"parallel"}
-    weighted = Planner(list(server.tools.values()), tool_weights={"convert_currency": 1000.0},
-                       mix=ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"simple": 1.0})).plan(0, 40)
+    weighted = Planner(
+        list(server.tools.values()),
+        tool_weights={"convert_currency": 1000.0},
+        mix=ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"simple": 1.0}),
+    ).plan(0, 40)
     assert Counter(b.targets[0] for b in weighted).most_common(1)[0][0] == "convert_currency"
 
 
@@ -90,7 +93,9 @@ class Scripted(LLMBackend):
 
 
 def test_llm_requests_that_drop_values_are_rejected_and_counted(server):
-    blueprints = [b for b in Planner(list(server.tools.values()), seed=5).plan(0, 60) if b.scenario_type == "simple"][:6]
+    blueprints = [b for b in Planner(list(server.tools.values()), seed=5).plan(0, 60) if b.scenario_type == "simple"][
+        :6
+    ]
     faithful = Scripted(lambda prompt: prompt.split("Request: ", 1)[1] + " Thanks a lot!")
     user = UserSimulator({n: t.description for n, t in server.tools.items()}, faithful)
     assert {s for _, s in user.requests(blueprints)} == {"llm"}
@@ -115,7 +120,10 @@ class Oracle(LLMBackend):
         for conv in conversations:
             calls_made = sum(1 for m in conv if m["role"] == "assistant" and m.get("tool_calls"))
             gold = self.blueprints[conv[0]["content"]]
-            pending = gold.gold_calls[calls_made:calls_made + (1 if gold.scenario_type in ("multi_turn", "multi_step") else len(gold.gold_calls))]
+            pending = gold.gold_calls[
+                calls_made : calls_made
+                + (1 if gold.scenario_type in ("multi_turn", "multi_step") else len(gold.gold_calls))
+            ]
             if gold.scenario_type == "missing_parameter" and len(conv) == 1:
                 out.append([Generation("Which value should I use?")])
             elif pending and conv[-1]["role"] == "user":
@@ -129,14 +137,18 @@ def test_conversation_loop_executes_calls_through_mcp(server, catalog_dir, tmp_p
     from inftool_dagster.synthesis.conversation import run_conversations
     from inftool_dagster.synthesis.user_simulator import UserSimulator
 
-    blueprints = [b for b in Planner(list(server.tools.values()), seed=9).plan(0, 80)
-                  if b.scenario_type in ("simple", "parallel", "missing_parameter", "multi_turn")][:12]
+    blueprints = [
+        b
+        for b in Planner(list(server.tools.values()), seed=9).plan(0, 80)
+        if b.scenario_type in ("simple", "parallel", "missing_parameter", "multi_turn")
+    ][:12]
     user = UserSimulator({n: t.description for n, t in server.tools.items()})
     requests = dict(zip([r for r, _ in user.requests(blueprints)], blueprints))
     from inftool_dagster.llm.types import SamplingParams
 
-    convs, timings = run_conversations(blueprints, CatalogServer.from_catalog(catalog_dir), Oracle(requests), user,
-                                       SamplingParams(max_new_tokens=8))
+    convs, timings = run_conversations(
+        blueprints, CatalogServer.from_catalog(catalog_dir), Oracle(requests), user, SamplingParams(max_new_tokens=8)
+    )
     for conv in convs:
         flat = [c for step in conv.predicted_calls for c in step]
         assert [(c["name"], c["arguments"]) for c in flat] == [(c.name, c.arguments) for c in conv.blueprint.gold_calls]
@@ -178,9 +190,26 @@ def test_synth_cli_killed_mid_run_resumes_without_loss_or_duplicates(catalog_dir
     model.save_pretrained(tmp_path / "tiny")
     tokenizer.save_pretrained(tmp_path / "tiny")
     out = tmp_path / "synth"
-    cmd = [sys.executable, "-m", "inftool_dagster.cli", "synth", "--catalog", str(catalog_dir), "--n", "24",
-           "--out", str(out), "--model", str(tmp_path / "tiny"), "--shard-size", "4", "--max-new-tokens", "8",
-           "--shards-per-wave", "1"]  # one shard at a time: the kill lands between shards, not after a wave
+    cmd = [
+        sys.executable,
+        "-m",
+        "inftool_dagster.cli",
+        "synth",
+        "--catalog",
+        str(catalog_dir),
+        "--n",
+        "24",
+        "--out",
+        str(out),
+        "--model",
+        str(tmp_path / "tiny"),
+        "--shard-size",
+        "4",
+        "--max-new-tokens",
+        "8",
+        "--shards-per-wave",
+        "1",
+    ]  # one shard at a time: the kill lands between shards, not after a wave
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 240
     while time.time() < deadline and len(list(out.glob("shard-*.parquet"))) < 2:
@@ -205,24 +234,32 @@ def test_a_result_the_mcp_client_rejects_is_a_recorded_tool_error_not_a_lost_sha
     """The official client validates structured results against the output schema and raises on a
     mismatch (a pattern the simulator cannot honour here); the conversation records a tool error
     and the shard goes on."""
+    from inftool_dagster.llm.tool_calls import ToolCall
     from inftool_dagster.llm.types import SamplingParams
     from inftool_dagster.mcp_server.simulator import CatalogTool
     from inftool_dagster.synthesis.blueprints import Blueprint
     from inftool_dagster.synthesis.conversation import run_conversations
-    from inftool_dagster.llm.tool_calls import ToolCall
 
-    strict = CatalogTool("get_code", "Get the code.", {"type": "object", "properties": {}},
-                         {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[0-9]{3}$"}},
-                          "required": ["code"]})
+    strict = CatalogTool(
+        "get_code",
+        "Get the code.",
+        {"type": "object", "properties": {}},
+        {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[0-9]{3}$"}}, "required": ["code"]},
+    )
     ok = CatalogTool("get_time", "Get the time.", {"type": "object", "properties": {}}, None)
     server = CatalogServer([strict, ok])
-    blueprints = [Blueprint(f"b{i}", "simple", [name], [name], [ToolCall(name, {})], "d")
-                  for i, name in enumerate(("get_code", "get_time"))]
+    blueprints = [
+        Blueprint(f"b{i}", "simple", [name], [name], [ToolCall(name, {})], "d")
+        for i, name in enumerate(("get_code", "get_time"))
+    ]
     user = UserSimulator({t.name: t.description for t in (strict, ok)})
+
     class CallOnce(LLMBackend):
         def generate(self, conversations, params, tools=None):
-            return [[Generation("Done." if c[-1]["role"] == "tool" else f"[{tools[i][0]['function']['name']}()]")]
-                    for i, c in enumerate(conversations)]
+            return [
+                [Generation("Done." if c[-1]["role"] == "tool" else f"[{tools[i][0]['function']['name']}()]")]
+                for i, c in enumerate(conversations)
+            ]
 
     convs, _ = run_conversations(blueprints, server, CallOnce(), user, SamplingParams(max_new_tokens=8))
     rejected, fine = convs

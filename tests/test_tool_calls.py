@@ -5,19 +5,71 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inftool_dagster.llm.prompts import COMPACT_SYSTEM_PROMPT, compact_function_docs, prompt_mode_messages
+from inftool_dagster.llm.prompts import COMPACT_SYSTEM_PROMPT, prompt_mode_messages
 from inftool_dagster.llm.tool_calls import (
-    ParseResult, ToolCall, parse_tool_calls, render_hermes, render_json, render_python,
+    ParseResult,
+    ToolCall,
+    parse_tool_calls,
+    render_hermes,
+    render_json,
+    render_python,
 )
 
 identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True).filter(
-    lambda s: s not in {"None", "True", "False", "and", "or", "not", "in", "is", "if", "else", "for", "lambda",
-                        "def", "class", "return", "import", "from", "as", "with", "while", "pass", "break",
-                        "continue", "try", "except", "finally", "raise", "del", "global", "nonlocal", "assert",
-                        "yield", "async", "await", "elif"})
+    lambda s: (
+        s
+        not in {
+            "None",
+            "True",
+            "False",
+            "and",
+            "or",
+            "not",
+            "in",
+            "is",
+            "if",
+            "else",
+            "for",
+            "lambda",
+            "def",
+            "class",
+            "return",
+            "import",
+            "from",
+            "as",
+            "with",
+            "while",
+            "pass",
+            "break",
+            "continue",
+            "try",
+            "except",
+            "finally",
+            "raise",
+            "del",
+            "global",
+            "nonlocal",
+            "assert",
+            "yield",
+            "async",
+            "await",
+            "elif",
+        }
+    )
+)
 names = st.lists(identifiers, min_size=1, max_size=3).map(".".join)
-scalars = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 calls = st.lists(st.builds(ToolCall, names, st.dictionaries(identifiers, values, max_size=5)), min_size=1, max_size=4)
 
 
@@ -78,11 +130,21 @@ def test_common_wrappings_parse():
 
 
 def test_prompt_mode_renders_tools_calls_and_results():
-    tools = [{"type": "function", "function": {"name": "get_weather", "description": "d", "parameters": {"type": "object"}}}]
+    tools = [
+        {"type": "function", "function": {"name": "get_weather", "description": "d", "parameters": {"type": "object"}}}
+    ]
     messages = [
         {"role": "user", "content": "Weather in Berlin?"},
-        {"role": "assistant", "tool_calls": [{"id": "1", "type": "function",
-                                              "function": {"name": "get_weather", "arguments": json.dumps({"city": "Berlin"})}}]},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": "1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": json.dumps({"city": "Berlin"})},
+                }
+            ],
+        },
         {"role": "tool", "name": "get_weather", "content": '{"temp": 3}'},
     ]
     out = prompt_mode_messages(messages, tools)

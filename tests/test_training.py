@@ -22,12 +22,20 @@ GOLD = json.dumps([{"name": "get_weather", "arguments": {"city": "Lisbon", "days
 
 
 def test_rewards_are_gated_and_graded():
-    completions = ['[get_weather(city="lisbon", days=3)]', '[get_weather(city="Porto", days=3)]',
-                   '[get_forecast(city="Lisbon")]', "I think it will rain.",
-                   '[get_weather(city="Lisbon", days=3, units="c")]', "[get_weather(city=",]
+    completions = [
+        '[get_weather(city="lisbon", days=3)]',
+        '[get_weather(city="Porto", days=3)]',
+        '[get_forecast(city="Lisbon")]',
+        "I think it will rain.",
+        '[get_weather(city="Lisbon", days=3, units="c")]',
+        "[get_weather(city=",
+    ]
     gold = [GOLD] * len(completions)
-    fmt, names, args = (format_reward(completions, gold), name_reward(completions, gold),
-                        argument_reward(completions, gold))
+    fmt, names, args = (
+        format_reward(completions, gold),
+        name_reward(completions, gold),
+        argument_reward(completions, gold),
+    )
     assert fmt == [1.0, 1.0, 1.0, 0.0, 1.0, 0.0]
     assert names == [1.0, 1.0, 0.0, 0.0, 1.0, 0.0]
     assert args[0] == 1.0 and args[1] == 0.5 and args[2] == 0.0 and args[3] == 0.0 and args[5] == 0.0
@@ -46,7 +54,8 @@ def training_set(tmp_path_factory, sample_build):
     user = UserSimulator({n: t.description for n, t in server.tools.items()}, None, 0)
     (root / "traj").mkdir()
     pl.DataFrame(gold_trajectory_rows(blueprints, server, user), schema=TRAJECTORY_SCHEMA).write_parquet(
-        root / "traj" / "shard-00000.parquet")
+        root / "traj" / "shard-00000.parquet"
+    )
     verify(root / "traj", root / "catalog", root / "views")
     return root / "views"
 
@@ -76,9 +85,17 @@ def test_execution_reward_runs_calls_on_the_mcp_server(training_set):
 
 
 def test_grpo_lora_run_writes_a_loadable_checkpoint_and_resumes(training_set, tiny_dir, tmp_path):
-    config = TrainConfig(max_steps=2, num_generations=2, prompts_per_step=1, max_completion_length=8, lora=True,
-                         save_steps=1, lora_r=4, catalog_dir=str(training_set.parent / "catalog"),
-                         reward_weights={"format": 0.2, "name": 0.2, "arguments": 0.4, "execution": 0.2})
+    config = TrainConfig(
+        max_steps=2,
+        num_generations=2,
+        prompts_per_step=1,
+        max_completion_length=8,
+        lora=True,
+        save_steps=1,
+        lora_r=4,
+        catalog_dir=str(training_set.parent / "catalog"),
+        reward_weights={"format": 0.2, "name": 0.2, "arguments": 0.4, "execution": 0.2},
+    )
     summary = train(training_set, str(tiny_dir), tmp_path, config)
     assert summary["steps"] == 2 and summary["reward_first"] is not None and summary["seconds_per_step"] > 0
     checkpoint = tmp_path / "checkpoint"
@@ -87,8 +104,12 @@ def test_grpo_lora_run_writes_a_loadable_checkpoint_and_resumes(training_set, ti
     card = (checkpoint / "README.md").read_text()
     assert "grpo + LoRA (merged)" in card and "reward per step" in card
     log = json.loads((checkpoint / "training_log.json").read_text())
-    assert {"rewards/format_reward/mean", "rewards/name_reward/mean", "rewards/argument_reward/mean",
-            "rewards/execution_reward/mean"} <= set(log[0])
+    assert {
+        "rewards/format_reward/mean",
+        "rewards/name_reward/mean",
+        "rewards/argument_reward/mean",
+        "rewards/execution_reward/mean",
+    } <= set(log[0])
     backend = TransformersBackend(TransformersConfig(model=str(checkpoint)))
     out = backend.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=3))
     assert out[0][0].ok
@@ -98,11 +119,27 @@ def test_grpo_lora_run_writes_a_loadable_checkpoint_and_resumes(training_set, ti
 
 
 def test_sft_cli_one_json_line(training_set, tiny_dir, tmp_path):
-    result = CliRunner().invoke(main, ["train", "--method", "sft", "--data", str(training_set), "--model",
-                                       str(tiny_dir), "--out", str(tmp_path), "--max-steps", "2"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--method",
+            "sft",
+            "--data",
+            str(training_set),
+            "--model",
+            str(tiny_dir),
+            "--out",
+            str(tmp_path),
+            "--max-steps",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["steps"] == 2 and summary["loss_last"] > 0 and (tmp_path / "checkpoint" / "model.safetensors").exists()
+    assert (
+        summary["steps"] == 2 and summary["loss_last"] > 0 and (tmp_path / "checkpoint" / "model.safetensors").exists()
+    )
 
 
 @pytest.mark.integration
@@ -119,7 +156,7 @@ def test_completion_only_logprobs_equal_trl_full_scoring():
     import trl.trainer.utils as trl_utils
     from trl.trainer.utils import add_fused_lm_head
 
-    from inftool_dagster.training.trainer import completion_tokens_only
+    from inftool_dagster.compat.trl_logprobs import completion_tokens_only
 
     from .tiny_model import tiny_model
 
@@ -157,11 +194,25 @@ def test_grpo_reward_rises_on_a_tiny_task(tmp_path, tiny_dir):
     from .tiny_task import write_tiny_task
 
     data = write_tiny_task(tmp_path / "data")
-    sft = train(data, str(tiny_dir), tmp_path / "sft",
-                TrainConfig(method="sft", max_steps=60, learning_rate=1e-2, save_steps=1000))
-    grpo = train(data, sft["checkpoint"], tmp_path / "grpo",
-                 TrainConfig(max_steps=40, learning_rate=1e-3, num_generations=8, prompts_per_step=4,
-                             max_completion_length=24, save_steps=1000))
+    sft = train(
+        data,
+        str(tiny_dir),
+        tmp_path / "sft",
+        TrainConfig(method="sft", max_steps=60, learning_rate=1e-2, save_steps=1000),
+    )
+    grpo = train(
+        data,
+        sft["checkpoint"],
+        tmp_path / "grpo",
+        TrainConfig(
+            max_steps=40,
+            learning_rate=1e-3,
+            num_generations=8,
+            prompts_per_step=4,
+            max_completion_length=24,
+            save_steps=1000,
+        ),
+    )
     log = json.loads((tmp_path / "grpo" / "checkpoint" / "training_log.json").read_text())
     rewards = [h["reward"] for h in log if "reward" in h]
     assert len(rewards) == 40
@@ -180,3 +231,15 @@ def test_overlong_training_prompts_are_left_out_and_counted():
     assert rows == {"prompt": ["short prompt", "another short one"], "gold_calls": ["[]", "[2]"]} and dropped == 1
     with pytest.raises(ValueError, match="max_prompt_tokens"):
         _within(real_tokenizer(), columns, max_tokens=1)
+
+
+def test_grpo_on_an_unknown_trl_version_trains_with_trls_own_trainer(
+    training_set, tiny_dir, tmp_path, unknown_versions
+):
+    """The fallback really runs: TRL's GRPOTrainer with its own rollouts and scoring."""
+    config = TrainConfig(max_steps=1, num_generations=2, prompts_per_step=1, max_completion_length=8)
+    before = dict(unknown_versions.taken)
+    with pytest.warns(unknown_versions.UnknownVersionWarning):
+        summary = train(training_set, str(tiny_dir), tmp_path, config)
+    assert summary["steps"] == 1 and summary["reward_first"] is not None
+    assert dict(unknown_versions.taken) == before  # neither the shared-prefix trainer nor the logprob patch ran

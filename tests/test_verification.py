@@ -76,8 +76,15 @@ def test_call_list_matching_reasons():
 def test_gold_replays_pass_every_gate(server, gold):
     gated = Verifier(server.tools).run(gold)
     assert gold.height > 200 and set(gold["scenario_type"]) >= {
-        "simple", "multiple", "parallel", "parallel_multiple", "irrelevance", "missing_parameter", "multi_step",
-        "multi_turn"}
+        "simple",
+        "multiple",
+        "parallel",
+        "parallel_multiple",
+        "irrelevance",
+        "missing_parameter",
+        "multi_step",
+        "multi_turn",
+    }
     failures = gated.filter(~pl.col("verified")).select("scenario_type", "reject_reason").to_dicts()
     assert failures == []
 
@@ -115,10 +122,18 @@ def test_intent_gate_cases(server, gold):
     frame = one(gold, "simple")
     call = steps_of(frame)[0][0]
     key, value = next(iter(call["arguments"].items()))
-    wrong = {**call["arguments"], key: "something else entirely" if isinstance(value, str) else value + 1000
-             if isinstance(value, (int, float)) and not isinstance(value, bool) else value}
+    wrong = {
+        **call["arguments"],
+        key: "something else entirely"
+        if isinstance(value, str)
+        else value + 1000
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else value,
+    }
     if wrong != call["arguments"]:
-        v = verdict(server, one(gold, "simple", predicted_calls=json.dumps([[{"name": call["name"], "arguments": wrong}]])))
+        v = verdict(
+            server, one(gold, "simple", predicted_calls=json.dumps([[{"name": call["name"], "arguments": wrong}]]))
+        )
         assert v["rejected_by"] in ("intent", "schema")
     assert verdict(server, one(gold, "simple", predicted_calls="[]"))["reject_reason"] == "no_call"
     # parallel, calls reversed: still verified
@@ -130,14 +145,17 @@ def test_intent_gate_cases(server, gold):
     offered = irr["tool_names"][0][0]
     v = verdict(server, one(gold, "irrelevance", predicted_calls=json.dumps([[{"name": offered, "arguments": {}}]])))
     assert v["rejected_by"] in ("schema", "intent")
-    v = Verifier(server.tools, GateConfig(schema_=False)).run(
-        one(gold, "irrelevance", predicted_calls=json.dumps([[{"name": offered, "arguments": {}}]]))).to_dicts()[0]
+    v = (
+        Verifier(server.tools, GateConfig(schema_=False))
+        .run(one(gold, "irrelevance", predicted_calls=json.dumps([[{"name": offered, "arguments": {}}]])))
+        .to_dicts()[0]
+    )
     assert v["reject_reason"].startswith("false_call_on_irrelevance")
     # missing parameter: calling before asking fails even with the right call
     mp = one(gold, "missing_parameter")
     messages = [m for m in orjson.loads(mp["messages"][0])]
     first_call = next(m for m in messages if m.get("tool_calls"))
-    no_ask = json.dumps([messages[0], first_call] + messages[messages.index(first_call) + 1:])
+    no_ask = json.dumps([messages[0], first_call] + messages[messages.index(first_call) + 1 :])
     v = verdict(server, one(gold, "missing_parameter", messages=no_ask))
     assert v["rejected_by"] == "intent" and v["reject_reason"].startswith("called_without_asking")
 
@@ -156,7 +174,9 @@ def test_semantic_gate_uses_a_judge(server, gold):
     with pytest.raises(ValueError, match="no judge"):
         Verifier(server.tools, GateConfig(semantic=True)).run(frame)
     judged = Verifier(server.tools, GateConfig(semantic=True), tiny_backend()).run(frame).to_dicts()[0]
-    assert judged["gate_semantic"] is False and judged["reject_reason"].startswith("judge_said")  # random weights say no
+    assert judged["gate_semantic"] is False and judged["reject_reason"].startswith(
+        "judge_said"
+    )  # random weights say no
 
 
 # --- dedup, diversity ---------------------------------------------------------------------
@@ -199,7 +219,9 @@ def test_verified_suite_judges_kept_rows_again_from_scratch(server, gold):
     broken = verified.with_columns(
         pl.when(pl.int_range(pl.len()) < 3)
         .then(pl.col("predicted_calls").str.replace(r'"arguments":\{', '"arguments":{"bogus_param":1,'))
-        .otherwise(pl.col("predicted_calls")).alias("predicted_calls"))
+        .otherwise(pl.col("predicted_calls"))
+        .alias("predicted_calls")
+    )
     assert broken["verified"].all() and broken["gate_schema"].all()
     again = reverify(broken, server)
     assert again["reverified"].to_list().count(False) == 3
@@ -237,8 +259,10 @@ def test_corrupted_trajectories_give_a_clear_error(server, tmp_path):
     (shards / "shard-00000.parquet").write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(CorruptTrajectories, match="cannot read trajectory shard"):
         read_trajectories(shards)
-    result = CliRunner().invoke(main, ["verify", "--trajectories", str(shards), "--catalog", str(server.catalog_dir),
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main,
+        ["verify", "--trajectories", str(shards), "--catalog", str(server.catalog_dir), "--out", str(tmp_path / "o")],
+    )
     assert result.exit_code == 1 and "cannot read trajectory shard" in result.output
     pl.DataFrame({"trajectory_id": ["a"]}).write_parquet(shards / "shard-00000.parquet")
     with pytest.raises(CorruptTrajectories, match="lack required columns"):
@@ -250,8 +274,10 @@ def test_cli_verify_ends_with_one_json_line(server, gold, tmp_path):
     shards.mkdir()
     broken = gold.head(20).with_columns(pl.lit(1).cast(pl.Int64).alias("tool_errors"))
     pl.concat([gold.slice(20), broken]).write_parquet(shards / "shard-00000.parquet")
-    result = CliRunner().invoke(main, ["verify", "--trajectories", str(shards), "--catalog", str(server.catalog_dir),
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main,
+        ["verify", "--trajectories", str(shards), "--catalog", str(server.catalog_dir), "--out", str(tmp_path / "o")],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["trajectories"] == gold.height and summary["rejected"] == {"execution": 20}

@@ -6,9 +6,9 @@ import functools
 @functools.lru_cache(maxsize=1)
 def real_tokenizer():
     from inftool_dagster.models.loading import load_tokenizer
-    from inftool_dagster.models.registry import resolve_model
+    from inftool_dagster.models.registry import DEFAULT_MODEL, resolve_model
 
-    return load_tokenizer(resolve_model("smollm2-135m-instruct"))
+    return load_tokenizer(resolve_model(DEFAULT_MODEL))
 
 
 def tiny_model(seed: int = 0, layers: int = 2):
@@ -17,10 +17,19 @@ def tiny_model(seed: int = 0, layers: int = 2):
 
     tokenizer = real_tokenizer()
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=layers,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
     model = LlamaForCausalLM(config).eval()
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model, tokenizer

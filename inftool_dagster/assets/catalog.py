@@ -1,6 +1,5 @@
 """``api_specs`` (source) → ``tool_catalog``, with the catalog's quality checks."""
 
-
 import hashlib
 from pathlib import Path
 
@@ -70,9 +69,7 @@ def tool_catalog(
     by_format = build.functions.group_by("source_format").len().sort("len", descending=True)
     by_domain = build.functions.group_by("domain").len().sort("len", descending=True).head(15)
     reasons = build.rejections.group_by("reason_code").len().sort("len", descending=True)
-    content_hash = hashlib.sha256(
-        build.functions.select("name", "parameters").write_csv().encode()
-    ).hexdigest()[:16]
+    content_hash = hashlib.sha256(build.functions.select("name", "parameters").write_csv().encode()).hexdigest()[:16]
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(out)),
@@ -104,24 +101,33 @@ def _load(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource) 
     return load_catalog(catalog_dir(workspace, context.partition_key))
 
 
-@dg.asset_check(asset=tool_catalog, partitions_def=rounds, blocking=True,
-                description="Every function's parameters pass the JSON Schema Draft 2020-12 meta-schema.")
+@dg.asset_check(
+    asset=tool_catalog,
+    partitions_def=rounds,
+    blocking=True,
+    description="Every function's parameters pass the JSON Schema Draft 2020-12 meta-schema.",
+)
 def catalog_schemas_valid(
     context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource, config: ToolCatalogConfig
 ) -> dg.AssetCheckResult:
     result = check_schemas(_load(context, workspace), limit=config.max_schema_checks)
     return dg.AssetCheckResult(
         passed=result.invalid == 0 and result.checked > 0,
-        metadata={"checked": result.checked, "invalid": result.invalid,
-                  "examples": dg.MetadataValue.json(result.examples)},
+        metadata={
+            "checked": result.checked,
+            "invalid": result.invalid,
+            "examples": dg.MetadataValue.json(result.examples),
+        },
     )
 
 
-@dg.asset_check(asset=tool_catalog, partitions_def=rounds, blocking=True,
-                description="Function names are unique across the catalog.")
-def catalog_names_unique(
-    context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource
-) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=tool_catalog,
+    partitions_def=rounds,
+    blocking=True,
+    description="Function names are unique across the catalog.",
+)
+def catalog_names_unique(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource) -> dg.AssetCheckResult:
     duplicates = duplicate_names(_load(context, workspace))
     return dg.AssetCheckResult(
         passed=not duplicates,
@@ -129,8 +135,11 @@ def catalog_names_unique(
     )
 
 
-@dg.asset_check(asset=tool_catalog, partitions_def=rounds,
-                description="Share of functions with a real description is above the configured rate.")
+@dg.asset_check(
+    asset=tool_catalog,
+    partitions_def=rounds,
+    description="Share of functions with a real description is above the configured rate.",
+)
 def catalog_descriptions_present(
     context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource, config: ToolCatalogConfig
 ) -> dg.AssetCheckResult:
@@ -142,10 +151,13 @@ def catalog_descriptions_present(
     )
 
 
-@dg.asset_check(asset=tool_catalog, partitions_def=rounds,
-                description="The catalog serves as an MCP server: every tool lists, and simulated calls on "
-                            "schema-drawn arguments validate and conform to the response schemas (the simulator's "
-                            "first result counts, before any regeneration).")
+@dg.asset_check(
+    asset=tool_catalog,
+    partitions_def=rounds,
+    description="The catalog serves as an MCP server: every tool lists, and simulated calls on "
+    "schema-drawn arguments validate and conform to the response schemas (the simulator's "
+    "first result counts, before any regeneration).",
+)
 def catalog_served_over_mcp(
     context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource, config: ToolCatalogConfig
 ) -> dg.AssetCheckResult:
@@ -157,8 +169,14 @@ def catalog_served_over_mcp(
     return dg.AssetCheckResult(
         passed=report.listed == report.tools and report.conformance >= config.min_simulation_conformance,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"tools": report.tools, "listed": report.listed, "called": report.called,
-                  "tool_errors": report.tool_errors, "nonconforming": report.nonconforming,
-                  "raw_nonconforming": report.raw_nonconforming,
-                  "conformance": report.conformance, "examples": dg.MetadataValue.json(report.examples)},
+        metadata={
+            "tools": report.tools,
+            "listed": report.listed,
+            "called": report.called,
+            "tool_errors": report.tool_errors,
+            "nonconforming": report.nonconforming,
+            "raw_nonconforming": report.raw_nonconforming,
+            "conformance": report.conformance,
+            "examples": dg.MetadataValue.json(report.examples),
+        },
     )

@@ -6,14 +6,14 @@ import dagster as dg
 import polars as pl
 
 from inftool_dagster.catalog import load_catalog
-from inftool_dagster.evolution import capability_gaps as compute_gaps
 from inftool_dagster.evolution import DevSplitRequired, should_stop, tool_weights
+from inftool_dagster.evolution import capability_gaps as compute_gaps
 from inftool_dagster.evolution.plots import markdown_image, score_by_round_png
 from inftool_dagster.resources import EvolutionResource, WorkspaceResource
 
 from .catalog import _table, catalog_dir
-from .partitions import PARENT_TAG, ROUND_JOB, ROUND_TAG, round_key, rounds
 from .evaluation import bfcl_dev_scores
+from .partitions import PARENT_TAG, ROUND_JOB, ROUND_TAG, round_key, rounds
 from .verification import verified_trajectories
 
 OWNERS = ["team:inftool-training"]
@@ -28,17 +28,25 @@ def _read_json(path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-@dg.asset(partitions_def=rounds, deps=[bfcl_dev_scores, verified_trajectories], group_name="evolution",
-          kinds={"python", "json"}, owners=OWNERS, code_version="gaps-v2",
-          description="Error rates per BFCL category (dev split only), error type and tool domain, and the next "
-                      "round's weights; the dev score the stop rule reads.")
-def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResource,
-                    evolution: EvolutionResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=rounds,
+    deps=[bfcl_dev_scores, verified_trajectories],
+    group_name="evolution",
+    kinds={"python", "json"},
+    owners=OWNERS,
+    code_version="gaps-v2",
+    description="Error rates per BFCL category (dev split only), error type and tool domain, and the next "
+    "round's weights; the dev score the stop rule reads.",
+)
+def capability_gaps(
+    context: dg.AssetExecutionContext, workspace: WorkspaceResource, evolution: EvolutionResource
+) -> dg.MaterializeResult:
     key = context.partition_key
     gated_path = workspace.round(key).gated()
     gated = pl.read_parquet(gated_path) if gated_path.exists() else pl.DataFrame()
-    gaps = compute_gaps(workspace.round(key).bfcl("dev"), gated, boost=evolution.gap_boost,
-                        score_key=evolution.score_key)
+    gaps = compute_gaps(
+        workspace.round(key).bfcl("dev"), gated, boost=evolution.gap_boost, score_key=evolution.score_key
+    )
     domains = dict(load_catalog(catalog_dir(workspace, key)).select("name", "domain").iter_rows())
     gaps["tool_weights"] = tool_weights(gaps["domain_weights"], domains)
     gaps["round"] = key
@@ -47,19 +55,24 @@ def capability_gaps(context: dg.AssetExecutionContext, workspace: WorkspaceResou
     past = [_read_json(gaps_path(workspace, k)) for k in history]
     png = score_by_round_png(history, {f"BFCL dev {evolution.score_key}": [g.get("score") for g in past]})
     (gaps_path(workspace, key).parent / "score_by_round.png").write_bytes(png)
-    weights = pl.DataFrame({"scenario_type": list(gaps["scenario_weights"]),
-                            "next_weight": list(gaps["scenario_weights"].values())})
-    return dg.MaterializeResult(metadata={
-        "dev_score": gaps["score"], "dev_score_ci95": dg.MetadataValue.json(gaps["score_ci95"]),
-        "score_split": gaps["score_split"],
-        "dev_score_by_round": dg.MetadataValue.md(markdown_image(png, "dev score by round")),
-        "path": dg.MetadataValue.path(str(gaps_path(workspace, key))),
-        "bfcl_dev_error_rate": dg.MetadataValue.json(gaps["bfcl_error_rate"]),
-        "error_kinds": dg.MetadataValue.json({"bfcl_dev": gaps["bfcl_error_kinds"],
-                                              "synthetic": gaps["synthetic_error_kinds"]}),
-        "next_scenario_weights": dg.MetadataValue.md(_table(weights)),
-        "weighted_tools": len(gaps["tool_weights"]),
-    })
+    weights = pl.DataFrame(
+        {"scenario_type": list(gaps["scenario_weights"]), "next_weight": list(gaps["scenario_weights"].values())}
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dev_score": gaps["score"],
+            "dev_score_ci95": dg.MetadataValue.json(gaps["score_ci95"]),
+            "score_split": gaps["score_split"],
+            "dev_score_by_round": dg.MetadataValue.md(markdown_image(png, "dev score by round")),
+            "path": dg.MetadataValue.path(str(gaps_path(workspace, key))),
+            "bfcl_dev_error_rate": dg.MetadataValue.json(gaps["bfcl_error_rate"]),
+            "error_kinds": dg.MetadataValue.json(
+                {"bfcl_dev": gaps["bfcl_error_kinds"], "synthetic": gaps["synthetic_error_kinds"]}
+            ),
+            "next_scenario_weights": dg.MetadataValue.md(_table(weights)),
+            "weighted_tools": len(gaps["tool_weights"]),
+        }
+    )
 
 
 def _scores(workspace: WorkspaceResource, keys: list[str]) -> list:
@@ -69,13 +82,16 @@ def _scores(workspace: WorkspaceResource, keys: list[str]) -> list:
     for key in keys:
         gaps = _read_json(gaps_path(workspace, key))
         if gaps.get("score") is not None and gaps.get("score_split") != "dev":
-            raise DevSplitRequired(f"gaps of {key} carry a {gaps.get('score_split')!r} score: the stop rule reads dev only")
+            raise DevSplitRequired(
+                f"gaps of {key} carry a {gaps.get('score_split')!r} score: the stop rule reads dev only"
+            )
         scores.append(gaps.get("score"))
     return scores
 
 
-def next_round(instance: dg.DagsterInstance, workspace: WorkspaceResource, evolution: EvolutionResource,
-               after: str | None):
+def next_round(
+    instance: dg.DagsterInstance, workspace: WorkspaceResource, evolution: EvolutionResource, after: str | None
+):
     """(run request, add-partition request, evaluated round) for the round after the newest round
     with materialized gaps (newer than ``after``), or a SkipReason."""
     done = sorted(instance.get_materialized_partitions(dg.AssetKey("capability_gaps")))
@@ -88,15 +104,17 @@ def next_round(instance: dg.DagsterInstance, workspace: WorkspaceResource, evolu
     if stop:
         return dg.SkipReason(f"evolution stops after {latest}: {why}")
     nxt = round_key(int(latest[1:]) + 1)
-    request = dg.RunRequest(partition_key=nxt, run_key=f"evolve-{nxt}",
-                            tags={PARENT_TAG: latest, ROUND_TAG: nxt})
+    request = dg.RunRequest(partition_key=nxt, run_key=f"evolve-{nxt}", tags={PARENT_TAG: latest, ROUND_TAG: nxt})
     return request, rounds.build_add_request([nxt]), latest
 
 
-@dg.sensor(job_name=ROUND_JOB, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="When a round's capability gaps land and the stop rule does not hold, start the next round.")
-def evolution_sensor(context: dg.SensorEvaluationContext, workspace: WorkspaceResource,
-                     evolution: EvolutionResource):
+@dg.sensor(
+    job_name=ROUND_JOB,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When a round's capability gaps land and the stop rule does not hold, start the next round.",
+)
+def evolution_sensor(context: dg.SensorEvaluationContext, workspace: WorkspaceResource, evolution: EvolutionResource):
     outcome = next_round(context.instance, workspace, evolution, context.cursor)
     if isinstance(outcome, dg.SkipReason):
         return outcome
@@ -105,11 +123,16 @@ def evolution_sensor(context: dg.SensorEvaluationContext, workspace: WorkspaceRe
     return dg.SensorResult(run_requests=[request], dynamic_partitions_requests=[add], cursor=latest)
 
 
-@dg.schedule(cron_schedule="0 2 * * *", job_name=ROUND_JOB, execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.STOPPED,
-             description="Nightly: continue evolution (the next round, or round 0 on a fresh instance).")
-def nightly_evolution(context: dg.ScheduleEvaluationContext, workspace: WorkspaceResource,
-                      evolution: EvolutionResource):
+@dg.schedule(
+    cron_schedule="0 2 * * *",
+    job_name=ROUND_JOB,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Nightly: continue evolution (the next round, or round 0 on a fresh instance).",
+)
+def nightly_evolution(
+    context: dg.ScheduleEvaluationContext, workspace: WorkspaceResource, evolution: EvolutionResource
+):
     if not context.instance.get_dynamic_partitions("rounds"):
         key, tags = round_key(0), {}
     else:

@@ -19,8 +19,9 @@ from .probe import heldout_probe, probe_tools
 OWNERS = ["team:inftool-data"]
 
 
-def policy_source(context: dg.AssetExecutionContext, workspace: WorkspaceResource,
-                  policy_model: PolicyModelResource) -> dict:
+def policy_source(
+    context: dg.AssetExecutionContext, workspace: WorkspaceResource, policy_model: PolicyModelResource
+) -> dict:
     """Which policy acts in this round: the parent round's checkpoint, with the data version of
     the parent's ``policy_checkpoint`` materialization (lineage across rounds), else the base model."""
     parent = parent_round(context)
@@ -30,9 +31,11 @@ def policy_source(context: dg.AssetExecutionContext, workspace: WorkspaceResourc
             raise dg.Failure(f"parent round {parent} has no policy checkpoint: run its policy_checkpoint first")
         return {"policy_model": policy_model.model, "policy_round": "base", "policy_checkpoint_version": "base"}
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("policy_checkpoint"), asset_partitions=[parent]), limit=1).records
-    version = (records[0].asset_materialization.tags or {}).get("dagster/data_version", "unknown") if records \
-        else "unknown"
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("policy_checkpoint"), asset_partitions=[parent]), limit=1
+    ).records
+    version = (
+        (records[0].asset_materialization.tags or {}).get("dagster/data_version", "unknown") if records else "unknown"
+    )
     return {"policy_model": str(checkpoint), "policy_round": parent, "policy_checkpoint_version": version}
 
 
@@ -43,12 +46,19 @@ class ScenarioPlanConfig(dg.Config):
     tool_weights: dict[str, float] = {}
 
 
-@dg.asset(partitions_def=rounds, deps=[tool_catalog, heldout_probe], group_name="synthesis",
-          kinds={"python", "parquet"}, owners=OWNERS, code_version="plan-v2",
-          description="Blueprints: tools offered (targets + distractors), scenario type, gold calls; never a tool "
-                      "of the held-out probe's specs.")
-def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
-                  workspace: WorkspaceResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=rounds,
+    deps=[tool_catalog, heldout_probe],
+    group_name="synthesis",
+    kinds={"python", "parquet"},
+    owners=OWNERS,
+    code_version="plan-v2",
+    description="Blueprints: tools offered (targets + distractors), scenario type, gold calls; never a tool "
+    "of the held-out probe's specs.",
+)
+def scenario_plan(
+    context: dg.AssetExecutionContext, config: ScenarioPlanConfig, workspace: WorkspaceResource
+) -> dg.MaterializeResult:
     held = set(probe_tools(workspace))
     every = load_tools(catalog_dir(workspace, context.partition_key))  # planning needs no server
     tools = [t for t in every if t.name not in held]
@@ -57,8 +67,11 @@ def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
     parent_gaps = parent.gaps() if parent else None
     if not config.mix and parent_gaps is not None and parent_gaps.exists():
         gaps = json.loads(parent_gaps.read_text())  # the parent round's weak spots are this round's targets
-        mix, tool_weights, source = gaps["scenario_weights"], config.tool_weights or gaps.get("tool_weights", {}), \
-            f"capability_gaps of {parent.key}"
+        mix, tool_weights, source = (
+            gaps["scenario_weights"],
+            config.tool_weights or gaps.get("tool_weights", {}),
+            f"capability_gaps of {parent.key}",
+        )
     seed = config.seed + 7919 * int(context.partition_key.lstrip("r") or 0)
     planner = Planner(tools, seed=seed, mix=ScenarioMix(**mix), tool_weights=tool_weights)
     blueprints = planner.plan(0, config.n)
@@ -67,19 +80,34 @@ def scenario_plan(context: dg.AssetExecutionContext, config: ScenarioPlanConfig,
     frame.write_parquet(path)
     mix = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
     return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(path)), "blueprints": frame.height, "seed": seed,
-                  "tools_available": len(tools), "tools_held_out": len(every) - len(tools),
-                  **parent_inputs(parent), "weights_source": source,
-                  "rejected": sum(planner.rejected.values()), "scenario_mix": dg.MetadataValue.md(_table(mix))},
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "blueprints": frame.height,
+            "seed": seed,
+            "tools_available": len(tools),
+            "tools_held_out": len(every) - len(tools),
+            **parent_inputs(parent),
+            "weights_source": source,
+            "rejected": sum(planner.rejected.values()),
+            "scenario_mix": dg.MetadataValue.md(_table(mix)),
+        },
         data_version=dg.DataVersion(hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]),
     )
 
 
-@dg.asset(partitions_def=rounds, deps=[scenario_plan, tool_catalog], group_name="synthesis", op_tags=gpu_op_tags(),
-          kinds={"python", "pytorch", "parquet"}, owners=OWNERS, code_version="synth-v1",
-          description="Full chat transcripts of User Simulator ⇄ Assistant ⇄ MCP Server, in resumable shards.")
-def synthetic_trajectories(context: dg.AssetExecutionContext, workspace: WorkspaceResource,
-                           policy_model: PolicyModelResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=rounds,
+    deps=[scenario_plan, tool_catalog],
+    group_name="synthesis",
+    op_tags=gpu_op_tags(),
+    kinds={"python", "pytorch", "parquet"},
+    owners=OWNERS,
+    code_version="synth-v1",
+    description="Full chat transcripts of User Simulator ⇄ Assistant ⇄ MCP Server, in resumable shards.",
+)
+def synthetic_trajectories(
+    context: dg.AssetExecutionContext, workspace: WorkspaceResource, policy_model: PolicyModelResource
+) -> dg.MaterializeResult:
     """The Assistant is the parent round's policy checkpoint (round 0: the configured base model):
     the improved model writes the next round's data."""
     key = context.partition_key
@@ -89,22 +117,36 @@ def synthetic_trajectories(context: dg.AssetExecutionContext, workspace: Workspa
     source = policy_source(context, workspace, policy_model)
     policy = policy_model.policy_backend(source["policy_model"])
     simulator_model = policy_model.simulator_model_for(source["policy_model"])
-    simulator = None if not simulator_model else policy if simulator_model == source["policy_model"] \
+    simulator = (
+        None
+        if not simulator_model
+        else policy
+        if simulator_model == source["policy_model"]
         else policy_model.policy_backend(simulator_model)
-    config = SynthConfig(n=len(blueprints), round_key=key, policy_model=source["policy_model"],
-                         simulator_model=simulator_model or None)
+    )
+    config = SynthConfig(
+        n=len(blueprints), round_key=key, policy_model=source["policy_model"], simulator_model=simulator_model or None
+    )
     summary = synthesize(catalog_dir(workspace, key), out, config, policy, simulator, blueprints=blueprints)
     context.log.info(f"synthesis: {summary}")
     frame = load_trajectories(out)
     by_type = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
     called = float((frame["n_tool_calls"] > 0).mean()) if frame.height else 0.0
     recorded = sorted(set(frame["policy_model"].to_list())) if frame.height else []
-    return dg.MaterializeResult(metadata={
-        **source, **parent_inputs(parent_layout(context, workspace)), "policy_models_in_shards": dg.MetadataValue.json(recorded),
-        "simulator_model": simulator_model or "template",
-        "path": dg.MetadataValue.path(str(out)), "trajectories": frame.height,
-        "resumed_shards": summary["resumed_shards"], "seconds": summary["seconds"],
-        "model_seconds": summary["model_seconds"], "trajectories_per_s": summary["trajectories_per_s"],
-        "share_with_tool_calls": called, "request_sources": dg.MetadataValue.json(summary["request_sources"]),
-        "by_scenario_type": dg.MetadataValue.md(_table(by_type)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **source,
+            **parent_inputs(parent_layout(context, workspace)),
+            "policy_models_in_shards": dg.MetadataValue.json(recorded),
+            "simulator_model": simulator_model or "template",
+            "path": dg.MetadataValue.path(str(out)),
+            "trajectories": frame.height,
+            "resumed_shards": summary["resumed_shards"],
+            "seconds": summary["seconds"],
+            "model_seconds": summary["model_seconds"],
+            "trajectories_per_s": summary["trajectories_per_s"],
+            "share_with_tool_calls": called,
+            "request_sources": dg.MetadataValue.json(summary["request_sources"]),
+            "by_scenario_type": dg.MetadataValue.md(_table(by_type)),
+        }
+    )

@@ -30,49 +30,75 @@ class VerificationConfig(dg.Config):
 
 
 def _verify_config(config: VerificationConfig, workspace: WorkspaceResource) -> VerifyConfig:
-    return VerifyConfig(gates=GateConfig(semantic=config.semantic_gate), heldout_tools=probe_tools(workspace),
-                        dedup=DedupConfig(max_per_tool=config.max_per_tool, max_per_template=config.max_per_template))
+    return VerifyConfig(
+        gates=GateConfig(semantic=config.semantic_gate),
+        heldout_tools=probe_tools(workspace),
+        dedup=DedupConfig(max_per_tool=config.max_per_tool, max_per_template=config.max_per_template),
+    )
 
 
 def _verified_dir(workspace: WorkspaceResource, key: str):
     return workspace.round(key).verified()
 
 
-@dg.asset(partitions_def=rounds, deps=[synthetic_trajectories, tool_catalog], group_name="verification",
-          kinds={"python", "polars", "parquet"}, owners=OWNERS, code_version="verify-v1",
-          description="Trajectories that pass every gate (format, schema, execution, intent[, semantic]), deduplicated.")
-def verified_trajectories(context: dg.AssetExecutionContext, config: VerificationConfig,
-                          workspace: WorkspaceResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=rounds,
+    deps=[synthetic_trajectories, tool_catalog],
+    group_name="verification",
+    kinds={"python", "polars", "parquet"},
+    owners=OWNERS,
+    code_version="verify-v1",
+    description="Trajectories that pass every gate (format, schema, execution, intent[, semantic]), deduplicated.",
+)
+def verified_trajectories(
+    context: dg.AssetExecutionContext, config: VerificationConfig, workspace: WorkspaceResource
+) -> dg.MaterializeResult:
     key = context.partition_key
     server = CatalogServer.from_catalog(catalog_dir(workspace, key))
     if config.semantic_gate:
         raise dg.Failure("semantic_gate needs a judge model; run `inftool verify --semantic-judge MODEL` for now")
-    gated, verified, summary = gate_and_dedup(workspace.round(key).trajectories(), server,
-                                              _verified_dir(workspace, key), _verify_config(config, workspace))
-    reasons = (gated.filter(~pl.col("verified")).group_by("rejected_by", "reject_reason").len()
-               .sort("len", descending=True).head(10))
+    gated, verified, summary = gate_and_dedup(
+        workspace.round(key).trajectories(), server, _verified_dir(workspace, key), _verify_config(config, workspace)
+    )
+    reasons = (
+        gated.filter(~pl.col("verified"))
+        .group_by("rejected_by", "reject_reason")
+        .len()
+        .sort("len", descending=True)
+        .head(10)
+    )
     by_type = gated.group_by("scenario_type").agg(pl.len().alias("trajectories"), pl.col("verified").sum())
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(_verified_dir(workspace, key))),
-            "trajectories": summary["trajectories"], "verified": summary["verified"],
-            "pass_rate": summary["pass_rate"], "rejected_by_gate": dg.MetadataValue.json(summary["rejected"]),
+            "trajectories": summary["trajectories"],
+            "verified": summary["verified"],
+            "pass_rate": summary["pass_rate"],
+            "rejected_by_gate": dg.MetadataValue.json(summary["rejected"]),
             "removed_by_dedup": dg.MetadataValue.json(summary["removed"]),
             "diversity": dg.MetadataValue.json(summary["diversity"]),
             "by_scenario_type": dg.MetadataValue.md(_table(by_type.sort("scenario_type"))),
             "top_reject_reasons": dg.MetadataValue.md(_table(reasons)),
         },
-        data_version=dg.DataVersion(hashlib.sha256(
-            ",".join(sorted(verified["trajectory_id"].to_list())).encode()).hexdigest()[:16]),
+        data_version=dg.DataVersion(
+            hashlib.sha256(",".join(sorted(verified["trajectory_id"].to_list())).encode()).hexdigest()[:16]
+        ),
     )
 
 
-@dg.asset(partitions_def=rounds, deps=[verified_trajectories, heldout_probe], group_name="verification",
-          kinds={"python", "parquet"}, owners=OWNERS, code_version="views-v2",
-          description="GRPO prompts (gold calls for the reward) and SFT chats (the policy's verified conversations "
-                      "and gold replays), never offering a held-out probe tool; rows counted by source.")
-def training_set(context: dg.AssetExecutionContext, config: VerificationConfig,
-                 workspace: WorkspaceResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=rounds,
+    deps=[verified_trajectories, heldout_probe],
+    group_name="verification",
+    kinds={"python", "parquet"},
+    owners=OWNERS,
+    code_version="views-v2",
+    description="GRPO prompts (gold calls for the reward) and SFT chats (the policy's verified conversations "
+    "and gold replays), never offering a held-out probe tool; rows counted by source.",
+)
+def training_set(
+    context: dg.AssetExecutionContext, config: VerificationConfig, workspace: WorkspaceResource
+) -> dg.MaterializeResult:
     key = context.partition_key
     server = CatalogServer.from_catalog(catalog_dir(workspace, key))
     gated = pl.read_parquet(workspace.round(key).gated())
@@ -80,39 +106,56 @@ def training_set(context: dg.AssetExecutionContext, config: VerificationConfig,
     summary = build_views(gated, server, out, _verify_config(config, workspace))
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     sources = summary["rows_by_source"]["sft"]
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(out)),
-        "grpo_train": summary["grpo_prompts"]["train"], "grpo_heldout": summary["grpo_prompts"]["heldout"],
-        "sft_train": summary["sft_chats"]["train"], "sft_heldout": summary["sft_chats"]["heldout"],
-        "sft_from_policy": sources.get("policy", 0), "sft_from_gold_replay": sources.get("gold_replay", 0),
-        "rows_by_source": dg.MetadataValue.json(summary["rows_by_source"]),
-        "dropped": dg.MetadataValue.json(summary["views"]),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(out)),
+            "grpo_train": summary["grpo_prompts"]["train"],
+            "grpo_heldout": summary["grpo_prompts"]["heldout"],
+            "sft_train": summary["sft_chats"]["train"],
+            "sft_heldout": summary["sft_chats"]["heldout"],
+            "sft_from_policy": sources.get("policy", 0),
+            "sft_from_gold_replay": sources.get("gold_replay", 0),
+            "rows_by_source": dg.MetadataValue.json(summary["rows_by_source"]),
+            "dropped": dg.MetadataValue.json(summary["views"]),
+        }
+    )
 
 
 def _report_result(report) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=report.success, description=report.summary()[:1000],
-                               metadata={"expectations": dg.MetadataValue.json(report.metadata()),
-                                         "failed": len(report.failed())})
+    return dg.AssetCheckResult(
+        passed=report.success,
+        description=report.summary()[:1000],
+        metadata={"expectations": dg.MetadataValue.json(report.metadata()), "failed": len(report.failed())},
+    )
 
 
-@dg.asset_check(asset=synthetic_trajectories, partitions_def=rounds, blocking=True,
-                description="great-expectations: required columns non-null, offered tools in the catalog, "
-                            "duplicate rate and scenario mix within bounds.")
-def trajectories_quality(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
-                         data_quality: DataQualityResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=synthetic_trajectories,
+    partitions_def=rounds,
+    blocking=True,
+    description="great-expectations: required columns non-null, offered tools in the catalog, "
+    "duplicate rate and scenario mix within bounds.",
+)
+def trajectories_quality(
+    context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource, data_quality: DataQualityResource
+) -> dg.AssetCheckResult:
     key = context.partition_key
     frame = read_trajectories(workspace.round(key).trajectories())
     names = load_catalog(catalog_dir(workspace, key))["name"].to_list()
     return _report_result(trajectory_suite(frame, names, data_quality))
 
 
-@dg.asset_check(asset=verified_trajectories, partitions_def=rounds, blocking=True,
-                description="great-expectations: every kept row passes every gate again when judged from "
-                            "scratch (its calls replayed on a fresh MCP session), called tools in the catalog, "
-                            "no duplicate requests, pass rate within bounds.")
-def verified_quality(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource,
-                     data_quality: DataQualityResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=verified_trajectories,
+    partitions_def=rounds,
+    blocking=True,
+    description="great-expectations: every kept row passes every gate again when judged from "
+    "scratch (its calls replayed on a fresh MCP session), called tools in the catalog, "
+    "no duplicate requests, pass rate within bounds.",
+)
+def verified_quality(
+    context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource, data_quality: DataQualityResource
+) -> dg.AssetCheckResult:
     key = context.partition_key
     directory = _verified_dir(workspace, key)
     gated, verified = pl.read_parquet(directory / "gated.parquet"), pl.read_parquet(directory / "verified.parquet")
@@ -120,10 +163,15 @@ def verified_quality(context: dg.AssetCheckExecutionContext, workspace: Workspac
     return _report_result(verified_suite(gated, verified, list(server.tools), data_quality, server))
 
 
-@dg.asset_check(asset=training_set, partitions_def=rounds, blocking=True,
-                description="No tool of the held-out probe (whole specs) is offered in any training row, GRPO or SFT.")
-def training_split_disjoint(context: dg.AssetCheckExecutionContext,
-                            workspace: WorkspaceResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=training_set,
+    partitions_def=rounds,
+    blocking=True,
+    description="No tool of the held-out probe (whole specs) is offered in any training row, GRPO or SFT.",
+)
+def training_split_disjoint(
+    context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource
+) -> dg.AssetCheckResult:
     held = set(probe_tools(workspace))
     directory = workspace.round(context.partition_key).training_set()
     rows = 0
@@ -131,15 +179,31 @@ def training_split_disjoint(context: dg.AssetCheckExecutionContext,
     for name in ("grpo_train", "sft_train"):
         frame = pl.read_parquet(directory / f"{name}.parquet")
         rows += frame.height
-        leaks |= {t["function"]["name"] for tools in frame["tools"].to_list() for t in json.loads(tools)
-                  if t["function"]["name"] in held}
-    return dg.AssetCheckResult(passed=not leaks, metadata={"train_rows": rows, "heldout_tools": len(held),
-                                                           "leaked_tools": dg.MetadataValue.json(sorted(leaks)[:20])})
+        leaks |= {
+            t["function"]["name"]
+            for tools in frame["tools"].to_list()
+            for t in json.loads(tools)
+            if t["function"]["name"] in held
+        }
+    return dg.AssetCheckResult(
+        passed=not leaks,
+        metadata={
+            "train_rows": rows,
+            "heldout_tools": len(held),
+            "leaked_tools": dg.MetadataValue.json(sorted(leaks)[:20]),
+        },
+    )
 
 
-@dg.asset_check(asset=training_set, partitions_def=rounds, blocking=True,
-                description="No BFCL function name or question is in the training set (BFCL stays a clean test).")
-def training_set_no_bfcl_leak(context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=training_set,
+    partitions_def=rounds,
+    blocking=True,
+    description="No BFCL function name or question is in the training set (BFCL stays a clean test).",
+)
+def training_set_no_bfcl_leak(
+    context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource
+) -> dg.AssetCheckResult:
     from inftool_dagster.bfcl.leakage import find_leaks
 
     directory = workspace.round(context.partition_key).training_set()
@@ -149,6 +213,10 @@ def training_set_no_bfcl_leak(context: dg.AssetCheckExecutionContext, workspace:
         tools += frame["tools"].to_list()
         chats += frame["prompt" if name.startswith("grpo") else "messages"].to_list()
     report = find_leaks(tools, chats)
-    return dg.AssetCheckResult(passed=report.clean, metadata={
-        "bfcl_function_names": dg.MetadataValue.json(report.function_names[:20]),
-        "bfcl_questions": dg.MetadataValue.json(report.questions[:5])})
+    return dg.AssetCheckResult(
+        passed=report.clean,
+        metadata={
+            "bfcl_function_names": dg.MetadataValue.json(report.function_names[:20]),
+            "bfcl_questions": dg.MetadataValue.json(report.questions[:5]),
+        },
+    )

@@ -5,5 +5,18 @@ from .data import ALL_CATEGORIES, BFCL_VERSION, NON_LIVE, BFCLDataError, load_ca
 from .evaluate import aggregate, evaluate, score_entry, score_results
 from .prompting import prompt_messages
 
-__all__ = ["Verdict", "check_ast", "check_call", "ALL_CATEGORIES", "BFCL_VERSION", "NON_LIVE",
-           "BFCLDataError", "load_category", "aggregate", "evaluate", "prompt_messages", "score_entry", "score_results"]
+__all__ = [
+    "Verdict",
+    "check_ast",
+    "check_call",
+    "ALL_CATEGORIES",
+    "BFCL_VERSION",
+    "NON_LIVE",
+    "BFCLDataError",
+    "load_category",
+    "aggregate",
+    "evaluate",
+    "prompt_messages",
+    "score_entry",
+    "score_results",
+]

@@ -29,8 +29,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-PYTHON_TYPES = {"string": str, "integer": int, "float": float, "boolean": bool, "array": list, "tuple": list,
-                "dict": dict, "any": str}
+PYTHON_TYPES = {
+    "string": str,
+    "integer": int,
+    "float": float,
+    "boolean": bool,
+    "array": list,
+    "tuple": list,
+    "dict": dict,
+    "any": str,
+}
 NESTED = ("array", "tuple")
 CONVERTED_NESTED = ("Array", "ArrayList", "array")  # Java/JS types whose items are converted too
 _STRIP = re.compile(r"[ \,\.\/\-\_\*\^]")
@@ -43,7 +51,7 @@ class Verdict:
     errors: list[str] = field(default_factory=list)
 
     @classmethod
-    def fail(cls, error_type: str, message: str) -> "Verdict":
+    def fail(cls, error_type: str, message: str) -> Verdict:
         return cls(False, error_type, [message])
 
 
@@ -62,8 +70,9 @@ def _answer_type(possible: list) -> type | None:
     return next((type(a) for a in possible if a != ""), None)
 
 
-def _type_check(param: str, value: Any, possible: list, described: str, expected: type,
-                nested: type | None) -> tuple[Verdict, bool]:
+def _type_check(
+    param: str, value: Any, possible: list, described: str, expected: type, nested: type | None
+) -> tuple[Verdict, bool]:
     """(verdict, is_variable), including BFCL's quirk: a nested-type failure on a value whose
     type equals the possible answers' type stays a failure (``type_error:nested``)."""
     answer_type = _answer_type(possible)
@@ -74,15 +83,18 @@ def _type_check(param: str, value: Any, possible: list, described: str, expected
             return OK, is_variable
         for item in possible:
             if type(item) is list and not all(
-                    _type_check(param, v, item, str(nested), nested, None)[0].valid for v in value):
+                _type_check(param, v, item, str(nested), nested, None)[0].valid for v in value
+            ):
                 continue
             return OK, is_variable
         nested_failure = Verdict.fail("type_error:nested", f"Nested type checking failed for parameter {param!r}.")
     if answer_type is not None and type(value) is answer_type:
         return (nested_failure or OK), True
-    return Verdict.fail("type_error:simple",
-                        f"Incorrect type for parameter {param!r}. Expected type {described}, got "
-                        f"{type(value).__name__}. Parameter value: {value!r}."), False
+    return Verdict.fail(
+        "type_error:simple",
+        f"Incorrect type for parameter {param!r}. Expected type {described}, got "
+        f"{type(value).__name__}. Parameter value: {value!r}.",
+    ), False
 
 
 def _string(param: str, value: str, possible: list) -> Verdict:
@@ -156,8 +168,11 @@ def _typed(param: str, value: Any, details: dict, language: str) -> tuple[Any, t
     expected = table[described]
     if type(value) is not str:
         short = "java" if language == "java" else "js"
-        return Verdict.fail(f"type_error:{short}", f"Incorrect type for parameter {param!r}. Expected type String, "
-                                                   f"got {type(value).__name__}. Parameter value: {value!r}.")
+        return Verdict.fail(
+            f"type_error:{short}",
+            f"Incorrect type for parameter {param!r}. Expected type String, "
+            f"got {type(value).__name__}. Parameter value: {value!r}.",
+        )
     if described in CONVERTED_NESTED:
         nested_type = details["items"]["type"]
         return convert(value, described, nested_type), expected, table[nested_type]
@@ -170,11 +185,15 @@ def check_call(doc: dict, output: dict, gold: dict, language: str = "python") ->
     name = doc["name"]
     properties = doc["parameters"]["properties"]
     if name not in output:
-        return Verdict.fail("simple_function_checker:wrong_func_name", f"Function name {name!r} not found in model output.")
+        return Verdict.fail(
+            "simple_function_checker:wrong_func_name", f"Function name {name!r} not found in model output."
+        )
     params = output[name]
     for required in doc["parameters"]["required"]:
         if required not in params:
-            return Verdict.fail("simple_function_checker:missing_required", f"Missing required parameter: {required!r}.")
+            return Verdict.fail(
+                "simple_function_checker:missing_required", f"Missing required parameter: {required!r}."
+            )
     for param, value in params.items():
         if param not in properties or param not in possible_params:
             return Verdict.fail("simple_function_checker:unexpected_param", f"Unexpected parameter: {param!r}.")
@@ -192,8 +211,17 @@ def check_call(doc: dict, output: dict, gold: dict, language: str = "python") ->
         if not verdict.valid:
             return verdict
         if not is_variable:
-            special = (_dict if expected is dict else _list_of_dicts if expected is list and nested is dict
-                       else _string if expected is str else _list if expected is list else None)
+            special = (
+                _dict
+                if expected is dict
+                else _list_of_dicts
+                if expected is list and nested is dict
+                else _string
+                if expected is str
+                else _list
+                if expected is list
+                else None
+            )
             if special is not None:
                 verdict = special(param, value, possible)
                 if not verdict.valid:
@@ -203,8 +231,10 @@ def check_call(doc: dict, output: dict, gold: dict, language: str = "python") ->
             return Verdict.fail("value_error:others", f"Invalid value for parameter {param!r}: {value!r}.")
     for param, possible in possible_params.items():
         if param not in params and "" not in possible:
-            return Verdict.fail("simple_function_checker:missing_optional",
-                                f"Optional parameter {param!r} not provided and not marked as optional.")
+            return Verdict.fail(
+                "simple_function_checker:missing_optional",
+                f"Optional parameter {param!r} not provided and not marked as optional.",
+            )
     return OK
 
 
@@ -212,8 +242,9 @@ def _doc(docs: list[dict], name: str) -> dict | None:
     return next((d for d in docs if d["name"] == name), None)
 
 
-def check_ast(docs: list[dict], output: list[dict], gold: list[dict], category: str,
-              language: str = "python") -> Verdict:
+def check_ast(
+    docs: list[dict], output: list[dict], gold: list[dict], category: str, language: str = "python"
+) -> Verdict:
     """BFCL's ``ast_checker`` dispatch for a decoded output."""
     if "parallel" in category:
         if len(output) != len(gold):
@@ -230,8 +261,10 @@ def check_ast(docs: list[dict], output: list[dict], gold: list[dict], category: 
                     matched.append(index)
                     break
             if verdict is None or not verdict.valid:
-                return Verdict.fail("parallel_function_checker_no_order:cannot_find_match",
-                                    "Could not find a matching function for a possible answer.")
+                return Verdict.fail(
+                    "parallel_function_checker_no_order:cannot_find_match",
+                    "Could not find a matching function for a possible answer.",
+                )
         return OK
     if "multiple" in category:
         if len(output) != len(gold):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from inftool_dagster.storage.wheels import cache_dir, fetch_wheel
@@ -20,15 +20,28 @@ BFCL_WHEEL = f"bfcl_eval-{BFCL_VERSION}-py3-none-any.whl"
 BFCL_SHA256 = "3bb6dfa5f0c68ad403c9ec50b00db2bb3b4cc9b38ab1ff33f48fe30d853d3a0a"
 
 PYTHON_AST = ("simple_python", "multiple", "parallel", "parallel_multiple")
-NON_LIVE = ("simple_python", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
-            "irrelevance")
-LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance",
-        "live_relevance")
+NON_LIVE = (
+    "simple_python",
+    "simple_java",
+    "simple_javascript",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+    "irrelevance",
+)
+LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance", "live_relevance")
 MULTI_TURN = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
 ALL_CATEGORIES = NON_LIVE + LIVE + MULTI_TURN
 AST = tuple(c for c in NON_LIVE + LIVE if not c.endswith("relevance"))
-GROUPS = {"non_live": NON_LIVE, "live": LIVE, "multi_turn": MULTI_TURN, "ast": AST, "python_ast": PYTHON_AST,
-          "single_turn": NON_LIVE + LIVE, "all": ALL_CATEGORIES}
+GROUPS = {
+    "non_live": NON_LIVE,
+    "live": LIVE,
+    "multi_turn": MULTI_TURN,
+    "ast": AST,
+    "python_ast": PYTHON_AST,
+    "single_turn": NON_LIVE + LIVE,
+    "all": ALL_CATEGORIES,
+}
 
 
 def expand_categories(spec: str) -> list[str]:
@@ -57,7 +70,7 @@ def data_dir() -> Path:
     with zipfile.ZipFile(wheel) as archive:
         for member in archive.namelist():
             if member.startswith("bfcl_eval/data/") and member.endswith(".json"):
-                out = target / member[len("bfcl_eval/data/"):]
+                out = target / member[len("bfcl_eval/data/") :]
                 out.parent.mkdir(parents=True, exist_ok=True)
                 tmp = out.with_suffix(".partial")
                 tmp.write_bytes(archive.read(member))
@@ -70,7 +83,7 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_category(category: str) -> tuple[dict, ...]:
     """Entries (id, question, function) with ``possible_answer`` attached where the category has one."""
     if category not in ALL_CATEGORIES:

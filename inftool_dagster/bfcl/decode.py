@@ -162,9 +162,15 @@ def _safe_arith(node: ast.AST) -> Any:
         return -_safe_arith(node.operand)
     if isinstance(node, ast.BinOp):
         left, right = _safe_arith(node.left), _safe_arith(node.right)
-        ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-               ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b if abs(b) < 64 else _too_big(),
-               ast.Mod: lambda a, b: a % b, ast.FloorDiv: lambda a, b: a // b}
+        ops = {
+            ast.Add: lambda a, b: a + b,
+            ast.Sub: lambda a, b: a - b,
+            ast.Mult: lambda a, b: a * b,
+            ast.Div: lambda a, b: a / b,
+            ast.Pow: lambda a, b: a**b if abs(b) < 64 else _too_big(),
+            ast.Mod: lambda a, b: a % b,
+            ast.FloorDiv: lambda a, b: a // b,
+        }
         op = ops.get(type(node.op))
         if op is None:
             raise DecodeError(f"unsupported operator {type(node.op).__name__}")

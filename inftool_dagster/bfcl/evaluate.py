@@ -34,26 +34,53 @@ def score_entry(entry: dict, output: str, category: str) -> dict:
         except DecodeError:
             decoded, has_call = None, False
         valid = not has_call if "irrelevance" in category else has_call
-        error_type = "" if valid else ("irrelevance_error:decoder_success" if "irrelevance" in category
-                                       else "relevance_error:decoder_failed")
+        error_type = (
+            ""
+            if valid
+            else (
+                "irrelevance_error:decoder_success" if "irrelevance" in category else "relevance_error:decoder_failed"
+            )
+        )
         return {**base, "valid": valid, "error_type": error_type, "decoded": _plain(decoded)}
     language = language_of(category)
     try:
         decoded = decode_ast(output, language)
     except DecodeError as exc:
-        return {**base, "valid": False, "error_type": "ast_decoder:decoder_failed", "error": [str(exc)], "decoded": None}
+        return {
+            **base,
+            "valid": False,
+            "error_type": "ast_decoder:decoder_failed",
+            "error": [str(exc)],
+            "decoded": None,
+        }
     if not is_function_calling_format(decoded):
-        return {**base, "valid": False, "error_type": "ast_decoder:decoder_wrong_output_format", "decoded": str(decoded)}
+        return {
+            **base,
+            "valid": False,
+            "error_type": "ast_decoder:decoder_wrong_output_format",
+            "decoded": str(decoded),
+        }
     verdict: Verdict = check_ast(entry["function"], decoded, entry["possible_answer"], category, language)
-    return {**base, "valid": verdict.valid, "error_type": verdict.error_type, "error": verdict.errors,
-            "decoded": _plain(decoded)}
+    return {
+        **base,
+        "valid": verdict.valid,
+        "error_type": verdict.error_type,
+        "error": verdict.errors,
+        "decoded": _plain(decoded),
+    }
 
 
 def _failed(entry: dict, generation: Any, category: str) -> dict:
     """The verdict for an item whose generation failed: wrong, with the reason (an empty output
     would otherwise pass an irrelevance entry)."""
-    return {"id": entry["id"], "test_category": category, "model_result_raw": "", "valid": False,
-            "error_type": f"generation_failed:{generation.failure_kind}", "error": [generation.error]}
+    return {
+        "id": entry["id"],
+        "test_category": category,
+        "model_result_raw": "",
+        "valid": False,
+        "error_type": f"generation_failed:{generation.failure_kind}",
+        "error": [generation.error],
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -86,8 +113,16 @@ def _weights(per_category: dict[str, dict], summary: str) -> dict[str, float] | 
     return None
 
 
-SUMMARIES = ("non_live_ast_summary", "non_live_python_ast_summary", "non_live_simple", "live_ast_summary",
-             "irrelevance", "live_irrelevance", "live_relevance", "multi_turn_summary")
+SUMMARIES = (
+    "non_live_ast_summary",
+    "non_live_python_ast_summary",
+    "non_live_simple",
+    "live_ast_summary",
+    "irrelevance",
+    "live_irrelevance",
+    "live_relevance",
+    "multi_turn_summary",
+)
 
 
 def aggregate_with_intervals(per_category: dict[str, dict]) -> dict[str, dict | None]:
@@ -113,8 +148,11 @@ def aggregate(per_category: dict[str, dict]) -> dict:
 def score_header(verdicts: list[dict]) -> dict:
     """The first line of a BFCL score file: accuracy, correct and total counts."""
     correct = sum(v["valid"] for v in verdicts)
-    return {"accuracy": correct / len(verdicts) if verdicts else 0.0, "correct_count": correct,
-            "total_count": len(verdicts)}
+    return {
+        "accuracy": correct / len(verdicts) if verdicts else 0.0,
+        "correct_count": correct,
+        "total_count": len(verdicts),
+    }
 
 
 def write_category(out: Path, model_dir: str, category: str, outputs: list[dict], verdicts: list[dict]) -> dict:
@@ -134,10 +172,20 @@ def write_category(out: Path, model_dir: str, category: str, outputs: list[dict]
     return header
 
 
-def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *, model_name: str,
-             split: str = "test", limit: int | None = None, max_new_tokens: int = _DEFAULTS.max_new_tokens,
-             prompt_format: str = _DEFAULTS.prompt_format, stop_after_calls: bool = _DEFAULTS.stop_after_calls,
-             stop_hopeless: bool = True, progress: bool = False) -> dict:
+def evaluate(
+    backend: LLMBackend,
+    categories: list[str],
+    out_dir: str | Path,
+    *,
+    model_name: str,
+    split: str = "test",
+    limit: int | None = None,
+    max_new_tokens: int = _DEFAULTS.max_new_tokens,
+    prompt_format: str = _DEFAULTS.prompt_format,
+    stop_after_calls: bool = _DEFAULTS.stop_after_calls,
+    stop_hopeless: bool = True,
+    progress: bool = False,
+) -> dict:
     """Generate and score ``categories`` on ``split`` (``dev``, ``test`` or ``all``; splits.py);
     ``limit`` takes a uniform hash-ordered sample of that many entries per category (None: the
     whole split). ``stop_after_calls`` ends an output where its call list closes
@@ -158,33 +206,55 @@ def evaluate(backend: LLMBackend, categories: list[str], out_dir: str | Path, *,
     start = time.perf_counter()
     per_category: dict[str, dict] = {}
     params = SamplingParams(max_new_tokens=max_new_tokens, stop_after_calls=stop_after_calls)
-    single_turn = generate_single_turn(backend, [c for c in categories if c not in MULTI_TURN], split, limit,
-                                        prompt_format, params, stop_hopeless)
+    single_turn = generate_single_turn(
+        backend, [c for c in categories if c not in MULTI_TURN], split, limit, prompt_format, params, stop_hopeless
+    )
     for category in categories:
         t0 = time.perf_counter()
         failures = {"generation_errors": 0, "prompts_too_long": 0}
         if category in MULTI_TURN:
             entries = select(_entries(category), split, limit)
-            outputs = run_multi_turn(backend, entries, max_new_tokens=max_new_tokens, prompt_format=prompt_format,
-                                     stop_after_calls=stop_after_calls, failures=failures)
+            outputs = run_multi_turn(
+                backend,
+                entries,
+                max_new_tokens=max_new_tokens,
+                prompt_format=prompt_format,
+                stop_after_calls=stop_after_calls,
+                failures=failures,
+            )
             verdicts = [score_multi_turn(e, o["result"], category) for e, o in zip(entries, outputs)]
         else:
             entries, generations, generation_s = single_turn[category]
             t0 -= generation_s
             failures = count_failures(generations)
             texts = [g[0].text if g[0].ok else "" for g in generations]
-            outputs = [{"id": e["id"], "result": t, **({"error": g[0].error} if not g[0].ok else {})}
-                       for e, t, g in zip(entries, texts, generations)]
-            verdicts = [score_entry(e, t, category) if g[0].ok else _failed(e, g[0], category)
-                        for e, t, g in zip(entries, texts, generations)]
+            outputs = [
+                {"id": e["id"], "result": t, **({"error": g[0].error} if not g[0].ok else {})}
+                for e, t, g in zip(entries, texts, generations)
+            ]
+            verdicts = [
+                score_entry(e, t, category) if g[0].ok else _failed(e, g[0], category)
+                for e, t, g in zip(entries, texts, generations)
+            ]
         header = write_category(out, model_dir, category, outputs, verdicts)
         header.update(failures, seconds=round(time.perf_counter() - t0, 2))
         per_category[category] = header
         if progress:
-            print(f"[bfcl] {split} {category}: {header['correct_count']}/{header['total_count']} "
-                  f"in {header['seconds']} s", flush=True, file=sys.stderr)
-    summary = summarize(per_category, model=model_name, prompt_format=prompt_format, split=split, sample=limit,
-                        seconds=time.perf_counter() - start, generation=_describe(backend))
+            print(
+                f"[bfcl] {split} {category}: {header['correct_count']}/{header['total_count']} "
+                f"in {header['seconds']} s",
+                flush=True,
+                file=sys.stderr,
+            )
+    summary = summarize(
+        per_category,
+        model=model_name,
+        prompt_format=prompt_format,
+        split=split,
+        sample=limit,
+        seconds=time.perf_counter() - start,
+        generation=_describe(backend),
+    )
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary
 
@@ -195,8 +265,15 @@ def _describe(backend: Any) -> dict:
     return describe() if callable(describe) else {"backend": type(backend).__name__}
 
 
-def generate_single_turn(backend: LLMBackend, categories: list[str], split: str, limit: int | None,
-                          prompt_format: str, params: SamplingParams, stop_hopeless: bool) -> dict[str, tuple]:
+def generate_single_turn(
+    backend: LLMBackend,
+    categories: list[str],
+    split: str,
+    limit: int | None,
+    prompt_format: str,
+    params: SamplingParams,
+    stop_hopeless: bool,
+) -> dict[str, tuple]:
     """``{category: (entries, generations, seconds)}``: the single-turn categories' prompts in as
     few generate calls as their stop rules allow (one for Python categories, one for the rest),
     so the decoder keeps its rows full across categories and pays one tail per call instead of
@@ -210,11 +287,12 @@ def generate_single_turn(backend: LLMBackend, categories: list[str], split: str,
         messages = [prompt_messages(e, prompt_format, c) for c in members for e in entries[c]]
         t0 = time.perf_counter()
         generations = backend.generate(
-            messages, params.model_copy(update={"stop_when": cannot_decode_to_calls if hopeless else None}))
+            messages, params.model_copy(update={"stop_when": cannot_decode_to_calls if hopeless else None})
+        )
         seconds, offset = time.perf_counter() - t0, 0
         for c in members:
             n = len(entries[c])
-            done[c] = (entries[c], generations[offset:offset + n], seconds * n / max(1, len(messages)))
+            done[c] = (entries[c], generations[offset : offset + n], seconds * n / max(1, len(messages)))
             offset += n
     return done
 
@@ -229,12 +307,19 @@ def summarize(per_category: dict[str, dict], *, seconds: float | None = None, **
         **fields,
         "accuracy": {c: round(v["accuracy"], 4) for c, v in per_category.items()},
         "summary": {k: (v["accuracy"] if v else None) for k, v in with_ci.items()},
-        "categories": {c: {**proportion(v["correct_count"], v["total_count"]),
-                           **{k: v.get(k, 0) for k in failures}, "seconds": v.get("seconds")}
-                       for c, v in per_category.items()},
+        "categories": {
+            c: {
+                **proportion(v["correct_count"], v["total_count"]),
+                **{k: v.get(k, 0) for k in failures},
+                "seconds": v.get("seconds"),
+            }
+            for c, v in per_category.items()
+        },
         "summaries": {k: v for k, v in with_ci.items() if v},
-        **failures, "failure_share": round(sum(failures.values()) / entries, 4) if entries else 0.0,
-        "entries": entries, "seconds": round(seconds, 2) if seconds is not None else None,
+        **failures,
+        "failure_share": round(sum(failures.values()) / entries, 4) if entries else 0.0,
+        "entries": entries,
+        "seconds": round(seconds, 2) if seconds is not None else None,
         "entries_per_s": round(entries / seconds, 3) if seconds else None,
     }
 
@@ -251,7 +336,7 @@ def score_results(results_dir: str | Path, out_dir: str | Path | None = None) ->
         raise BFCLDataError(f"no BFCL_v4_*_result.json files in {results}")
     per_category = {}
     for file in files:
-        category = file.name[len("BFCL_v4_"):-len("_result.json")]
+        category = file.name[len("BFCL_v4_") : -len("_result.json")]
         if category not in ALL_CATEGORIES:
             continue
         entries = {e["id"]: e for e in _entries(category)}
@@ -259,7 +344,11 @@ def score_results(results_dir: str | Path, out_dir: str | Path | None = None) ->
         if category in MULTI_TURN:
             verdicts = [score_multi_turn(entries[r["id"]], r["result"], category) for r in rows]
         else:
-            verdicts = [score_entry(entries[r["id"]], r["result"] if isinstance(r["result"], str)
-                                    else json.dumps(r["result"]), category) for r in rows]
+            verdicts = [
+                score_entry(
+                    entries[r["id"]], r["result"] if isinstance(r["result"], str) else json.dumps(r["result"]), category
+                )
+                for r in rows
+            ]
         per_category[category] = score_header(verdicts)
     return summarize(per_category, results=str(results))

@@ -22,7 +22,7 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from inftool_dagster.llm.backend import LLMBackend
@@ -57,7 +57,7 @@ def multi_turn_entries(category: str) -> list[dict]:
     return entries
 
 
-@lru_cache(maxsize=None)
+@cache
 def backend_methods(classes: tuple[str, ...]) -> frozenset[str]:
     """Public method names of BFCL's executable backend classes: the only callable names."""
     paths = bfcl_module("constants.executable_backend_config").CLASS_FILE_PATH_MAPPING
@@ -100,8 +100,14 @@ class _Executor:
     def __call__(self, calls: list[str], entry: dict) -> list[str]:
         category = entry["id"].rsplit("_", 1)[0]
         results, _ = self.utils.execute_multi_turn_func_call(
-            calls, entry["initial_config"], entry["involved_classes"], self.name, entry["id"],
-            long_context="long_context" in category, is_evaL_run=False)
+            calls,
+            entry["initial_config"],
+            entry["involved_classes"],
+            self.name,
+            entry["id"],
+            long_context="long_context" in category,
+            is_evaL_run=False,
+        )
         return results
 
     def close(self) -> None:
@@ -122,16 +128,26 @@ def _next_turn(conv: _Conversation) -> None:
         conv.done = True
         return
     held = conv.entry.get("missed_function", {}).get(str(conv.turn))
-    message = ([{"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT.format(functions=held)}] if held
-               else [dict(m) for m in questions[conv.turn]])
+    message = (
+        [{"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT.format(functions=held)}]
+        if held
+        else [dict(m) for m in questions[conv.turn]]
+    )
     conv.messages.extend(message)
     conv.results.append([])
     conv.steps = 0
 
 
-def run_multi_turn(backend: LLMBackend, entries: list[dict], *, max_new_tokens: int = 128,
-                   max_steps: int = MAXIMUM_STEP_LIMIT, prompt_format: str = "bfcl",
-                   stop_after_calls: bool = False, failures: dict | None = None) -> list[dict]:
+def run_multi_turn(
+    backend: LLMBackend,
+    entries: list[dict],
+    *,
+    max_new_tokens: int = 128,
+    max_steps: int = MAXIMUM_STEP_LIMIT,
+    prompt_format: str = "bfcl",
+    stop_after_calls: bool = False,
+    failures: dict | None = None,
+) -> list[dict]:
     """Result rows in BFCL's layout: ``{"id", "result": [[raw text per step] per turn]}``; failed
     generations are counted into ``failures`` (``count_failures``' keys)."""
     from inftool_dagster.llm.types import count_failures
@@ -176,8 +192,12 @@ def score_multi_turn(entry: dict, result: Any, category: str) -> dict:
     if type(result) is not list:
         return {**base, "valid": False, "error_type": "multi_turn:inference_error"}
     if len(result) != len(ground_truth):
-        return {**base, "valid": False, "error_type": "multi_turn:force_terminated",
-                "error": [f"{len(result)} result turns for {len(ground_truth)} ground-truth turns"]}
+        return {
+            **base,
+            "valid": False,
+            "error_type": "multi_turn:force_terminated",
+            "error": [f"{len(result)} result turns for {len(ground_truth)} ground-truth turns"],
+        }
     decoded_turns = [[calls for text in turn if (calls := _execution_calls(text, entry))] for turn in result]
     prompt_entry = {k: v for k, v in entry.items() if k != "function"}
     model_name = f"inftool_score_{uuid.uuid4().hex[:12]}"
@@ -185,6 +205,10 @@ def score_multi_turn(entry: dict, result: Any, category: str) -> dict:
         verdict = checker.multi_turn_checker(decoded_turns, ground_truth, prompt_entry, category, model_name)
     finally:
         _forget_instances(model_name)
-    return {**base, "valid": verdict["valid"], "error_type": verdict.get("error_type", ""),
-            "error": [verdict["error_message"]] if verdict.get("error_message") else [],
-            "decoded": decoded_turns}
+    return {
+        **base,
+        "valid": verdict["valid"],
+        "error_type": verdict.get("error_type", ""),
+        "error": [verdict["error_message"]] if verdict.get("error_message") else [],
+        "decoded": decoded_turns,
+    }

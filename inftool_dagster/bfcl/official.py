@@ -15,32 +15,25 @@ stand-in module provides that.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 import zipfile
 from pathlib import Path
 from types import ModuleType
 
+from inftool_dagster.compat.bfcl_modules import install_package_stubs
 from inftool_dagster.storage.wheels import cache_dir, fetch_wheel
 
 from .data import BFCL_REQUIREMENT, BFCL_SHA256, BFCL_VERSION, BFCL_WHEEL
 
-_EXTRACT = ("bfcl_eval/eval_checker/ast_eval/", "bfcl_eval/eval_checker/multi_turn_eval/",
-            "bfcl_eval/constants/enums.py", "bfcl_eval/constants/type_mappings.py",
-            "bfcl_eval/constants/executable_backend_config.py", "bfcl_eval/model_handler/parser/java_parser.py",
-            "bfcl_eval/model_handler/parser/js_parser.py")
-_PACKAGES = ("bfcl_eval", "bfcl_eval.constants", "bfcl_eval.eval_checker", "bfcl_eval.model_handler",
-             "bfcl_eval.model_handler.parser")
+_EXTRACT = (
+    "bfcl_eval/eval_checker/ast_eval/",
+    "bfcl_eval/eval_checker/multi_turn_eval/",
+    "bfcl_eval/constants/enums.py",
+    "bfcl_eval/constants/type_mappings.py",
+    "bfcl_eval/constants/executable_backend_config.py",
+    "bfcl_eval/model_handler/parser/java_parser.py",
+    "bfcl_eval/model_handler/parser/js_parser.py",
+)
 _CODE_VERSION = "2"  # bump when _EXTRACT grows
-
-
-class _Config:
-    underscore_to_dot = False
-
-
-class _AnyModel(dict):
-    def __missing__(self, key):
-        return _Config()
 
 
 def code_root() -> Path:
@@ -61,16 +54,7 @@ def code_root() -> Path:
 
 def bfcl_module(name: str) -> ModuleType:
     """Import ``bfcl_eval.<name>`` from the extracted wheel code."""
-    root = code_root()
-    for package in _PACKAGES:
-        if package not in sys.modules:
-            module = types.ModuleType(package)
-            module.__path__ = [str(root / Path(*package.split(".")))]
-            sys.modules[package] = module
-    if "bfcl_eval.constants.model_config" not in sys.modules:
-        stub = types.ModuleType("bfcl_eval.constants.model_config")
-        stub.MODEL_CONFIG_MAPPING = _AnyModel()
-        sys.modules["bfcl_eval.constants.model_config"] = stub
+    install_package_stubs(code_root())
     return importlib.import_module(f"bfcl_eval.{name}")
 
 

@@ -25,9 +25,11 @@ BFCL_V4_SYSTEM_PROMPT = (
     "proceed to the next turn or task.\n\nHere is a list of functions in JSON format that you can invoke.\n"
     "{functions}\n"
 )
-LANGUAGE_HINT = {"python": " Note that the provided function is in Python 3 syntax.",
-                 "java": " Note that the provided function is in Java 8 SDK syntax.",
-                 "javascript": " Note that the provided function is in JavaScript syntax."}
+LANGUAGE_HINT = {
+    "python": " Note that the provided function is in Python 3 syntax.",
+    "java": " Note that the provided function is in Java 8 SDK syntax.",
+    "javascript": " Note that the provided function is in JavaScript syntax.",
+}
 LANGUAGE_NAME = {"java": "Java", "javascript": "JavaScript"}
 
 
@@ -46,12 +48,15 @@ def prompt_functions(functions: list[dict], language: str = "python") -> list[di
             else:
                 value["description"] += f" This is {name} {value['type']} type parameter in string representation."
             if value["type"] in (("ArrayList", "Array") if language == "java" else ("array",)):
-                value["description"] += (f" The list elements are of type {value['items']['type']}; they are not in "
-                                         "string representation.")
+                value["description"] += (
+                    f" The list elements are of type {value['items']['type']}; they are not in string representation."
+                )
                 del value["items"]
             if language == "javascript" and value["type"] == "dict" and "properties" in value:
-                value["description"] += (" The dictionary entries have the following schema; they are not in string "
-                                         f"representation. {json.dumps(value['properties'])}")
+                value["description"] += (
+                    " The dictionary entries have the following schema; they are not in string "
+                    f"representation. {json.dumps(value['properties'])}"
+                )
                 del value["properties"]
             value["type"] = "string"
     return functions

@@ -11,7 +11,10 @@ DEFAULT_CATEGORIES = ["simple_python", "multiple", "parallel", "parallel_multipl
 class EvalSettings(BaseModel):
     categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
     max_new_tokens: int = Field(128, ge=1)
-    prompt_format: str = Field("bfcl", pattern="^(bfcl|compact)$",
-                               description="bfcl: BFCL's own prompt (leaderboard-comparable); compact: the "
-                                           "project's, the one inftool-trained policies are trained on.")
+    prompt_format: str = Field(
+        "bfcl",
+        pattern="^(bfcl|compact)$",
+        description="bfcl: BFCL's own prompt (leaderboard-comparable); compact: the "
+        "project's, the one inftool-trained policies are trained on.",
+    )
     stop_after_calls: bool = Field(True, description="End each output where its call list closes.")

@@ -11,7 +11,8 @@ overstated it twofold).
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 Split = Literal["dev", "test", "all"]
 SPLITS: tuple[str, ...] = ("dev", "test", "all")

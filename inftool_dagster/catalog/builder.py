@@ -75,18 +75,34 @@ def process_source(src: SpecSource) -> SpecResult:
         else:
             detected = detect_function_docs(document)
             if detected is None:
-                return SpecResult(src.spec_id, [], [Rejection(
-                    src.source, src.spec_id, "spec", "unknown_format",
-                    "not an OpenAPI/Swagger document, tool list, function documents or MCP tools/list result")])
+                return SpecResult(
+                    src.spec_id,
+                    [],
+                    [
+                        Rejection(
+                            src.source,
+                            src.spec_id,
+                            "spec",
+                            "unknown_format",
+                            "not an OpenAPI/Swagger document, tool list, function documents or MCP tools/list result",
+                        )
+                    ],
+                )
             functions, rejections = extract_function_docs(detected[0], detected[1], src.spec_id, src.source)
     except SpecParseError as exc:
         return SpecResult(src.spec_id, [], [Rejection(src.source, src.spec_id, "spec", exc.code, str(exc))])
     except RecursionError:
-        return SpecResult(src.spec_id, [], [Rejection(src.source, src.spec_id, "spec", "too_deep",
-                                                      "document nests beyond the recursion limit")])
+        return SpecResult(
+            src.spec_id,
+            [],
+            [Rejection(src.source, src.spec_id, "spec", "too_deep", "document nests beyond the recursion limit")],
+        )
     except Exception as exc:  # the batch must survive anything one spec does
-        return SpecResult(src.spec_id, [], [Rejection(src.source, src.spec_id, "spec", "internal_error",
-                                                      f"{type(exc).__name__}: {exc}"[:500])])
+        return SpecResult(
+            src.spec_id,
+            [],
+            [Rejection(src.source, src.spec_id, "spec", "internal_error", f"{type(exc).__name__}: {exc}"[:500])],
+        )
     return SpecResult(src.spec_id, functions, rejections)
 
 

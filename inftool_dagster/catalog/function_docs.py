@@ -59,26 +59,48 @@ def extract_function_docs(
         try:
             parameters = converter.convert(schema)
         except RecursionError:
-            rejections.append(Rejection(source, spec_id, "operation", "schema_too_deep",
-                                        "schema nests beyond Python's recursion limit", raw_name))
+            rejections.append(
+                Rejection(
+                    source,
+                    spec_id,
+                    "operation",
+                    "schema_too_deep",
+                    "schema nests beyond Python's recursion limit",
+                    raw_name,
+                )
+            )
             continue
         if not isinstance(parameters, dict) or parameters.get("type") not in (None, "object"):
-            rejections.append(Rejection(source, spec_id, "operation", "parameters_not_object",
-                                        "a tool's parameters must be a JSON object schema", raw_name))
+            rejections.append(
+                Rejection(
+                    source,
+                    spec_id,
+                    "operation",
+                    "parameters_not_object",
+                    "a tool's parameters must be a JSON object schema",
+                    raw_name,
+                )
+            )
             continue
         parameters.setdefault("type", "object")
         parameters.setdefault("properties", {})
         output = tool.get("outputSchema") or tool.get("response")
         response = SchemaConverter(output).convert(output) if isinstance(output, dict) else None
         description = tool.get("description") if isinstance(tool.get("description"), str) else ""
-        functions.append(ToolFunction(
-            name=raw_name if SAFE_NAME.match(raw_name) else identifier(raw_name, fallback="tool"),
-            description=" ".join(description.split())[:MAX_DESCRIPTION] or raw_name,
-            parameters=orjson.dumps(parameters).decode(),
-            response_schema=orjson.dumps(response).decode() if response is not None else None,
-            spec_id=spec_id, spec_title=spec_id, domain=str(tool.get("x-inftool-domain") or spec_id.split("/")[0]),
-            source_format=fmt, operation_id=raw_name,
-            param_locations=orjson.dumps({k: {"in": "body", "name": k} for k in parameters["properties"]}).decode(),
-            notes=list(converter.notes), stable_key=f"{spec_id}\x1f{raw_name}",
-        ))
+        functions.append(
+            ToolFunction(
+                name=raw_name if SAFE_NAME.match(raw_name) else identifier(raw_name, fallback="tool"),
+                description=" ".join(description.split())[:MAX_DESCRIPTION] or raw_name,
+                parameters=orjson.dumps(parameters).decode(),
+                response_schema=orjson.dumps(response).decode() if response is not None else None,
+                spec_id=spec_id,
+                spec_title=spec_id,
+                domain=str(tool.get("x-inftool-domain") or spec_id.split("/")[0]),
+                source_format=fmt,
+                operation_id=raw_name,
+                param_locations=orjson.dumps({k: {"in": "body", "name": k} for k in parameters["properties"]}).decode(),
+                notes=list(converter.notes),
+                stable_key=f"{spec_id}\x1f{raw_name}",
+            )
+        )
     return functions, rejections

@@ -20,9 +20,23 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 # Headers that transports set themselves; a tool call should not carry them.
 SKIPPED_HEADERS = frozenset({"authorization", "content-type", "accept", "user-agent", "content-length"})
 PARAM_SCHEMA_KEYS = (
-    "type", "format", "items", "enum", "default", "minimum", "maximum", "exclusiveMinimum",
-    "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems",
-    "uniqueItems", "multipleOf", "example",
+    "type",
+    "format",
+    "items",
+    "enum",
+    "default",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "multipleOf",
+    "example",
 )
 JSON_MEDIA = re.compile(r"^application/([\w.+-]*\+)?json")
 
@@ -84,27 +98,56 @@ def extract_openapi(document: dict, spec_id: str, source: str) -> tuple[list[Too
             label = f"{method.upper()} {path}"
             try:
                 function = _operation_function(
-                    converter, version, operation, shared, method, path,
-                    spec_id=spec_id, title=title, domain=domain, slug=slug,
+                    converter,
+                    version,
+                    operation,
+                    shared,
+                    method,
+                    path,
+                    spec_id=spec_id,
+                    title=title,
+                    domain=domain,
+                    slug=slug,
                 )
             except RecursionError:
-                rejections.append(Rejection(source, spec_id, "operation", "schema_too_deep",
-                                            "schema nests beyond Python's recursion limit", label))
+                rejections.append(
+                    Rejection(
+                        source,
+                        spec_id,
+                        "operation",
+                        "schema_too_deep",
+                        "schema nests beyond Python's recursion limit",
+                        label,
+                    )
+                )
                 continue
             except Exception as exc:  # one broken operation never stops the spec
-                rejections.append(Rejection(source, spec_id, "operation", "operation_error",
-                                            f"{type(exc).__name__}: {exc}"[:500], label))
+                rejections.append(
+                    Rejection(
+                        source, spec_id, "operation", "operation_error", f"{type(exc).__name__}: {exc}"[:500], label
+                    )
+                )
                 continue
             functions.append(function)
     if not functions and not rejections:
-        rejections.append(Rejection(source, spec_id, "spec", "no_operations",
-                                    "the spec defines no operations under 'paths'"))
+        rejections.append(
+            Rejection(source, spec_id, "spec", "no_operations", "the spec defines no operations under 'paths'")
+        )
     return functions, rejections
 
 
 def _operation_function(
-    converter: SchemaConverter, version: str, operation: dict, shared: list, method: str,
-    path: str, *, spec_id: str, title: str, domain: str, slug: str,
+    converter: SchemaConverter,
+    version: str,
+    operation: dict,
+    shared: list,
+    method: str,
+    path: str,
+    *,
+    spec_id: str,
+    title: str,
+    domain: str,
+    slug: str,
 ) -> ToolFunction:
     converter.notes = []
     properties: dict[str, Any] = {}
@@ -171,9 +214,15 @@ def _operation_function(
         description=(text or f"{method.upper()} {path}")[:MAX_DESCRIPTION],
         parameters=orjson.dumps(parameters).decode(),
         response_schema=orjson.dumps(response).decode() if response is not None else None,
-        spec_id=spec_id, spec_title=title, domain=domain, source_format=version,
-        method=method.upper(), path=path, operation_id=operation_id,
-        param_locations=orjson.dumps(locations).decode(), notes=list(converter.notes),
+        spec_id=spec_id,
+        spec_title=title,
+        domain=domain,
+        source_format=version,
+        method=method.upper(),
+        path=path,
+        operation_id=operation_id,
+        param_locations=orjson.dumps(locations).decode(),
+        notes=list(converter.notes),
         stable_key=f"{spec_id}\x1f{method}\x1f{path}",
     )
 
@@ -194,8 +243,11 @@ def _media_schema(content: Any) -> Any:
     ordered = sorted(
         content.items(),
         key=lambda kv: (
-            0 if isinstance(kv[0], str) and JSON_MEDIA.match(kv[0]) else
-            1 if kv[0] in ("application/x-www-form-urlencoded", "multipart/form-data") else 2
+            0
+            if isinstance(kv[0], str) and JSON_MEDIA.match(kv[0])
+            else 1
+            if kv[0] in ("application/x-www-form-urlencoded", "multipart/form-data")
+            else 2
         ),
     )
     for _, media in ordered:

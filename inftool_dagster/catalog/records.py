@@ -40,14 +40,28 @@ class Rejection:
 
 
 CATALOG_SCHEMA = {
-    "name": pl.Utf8, "description": pl.Utf8, "parameters": pl.Utf8, "response_schema": pl.Utf8,
-    "spec_id": pl.Utf8, "spec_title": pl.Utf8, "domain": pl.Utf8, "source_format": pl.Utf8,
-    "method": pl.Utf8, "path": pl.Utf8, "operation_id": pl.Utf8, "param_locations": pl.Utf8,
-    "notes": pl.List(pl.Utf8), "stable_key": pl.Utf8,
+    "name": pl.Utf8,
+    "description": pl.Utf8,
+    "parameters": pl.Utf8,
+    "response_schema": pl.Utf8,
+    "spec_id": pl.Utf8,
+    "spec_title": pl.Utf8,
+    "domain": pl.Utf8,
+    "source_format": pl.Utf8,
+    "method": pl.Utf8,
+    "path": pl.Utf8,
+    "operation_id": pl.Utf8,
+    "param_locations": pl.Utf8,
+    "notes": pl.List(pl.Utf8),
+    "stable_key": pl.Utf8,
 }
 REJECTION_SCHEMA = {
-    "source": pl.Utf8, "spec_id": pl.Utf8, "kind": pl.Utf8, "reason_code": pl.Utf8,
-    "reason": pl.Utf8, "operation": pl.Utf8,
+    "source": pl.Utf8,
+    "spec_id": pl.Utf8,
+    "kind": pl.Utf8,
+    "reason_code": pl.Utf8,
+    "reason": pl.Utf8,
+    "operation": pl.Utf8,
 }
 
 

@@ -15,12 +15,32 @@ from urllib.parse import unquote
 SIMPLE_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
 # BFCL / OpenAI / Java / JavaScript spellings seen in function documents.
 TYPE_ALIASES = {
-    "dict": "object", "map": "object", "hashmap": "object", "object": "object",
-    "float": "number", "double": "number", "long": "integer", "int": "integer", "short": "integer",
-    "byte": "integer", "bigint": "integer", "tuple": "array", "list": "array", "arraylist": "array",
-    "array": "array", "set": "array", "str": "string", "char": "string", "character": "string",
-    "string": "string", "bool": "boolean", "boolean": "boolean", "integer": "integer",
-    "number": "number", "null": "null", "file": "string",
+    "dict": "object",
+    "map": "object",
+    "hashmap": "object",
+    "object": "object",
+    "float": "number",
+    "double": "number",
+    "long": "integer",
+    "int": "integer",
+    "short": "integer",
+    "byte": "integer",
+    "bigint": "integer",
+    "tuple": "array",
+    "list": "array",
+    "arraylist": "array",
+    "array": "array",
+    "set": "array",
+    "str": "string",
+    "char": "string",
+    "character": "string",
+    "string": "string",
+    "bool": "boolean",
+    "boolean": "boolean",
+    "integer": "integer",
+    "number": "number",
+    "null": "null",
+    "file": "string",
 }
 # Tuples, not sets: output key order must not depend on hash randomization (stable JSON text).
 STRING_KEYS = ("title", "description", "format", "pattern", "$comment", "contentMediaType", "contentEncoding")
@@ -257,9 +277,7 @@ class SchemaConverter:
                 out["properties"][name] = self._convert(sub, stack)
         patterns = node.get("patternProperties")
         if isinstance(patterns, dict):
-            out["patternProperties"] = {
-                k: self._convert(v, stack) for k, v in patterns.items() if isinstance(k, str)
-            }
+            out["patternProperties"] = {k: self._convert(v, stack) for k, v in patterns.items() if isinstance(k, str)}
         extra = node.get("additionalProperties")
         if isinstance(extra, (bool, dict)):
             out["additionalProperties"] = self._convert(extra, stack)

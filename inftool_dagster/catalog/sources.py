@@ -30,7 +30,7 @@ def _spec_id(relative: str) -> str:
     rel = relative.replace("\\", "/")
     for prefix in ("package/api/", "package/", "./"):
         if rel.startswith(prefix):
-            rel = rel[len(prefix):]
+            rel = rel[len(prefix) :]
     for suffix in SPEC_SUFFIXES:
         if rel.lower().endswith(suffix):
             return rel[: -len(suffix)]

@@ -26,8 +26,12 @@ def wilson(correct: int, total: int, z: float = Z95) -> tuple[float, float] | No
 
 def proportion(correct: int, total: int) -> dict:
     """``{"accuracy", "correct", "total", "ci95"}`` for one count."""
-    return {"accuracy": round(correct / total, 4) if total else None, "correct": int(correct), "total": int(total),
-            "ci95": wilson(correct, total)}
+    return {
+        "accuracy": round(correct / total, 4) if total else None,
+        "correct": int(correct),
+        "total": int(total),
+        "ci95": wilson(correct, total),
+    }
 
 
 def weighted_mean_of_proportions(parts: list[tuple[int, int, float]], z: float = Z95) -> dict | None:
@@ -38,9 +42,13 @@ def weighted_mean_of_proportions(parts: list[tuple[int, int, float]], z: float =
     mean = sum(w * c / t for c, t, w in parts)
     variance = sum((w * (wilson(c, t, z)[1] - wilson(c, t, z)[0]) / (2 * z)) ** 2 for c, t, w in parts)
     half = z * math.sqrt(variance)
-    return {"accuracy": round(mean, 4), "correct": sum(c for c, _, _ in parts),
-            "total": sum(t for _, t, _ in parts),
-            "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)), "categories": len(parts)}
+    return {
+        "accuracy": round(mean, 4),
+        "correct": sum(c for c, _, _ in parts),
+        "total": sum(t for _, t, _ in parts),
+        "ci95": (round(max(0.0, mean - half), 4), round(min(1.0, mean + half), 4)),
+        "categories": len(parts),
+    }
 
 
 def mean_of_proportions(parts: list[tuple[int, int]], z: float = Z95) -> dict | None:

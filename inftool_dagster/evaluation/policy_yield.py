@@ -21,12 +21,20 @@ from inftool_dagster.verification.gates import GateConfig, Verifier
 from .intervals import proportion
 
 
-def policy_yield(catalog_dir: str | Path, blueprints: list[Blueprint], policy: Any, out_dir: str | Path, *,
-                 policy_model: str = "", max_new_tokens: int = 96) -> dict:
+def policy_yield(
+    catalog_dir: str | Path,
+    blueprints: list[Blueprint],
+    policy: Any,
+    out_dir: str | Path,
+    *,
+    policy_model: str = "",
+    max_new_tokens: int = 96,
+) -> dict:
     """Run the three agents on ``blueprints`` with ``policy`` as the Assistant (resumable shards in
     ``out_dir``), gate every conversation, and return the pass rates with counts and intervals."""
-    config = SynthConfig(n=len(blueprints), round_key="yield-probe", policy_model=policy_model,
-                         max_new_tokens=max_new_tokens)
+    config = SynthConfig(
+        n=len(blueprints), round_key="yield-probe", policy_model=policy_model, max_new_tokens=max_new_tokens
+    )
     synthesize(catalog_dir, out_dir, config, policy, None, blueprints=blueprints)
     frame = load_trajectories(out_dir)
     server = CatalogServer.from_catalog(catalog_dir)
@@ -37,11 +45,16 @@ def policy_yield(catalog_dir: str | Path, blueprints: list[Blueprint], policy: A
 
 def yield_summary(gated: pl.DataFrame, planned: int) -> dict:
     if gated.is_empty():
-        return {"planned": planned, "conversations": 0, "yield": proportion(0, 0), "by_scenario": {},
-                "rejected_by": {}}
-    by_scenario = {kind: proportion(int(group["verified"].sum()), group.height)
-                   for (kind,), group in sorted(gated.group_by("scenario_type"), key=lambda kv: kv[0])}
+        return {"planned": planned, "conversations": 0, "yield": proportion(0, 0), "by_scenario": {}, "rejected_by": {}}
+    by_scenario = {
+        kind: proportion(int(group["verified"].sum()), group.height)
+        for (kind,), group in sorted(gated.group_by("scenario_type"), key=lambda kv: kv[0])
+    }
     rejected = gated.filter(~pl.col("verified")).group_by("rejected_by").len().sort("len", descending=True)
-    return {"planned": planned, "conversations": gated.height,
-            "yield": proportion(int(gated["verified"].sum()), gated.height), "by_scenario": by_scenario,
-            "rejected_by": dict(rejected.iter_rows())}
+    return {
+        "planned": planned,
+        "conversations": gated.height,
+        "yield": proportion(int(gated["verified"].sum()), gated.height),
+        "by_scenario": by_scenario,
+        "rejected_by": dict(rejected.iter_rows()),
+    }

@@ -29,8 +29,15 @@ from inftool_dagster.synthesis.conversation import openai_tools
 from inftool_dagster.synthesis.user_simulator import UserSimulator
 
 PROBE_SCENARIOS = ("simple", "multiple", "parallel", "irrelevance")
-PROBE_SCHEMA = {"prompt_id": pl.Utf8, "scenario_type": pl.Utf8, "domain": pl.Utf8, "prompt": pl.Utf8,
-                "tools": pl.Utf8, "gold_calls": pl.Utf8, "target_tools": pl.List(pl.Utf8)}
+PROBE_SCHEMA = {
+    "prompt_id": pl.Utf8,
+    "scenario_type": pl.Utf8,
+    "domain": pl.Utf8,
+    "prompt": pl.Utf8,
+    "tools": pl.Utf8,
+    "gold_calls": pl.Utf8,
+    "target_tools": pl.List(pl.Utf8),
+}
 
 
 class ProbeError(ValueError):
@@ -54,8 +61,10 @@ def heldout_specs(spec_ids: list[str], fraction: float, seed: int = 0) -> list[s
     there are two or more specs, and never every spec."""
     specs = sorted(set(spec_ids))
     if len(specs) < 2:
-        raise ProbeError(f"a held-out probe needs at least two specs (one to hold out, one to train on); "
-                         f"the catalog has {len(specs)}")
+        raise ProbeError(
+            f"a held-out probe needs at least two specs (one to hold out, one to train on); "
+            f"the catalog has {len(specs)}"
+        )
     ranked = sorted(specs, key=lambda s: _unit(f"{seed}:{s}"))
     chosen = [s for s in ranked if _unit(f"{seed}:{s}") < fraction]
     return sorted(chosen[: len(specs) - 1] or ranked[:1])
@@ -74,8 +83,15 @@ def _irrelevance(full: Planner, held: list[str], index: int, seed: int) -> Bluep
         call = full._gold(rng.choice(candidates), rng)
     except Exception:  # no valid arguments for that tool: draw again
         return None
-    return Blueprint(f"probe-{seed}-irr-{index:06d}", "irrelevance", offered, [], [], full.tools[call.name].domain,
-                     notes={"request_call": {"name": call.name, "arguments": call.arguments}})
+    return Blueprint(
+        f"probe-{seed}-irr-{index:06d}",
+        "irrelevance",
+        offered,
+        [],
+        [],
+        full.tools[call.name].domain,
+        notes={"request_call": {"name": call.name, "arguments": call.arguments}},
+    )
 
 
 def _spread(planner: Planner, full: Planner, count: int, seed: int) -> list[Blueprint]:
@@ -88,8 +104,9 @@ def _spread(planner: Planner, full: Planner, count: int, seed: int) -> list[Blue
         for index in range(i * 1_000_000, i * 1_000_000 + 20 * want + 50):
             if len(got) >= want:
                 break
-            blueprint = _irrelevance(full, planner.names, index, seed) if kind == "irrelevance" \
-                else planner.blueprint(index)
+            blueprint = (
+                _irrelevance(full, planner.names, index, seed) if kind == "irrelevance" else planner.blueprint(index)
+            )
             if blueprint is not None:
                 got.append(blueprint)
         out += got
@@ -110,12 +127,22 @@ def build_probe(catalog_dir: str | Path, out_dir: str | Path, config: ProbeConfi
     user = UserSimulator({t.name: t.description for t in tools}, None, config.seed)
     rows = []
     for blueprint, (request, _) in zip(blueprints, user.requests(blueprints)):
-        gold = [] if blueprint.scenario_type == "irrelevance" else \
-            [{"name": c.name, "arguments": c.arguments} for c in blueprint.gold_calls]
-        rows.append({"prompt_id": blueprint.blueprint_id, "scenario_type": blueprint.scenario_type,
-                     "domain": blueprint.domain, "prompt": json.dumps([{"role": "user", "content": request}]),
-                     "tools": json.dumps(openai_tools(server, blueprint.tools)), "gold_calls": json.dumps(gold),
-                     "target_tools": blueprint.targets})
+        gold = (
+            []
+            if blueprint.scenario_type == "irrelevance"
+            else [{"name": c.name, "arguments": c.arguments} for c in blueprint.gold_calls]
+        )
+        rows.append(
+            {
+                "prompt_id": blueprint.blueprint_id,
+                "scenario_type": blueprint.scenario_type,
+                "domain": blueprint.domain,
+                "prompt": json.dumps([{"role": "user", "content": request}]),
+                "tools": json.dumps(openai_tools(server, blueprint.tools)),
+                "gold_calls": json.dumps(gold),
+                "target_tools": blueprint.targets,
+            }
+        )
     probe = pl.DataFrame(rows, schema=PROBE_SCHEMA)
     train_planner = Planner([t for t in tools if t.name not in held_tools], seed=config.seed + 104729)
     yield_bps = train_planner.plan(0, config.yield_blueprints)
@@ -123,12 +150,17 @@ def build_probe(catalog_dir: str | Path, out_dir: str | Path, config: ProbeConfi
     out.mkdir(parents=True, exist_ok=True)
     probe.write_parquet(out / "probe.parquet")
     pl.DataFrame([b.to_row() for b in yield_bps]).write_parquet(out / "yield_blueprints.parquet")
-    info = {"heldout_specs": held, "heldout_tools": sorted(held_tools), "prompts": probe.height,
-            "by_scenario": dict(Counter(probe["scenario_type"].to_list())),
-            "yield_blueprints": len(yield_bps),
-            "yield_by_scenario": dict(Counter(b.scenario_type for b in yield_bps)),
-            "config": config.__dict__, "created_in": created_in,
-            "fingerprint": hashlib.sha256(probe.write_ndjson().encode()).hexdigest()[:16]}
+    info = {
+        "heldout_specs": held,
+        "heldout_tools": sorted(held_tools),
+        "prompts": probe.height,
+        "by_scenario": dict(Counter(probe["scenario_type"].to_list())),
+        "yield_blueprints": len(yield_bps),
+        "yield_by_scenario": dict(Counter(b.scenario_type for b in yield_bps)),
+        "config": config.__dict__,
+        "created_in": created_in,
+        "fingerprint": hashlib.sha256(probe.write_ndjson().encode()).hexdigest()[:16],
+    }
     if probe.height < config.prompts:
         info["short_by"] = config.prompts - probe.height  # too few held-out tools for some scenario types
     (out / "probe.json").write_text(json.dumps(info, indent=1))
@@ -142,5 +174,7 @@ def load_probe(out_dir: str | Path) -> tuple[pl.DataFrame, list[Blueprint], dict
     probe = pl.read_parquet(out / "probe.parquet")
     if hashlib.sha256(probe.write_ndjson().encode()).hexdigest()[:16] != info["fingerprint"]:
         raise ProbeError(f"{out / 'probe.parquet'} changed since it was built: the probe must stay fixed")
-    blueprints = [Blueprint.from_row(r) for r in pl.read_parquet(out / "yield_blueprints.parquet").iter_rows(named=True)]
+    blueprints = [
+        Blueprint.from_row(r) for r in pl.read_parquet(out / "yield_blueprints.parquet").iter_rows(named=True)
+    ]
     return probe, blueprints, info

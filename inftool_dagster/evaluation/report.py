@@ -12,10 +12,12 @@ from inftool_dagster.layout import RoundLayout
 
 from .intervals import fmt
 
-REPORT_SERIES = (("BFCL test: non-live Python AST", "bfcl", "non_live_python_ast_summary"),
-                 ("BFCL test: irrelevance", "bfcl", "irrelevance"),
-                 ("held-out probe: exact", "heldout", "exact"),
-                 ("policy yield (fixed blueprints)", "yield", "yield"))
+REPORT_SERIES = (
+    ("BFCL test: non-live Python AST", "bfcl", "non_live_python_ast_summary"),
+    ("BFCL test: irrelevance", "bfcl", "irrelevance"),
+    ("held-out probe: exact", "heldout", "exact"),
+    ("policy yield (fixed blueprints)", "yield", "yield"),
+)
 
 
 def _json(path: Path) -> dict:
@@ -31,13 +33,21 @@ def round_record(layout: RoundLayout) -> dict:
     rows = ["| category | accuracy [95% CI] (correct/total) |", "|---|---|"]
     rows += [f"| {c} | {fmt(r)} |" for c, r in test.get("categories", {}).items()]
     rows += [f"| **{c}** | {fmt(r)} |" for c, r in test.get("summaries", {}).items()]
-    return {"round": layout.key, "bfcl_test": {"categories": test.get("categories", {}),
-                                                   "summaries": test.get("summaries", {}),
-                                                   "split": test.get("split"), "sample": test.get("sample"),
-                                                   "generation_errors": test.get("generation_errors"),
-                                                   "prompts_too_long": test.get("prompts_too_long")},
-            "bfcl_test_table": "\n".join(rows), "heldout": heldout, "yield": yielded,
-            "training_rows": training.get("rows_by_source", {})}
+    return {
+        "round": layout.key,
+        "bfcl_test": {
+            "categories": test.get("categories", {}),
+            "summaries": test.get("summaries", {}),
+            "split": test.get("split"),
+            "sample": test.get("sample"),
+            "generation_errors": test.get("generation_errors"),
+            "prompts_too_long": test.get("prompts_too_long"),
+        },
+        "bfcl_test_table": "\n".join(rows),
+        "heldout": heldout,
+        "yield": yielded,
+        "training_rows": training.get("rows_by_source", {}),
+    }
 
 
 def series_value(record: dict, source: str, key: str) -> dict | None:

@@ -3,5 +3,13 @@
 from .gaps import DevSplitRequired, capability_gaps, dev_results, error_kind, tool_weights
 from .stopping import EvolutionSettings, StopRule, should_stop
 
-__all__ = ["DevSplitRequired", "dev_results", "capability_gaps", "error_kind", "tool_weights", "EvolutionSettings", "StopRule",
-           "should_stop"]
+__all__ = [
+    "DevSplitRequired",
+    "dev_results",
+    "capability_gaps",
+    "error_kind",
+    "tool_weights",
+    "EvolutionSettings",
+    "StopRule",
+    "should_stop",
+]

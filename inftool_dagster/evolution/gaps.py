@@ -23,25 +23,47 @@ _DEFAULTS = EvolutionSettings()
 
 # BFCL category → the scenario type that practises it
 CATEGORY_TO_SCENARIO = {
-    "simple_python": "simple", "live_simple": "simple", "multiple": "multiple", "live_multiple": "multiple",
-    "parallel": "parallel", "live_parallel": "parallel", "parallel_multiple": "parallel_multiple",
-    "live_parallel_multiple": "parallel_multiple", "irrelevance": "irrelevance", "live_irrelevance": "irrelevance",
+    "simple_python": "simple",
+    "live_simple": "simple",
+    "multiple": "multiple",
+    "live_multiple": "multiple",
+    "parallel": "parallel",
+    "live_parallel": "parallel",
+    "parallel_multiple": "parallel_multiple",
+    "live_parallel_multiple": "parallel_multiple",
+    "irrelevance": "irrelevance",
+    "live_irrelevance": "irrelevance",
 }
 # BFCL error types → the error taxonomy the issue names
 ERROR_KIND = [
-    ("wrong_func_name", "wrong_function"), ("missing_required", "missing_argument"),
-    ("missing_optional", "missing_argument"), ("unexpected_param", "extra_argument"), ("type_error", "wrong_type"),
-    ("value_error", "wrong_value"), ("irrelevance_error", "false_call_on_irrelevance"),
-    ("wrong_count", "wrong_call_count"), ("cannot_find_match", "wrong_call_count"),
-    ("decoder_failed", "unparseable_output"), ("decoder_wrong_output_format", "unparseable_output"),
+    ("wrong_func_name", "wrong_function"),
+    ("missing_required", "missing_argument"),
+    ("missing_optional", "missing_argument"),
+    ("unexpected_param", "extra_argument"),
+    ("type_error", "wrong_type"),
+    ("value_error", "wrong_value"),
+    ("irrelevance_error", "false_call_on_irrelevance"),
+    ("wrong_count", "wrong_call_count"),
+    ("cannot_find_match", "wrong_call_count"),
+    ("decoder_failed", "unparseable_output"),
+    ("decoder_wrong_output_format", "unparseable_output"),
     ("relevance_error", "missed_call"),
 ]
-GATE_KIND = {"wrong_function": "wrong_function", "missing_argument": "missing_argument",
-             "extra_argument": "extra_argument", "hallucinated_parameter": "extra_argument",
-             "wrong_type": "wrong_type", "invalid_arguments": "wrong_type", "wrong_value": "wrong_value",
-             "false_call_on_irrelevance": "false_call_on_irrelevance", "wrong_call_count": "wrong_call_count",
-             "no_call": "missed_call", "called_without_asking": "missed_clarification",
-             "hallucinated_tool": "wrong_function", "tool_not_offered": "wrong_function"}
+GATE_KIND = {
+    "wrong_function": "wrong_function",
+    "missing_argument": "missing_argument",
+    "extra_argument": "extra_argument",
+    "hallucinated_parameter": "extra_argument",
+    "wrong_type": "wrong_type",
+    "invalid_arguments": "wrong_type",
+    "wrong_value": "wrong_value",
+    "false_call_on_irrelevance": "false_call_on_irrelevance",
+    "wrong_call_count": "wrong_call_count",
+    "no_call": "missed_call",
+    "called_without_asking": "missed_clarification",
+    "hallucinated_tool": "wrong_function",
+    "tool_not_offered": "wrong_function",
+}
 
 
 def error_kind(bfcl_error_type: str) -> str:
@@ -54,7 +76,7 @@ def bfcl_errors(score_dir: Path) -> tuple[dict[str, float], Counter]:
     for path in sorted(Path(score_dir).glob("BFCL_v4_*_score.json")):
         lines = path.read_text().splitlines()
         header = json.loads(lines[0])
-        category = path.name[len("BFCL_v4_"):-len("_score.json")]
+        category = path.name[len("BFCL_v4_") : -len("_score.json")]
         rates[category] = 1.0 - header["accuracy"]
         kinds.update(error_kind(json.loads(line).get("error_type", "")) for line in lines[1:] if line.strip())
     return rates, kinds
@@ -67,8 +89,10 @@ def synthetic_errors(gated: pl.DataFrame) -> tuple[dict[str, float], dict[str, f
     failed = ~pl.col("verified")
     by_type = dict(gated.group_by("scenario_type").agg(failed.mean()).iter_rows())
     by_domain = dict(gated.group_by("domain").agg(failed.mean()).iter_rows())
-    kinds = Counter(GATE_KIND.get((reason or "").split(":")[0], (reason or "other").split(":")[0])
-                    for reason in gated.filter(failed)["reject_reason"].to_list())
+    kinds = Counter(
+        GATE_KIND.get((reason or "").split(":")[0], (reason or "other").split(":")[0])
+        for reason in gated.filter(failed)["reject_reason"].to_list()
+    )
     return by_type, by_domain, kinds
 
 
@@ -83,13 +107,20 @@ def dev_results(bfcl_dir: Path | None) -> tuple[Path | None, dict]:
         return None, {}
     summary = json.loads((Path(bfcl_dir) / "summary.json").read_text())
     if summary.get("split") != "dev":
-        raise DevSplitRequired(f"{bfcl_dir} holds BFCL split {summary.get('split')!r}: only the dev split may "
-                            "inform capability gaps or the stop rule")
+        raise DevSplitRequired(
+            f"{bfcl_dir} holds BFCL split {summary.get('split')!r}: only the dev split may "
+            "inform capability gaps or the stop rule"
+        )
     return Path(bfcl_dir) / "score" / summary.get("model", "policy").replace("/", "_"), summary
 
 
-def capability_gaps(dev_bfcl_dir: Path | None, gated: pl.DataFrame, base_mix: ScenarioMix | None = None,
-                    boost: float = _DEFAULTS.gap_boost, score_key: str = _DEFAULTS.score_key) -> dict:
+def capability_gaps(
+    dev_bfcl_dir: Path | None,
+    gated: pl.DataFrame,
+    base_mix: ScenarioMix | None = None,
+    boost: float = _DEFAULTS.gap_boost,
+    score_key: str = _DEFAULTS.score_key,
+) -> dict:
     """Error rates and the next round's weights: weight × (1 + boost × error rate). BFCL errors
     come from the dev split only (``dev_results``); ``score`` is the dev summary's ``score_key``."""
     base = (base_mix or ScenarioMix()).weights()
@@ -102,8 +133,10 @@ def capability_gaps(dev_bfcl_dir: Path | None, gated: pl.DataFrame, base_mix: Sc
             scenario_error.setdefault(CATEGORY_TO_SCENARIO[category], []).append(rate)
     for scenario, rate in type_rates.items():
         scenario_error.setdefault(scenario, []).append(rate)
-    weights = {s: round(w * (1 + boost * (sum(scenario_error.get(s, [0])) / len(scenario_error.get(s, [0])))), 4)
-               for s, w in base.items()}
+    weights = {
+        s: round(w * (1 + boost * (sum(scenario_error.get(s, [0])) / len(scenario_error.get(s, [0])))), 4)
+        for s, w in base.items()
+    }
     return {
         "bfcl_error_rate": {k: round(v, 4) for k, v in bfcl_rates.items()},
         "bfcl_error_kinds": dict(bfcl_kinds.most_common()),
@@ -112,12 +145,16 @@ def capability_gaps(dev_bfcl_dir: Path | None, gated: pl.DataFrame, base_mix: Sc
         "domain_error_rate": {k: round(v, 4) for k, v in domain_rates.items()},
         "scenario_weights": weights,
         "domain_weights": {d: round(1 + boost * r, 4) for d, r in domain_rates.items()},
-        "score": summary.get("summary", {}).get(score_key), "score_split": summary.get("split"),
+        "score": summary.get("summary", {}).get(score_key),
+        "score_split": summary.get("split"),
         "score_ci95": (summary.get("summaries", {}).get(score_key) or {}).get("ci95"),
     }
 
 
 def tool_weights(domain_weights: dict[str, float], tool_domains: dict[str, str]) -> dict[str, float]:
     """Per-tool sampling weights for the Planner from per-domain weights (1 where unknown)."""
-    return {name: domain_weights.get(domain, 1.0) for name, domain in tool_domains.items()
-            if domain_weights.get(domain, 1.0) != 1.0}
+    return {
+        name: domain_weights.get(domain, 1.0)
+        for name, domain in tool_domains.items()
+        if domain_weights.get(domain, 1.0) != 1.0
+    }

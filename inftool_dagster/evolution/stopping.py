@@ -28,7 +28,7 @@ def should_stop(scores: list[float | None], rule: StopRule) -> tuple[bool, str]:
         return True, f"reached max_rounds={rule.max_rounds}"
     known = [s for s in scores if s is not None]
     if len(known) > rule.patience:
-        best_before = max(known[:-rule.patience])
-        if max(known[-rule.patience:]) <= best_before + rule.min_improvement:
+        best_before = max(known[: -rule.patience])
+        if max(known[-rule.patience :]) <= best_before + rule.min_improvement:
             return True, f"no improvement over {best_before:.4f} for {rule.patience} rounds"
     return False, "continue"

@@ -6,6 +6,15 @@ from .tool_calls import ParseResult, ToolCall, parse_tool_calls
 from .types import Generation, SamplingParams
 
 __all__ = [
-    "BackendConfig", "Generation", "LLMBackend", "OpenAIConfig", "ParseResult", "SamplingParams", "ToolCall",
-    "TransformersConfig", "VLLMConfig", "make_backend", "parse_tool_calls",
+    "BackendConfig",
+    "Generation",
+    "LLMBackend",
+    "OpenAIConfig",
+    "ParseResult",
+    "SamplingParams",
+    "ToolCall",
+    "TransformersConfig",
+    "VLLMConfig",
+    "make_backend",
+    "parse_tool_calls",
 ]

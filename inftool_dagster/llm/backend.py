@@ -8,7 +8,7 @@ failure, never a lost batch.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -30,8 +30,8 @@ class LLMBackend(ABC):
         """How this backend generates (recorded beside results)."""
         return {"backend": self.name}
 
-    def close(self) -> None:  # pragma: no cover - optional
-        pass
+    def close(self) -> None:  # noqa: B027 - an optional hook: most backends hold nothing to release
+        """Release what the backend holds (servers, engines)."""
 
 
 class TransformersConfig(BaseModel):
@@ -96,4 +96,4 @@ def _cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-BackendConfig = Annotated[Union[TransformersConfig, VLLMConfig, OpenAIConfig], Field(discriminator="kind")]
+BackendConfig = Annotated[TransformersConfig | VLLMConfig | OpenAIConfig, Field(discriminator="kind")]

@@ -38,6 +38,8 @@ import torch.nn.functional as F
 from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
+from inftool_dagster.compat import fast_path, mark
+
 from .prefix_blocks import Block, BlockPrefixes, prefix_blocks
 from .shared_prefix import MIN_SHARED, common_prefix_length
 
@@ -45,11 +47,18 @@ SUPPORTED = frozenset({"llama", "mistral", "qwen2"})  # pre-norm decoders with (
 
 
 def supports(model: Any) -> bool:
-    """Whether ``model`` has the layout this decoder runs (else use ``generate``)."""
+    """Whether ``model`` has the layout this decoder runs, on a transformers version it was
+    written for (``compat``); else use ``generate``."""
     config = getattr(model, "config", None)
     inner = getattr(model, "model", None)
-    return (getattr(config, "model_type", None) in SUPPORTED and getattr(config, "sliding_window", None) is None
-            and inner is not None and hasattr(inner, "rotary_emb") and hasattr(inner, "layers"))
+    if getattr(config, "model_type", None) not in SUPPORTED or not fast_path("continuous_decoder"):
+        return False
+    return (
+        getattr(config, "sliding_window", None) is None
+        and inner is not None
+        and hasattr(inner, "rotary_emb")
+        and hasattr(inner, "layers")
+    )
 
 
 @dataclass
@@ -73,11 +82,13 @@ class ContinuousDecoder:
     """Decode many prompts through ``slots`` cache slots (fewer when prompts are long, so that
     slots × longest row stays within ``max_cache_tokens``)."""
 
-    def __init__(self, model: Any, *, slots: int = 32, max_cache_tokens: int = 65536,
-                 prefill_tokens: int = 4096) -> None:
+    def __init__(
+        self, model: Any, *, slots: int = 32, max_cache_tokens: int = 65536, prefill_tokens: int = 4096
+    ) -> None:
         if not supports(model):
-            raise ValueError(f"continuous decoding supports {sorted(SUPPORTED)}, not "
-                             f"{getattr(model.config, 'model_type', '?')}")
+            raise ValueError(
+                f"continuous decoding supports {sorted(SUPPORTED)}, not {getattr(model.config, 'model_type', '?')}"
+            )
         self.model = model
         self.inner = model.model
         self.slots = slots
@@ -88,13 +99,15 @@ class ContinuousDecoder:
         self.kv_heads = getattr(config, "num_key_value_heads", None) or self.heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
         self.groups = self.heads // self.kv_heads
-        self.scale = self.head_dim ** -0.5
+        self.scale = self.head_dim**-0.5
 
     # -- public -------------------------------------------------------------------------------
 
-    def generate(self, prompts: Sequence[Sequence[int]], settings: DecodeSettings,
-                 copies: Sequence[int] | None = None) -> list[list[Output]]:
+    def generate(
+        self, prompts: Sequence[Sequence[int]], settings: DecodeSettings, copies: Sequence[int] | None = None
+    ) -> list[list[Output]]:
         """``copies[i]`` outputs (default 1) for each prompt, in order."""
+        mark("continuous_decoder")
         copies = list(copies) if copies is not None else [1] * len(prompts)
         outputs: list[list[Output]] = [[Output() for _ in range(c)] for c in copies]
         generator = None
@@ -113,8 +126,9 @@ class ContinuousDecoder:
 
     # -- scheduling ---------------------------------------------------------------------------
 
-    def _tiers(self, order: list[int], prompts: Sequence[Sequence[int]], max_new: int,
-               copies: list[int]) -> list[list[int]]:
+    def _tiers(
+        self, order: list[int], prompts: Sequence[Sequence[int]], max_new: int, copies: list[int]
+    ) -> list[list[int]]:
         """Prompts (about length-sorted) in as few runs as memory allows: a run's cache holds
         min(slots, rows) x its longest row within ``max_cache_tokens``; a row that would break
         that starts the next run (with fewer slots)."""
@@ -131,9 +145,16 @@ class ContinuousDecoder:
             longest = max(longest, len(prompts[i]))
         return tiers
 
-    def _run(self, items: list[int], prompts: Sequence[Sequence[int]], copies: list[int],
-             outputs: list[list[Output]], settings: DecodeSettings, generator: Any,
-             block_of: dict[int, Block]) -> None:
+    def _run(
+        self,
+        items: list[int],
+        prompts: Sequence[Sequence[int]],
+        copies: list[int],
+        outputs: list[list[Output]],
+        settings: DecodeSettings,
+        generator: Any,
+        block_of: dict[int, Block],
+    ) -> None:
         max_len = max(len(prompts[i]) for i in items) + settings.max_new_tokens
         slots = max(1, min(self.slots, self.max_cache_tokens // max_len, sum(copies[i] for i in items)))
         cache = _SlotCache(self.inner, slots, max_len, self.kv_heads, self.head_dim)
@@ -150,8 +171,7 @@ class ContinuousDecoder:
         while queue or live:
             free = [s for s in range(slots) if owner[s] is None]
             if queue and (len(free) >= max(1, slots // 8) or live == 0):
-                live += self._fill(free, queue, prompts, owner, tokens, cache, prefixes, outputs,
-                                   settings, generator)
+                live += self._fill(free, queue, prompts, owner, tokens, cache, prefixes, outputs, settings, generator)
             if live == 0:
                 continue
             for s in range(slots):  # rows ended by their first token need no decode step
@@ -183,7 +203,7 @@ class ContinuousDecoder:
             return True
         return len(out.tokens) >= settings.max_new_tokens
 
-    def _compact(self, owner: list, tokens: Any, cache: "_SlotCache") -> tuple[list, Any]:
+    def _compact(self, owner: list, tokens: Any, cache: _SlotCache) -> tuple[list, Any]:
         """With the queue empty, move live rows to the front when at most half the slots are
         live, so steps run on a narrower batch (a copy per halving, not per step)."""
         live = [s for s in range(len(owner)) if owner[s] is not None]
@@ -193,12 +213,22 @@ class ContinuousDecoder:
         index = torch.tensor(live, device=tokens.device)
         cache.keep(index)
         moved = tokens.clone()
-        moved[:len(live)] = tokens[index]
+        moved[: len(live)] = tokens[index]
         return [owner[s] for s in live] + [None] * (len(owner) - len(live)), moved
 
-    def _fill(self, free: list[int], queue: deque, prompts: Sequence[Sequence[int]], owner: list, tokens: Any,
-              cache: "_SlotCache", prefixes: "BlockPrefixes", outputs: list[list[Output]],
-              settings: DecodeSettings, generator: Any) -> int:
+    def _fill(
+        self,
+        free: list[int],
+        queue: deque,
+        prompts: Sequence[Sequence[int]],
+        owner: list,
+        tokens: Any,
+        cache: _SlotCache,
+        prefixes: BlockPrefixes,
+        outputs: list[list[Output]],
+        settings: DecodeSettings,
+        generator: Any,
+    ) -> int:
         """Prefill queued rows into free slots (each distinct prompt once, after the longest prefix
         already computed for it, copied to its other samples' slots); sample their first tokens.
         Returns the number of rows started."""
@@ -230,8 +260,15 @@ class ContinuousDecoder:
             outputs[i][c].tokens.append(int(chosen[k]))
         return len(taken)
 
-    def _prefill_grouped(self, distinct: list[int], prompts: Sequence[Sequence[int]], firsts: dict[int, int],
-                         cache: "_SlotCache", prefix: Any, shared: int) -> dict[int, Any]:
+    def _prefill_grouped(
+        self,
+        distinct: list[int],
+        prompts: Sequence[Sequence[int]],
+        firsts: dict[int, int],
+        cache: _SlotCache,
+        prefix: Any,
+        shared: int,
+    ) -> dict[int, Any]:
         """Prefill ``distinct`` prompts after ``shared`` prefix tokens, in forwards of rows of like
         length (within the token budget, padding <= 1/2); each prompt's last-token logits."""
         logits_by_prompt: dict[int, Any] = {}
@@ -242,13 +279,14 @@ class ContinuousDecoder:
             end = start + 1
             while end < len(distinct):
                 width = len(prompts[distinct[end]]) - shared
-                real = sum(len(prompts[i]) - shared for i in distinct[start:end + 1])
+                real = sum(len(prompts[i]) - shared for i in distinct[start : end + 1])
                 if (end - start + 1) * width > min(budget, real * 3 // 2):
                     break
                 end += 1
             group = distinct[start:end]
-            logits = self._prefill([list(prompts[i][shared:]) for i in group], [firsts[i] for i in group],
-                                   cache, prefix, shared)
+            logits = self._prefill(
+                [list(prompts[i][shared:]) for i in group], [firsts[i] for i in group], cache, prefix, shared
+            )
             for k, i in enumerate(group):
                 logits_by_prompt[i] = logits[k]
             start = end
@@ -261,10 +299,9 @@ class ContinuousDecoder:
         computed after the already computed ``parent`` prefix of ``parent_length`` tokens."""
         cache = _SlotCache(self.inner, 1, len(ids), self.kv_heads, self.head_dim)
         self._prefill([ids[parent_length:]], [0], cache, parent, parent_length)
-        return [(k[:, :, :len(ids)].clone(), v[:, :, :len(ids)].clone()) for k, v in zip(cache.keys, cache.values)]
+        return [(k[:, :, : len(ids)].clone(), v[:, :, : len(ids)].clone()) for k, v in zip(cache.keys, cache.values)]
 
-    def _prefill(self, suffixes: list[list[int]], slots: list[int], cache: "_SlotCache", prefix: Any,
-                 shared: int) -> Any:
+    def _prefill(self, suffixes: list[list[int]], slots: list[int], cache: _SlotCache, prefix: Any, shared: int) -> Any:
         """Run ``suffixes`` (after ``shared`` prefix tokens) into ``slots``; logits of each last token."""
         device = self.model.device
         rows = len(suffixes)
@@ -280,7 +317,7 @@ class ContinuousDecoder:
         last = torch.tensor([len(s) - 1 for s in suffixes], device=device)
         result = torch.empty(rows, self.model.config.vocab_size, dtype=torch.float32, device=device)
         for begin in range(0, width, chunk):
-            part = ids[:, begin:begin + chunk]
+            part = ids[:, begin : begin + chunk]
             positions = torch.arange(shared + begin, shared + begin + part.shape[1], device=device)
             positions = positions.unsqueeze(0).expand(rows, -1)
             end = shared + begin + part.shape[1]
@@ -291,16 +328,26 @@ class ContinuousDecoder:
                 result[r] = self._logits(hidden[r, int(last[r]) - begin])
         return result
 
-    def _decode_step(self, tokens: Any, cache: "_SlotCache", width: int) -> Any:
+    def _decode_step(self, tokens: Any, cache: _SlotCache, width: int) -> Any:
         lengths = cache.lengths[:width]
         end = int(lengths.max()) + 1
         mask = torch.arange(end, device=tokens.device)[None, :] <= lengths[:, None]  # [width, end]
-        hidden = self._layers(tokens[:, None], lengths[:, None], cache, None, mask[:, None, None], end,
-                              begin_at=None, width=width)
+        hidden = self._layers(
+            tokens[:, None], lengths[:, None], cache, None, mask[:, None, None], end, begin_at=None, width=width
+        )
         return self._logits(hidden[:, 0])
 
-    def _layers(self, ids: Any, positions: Any, cache: "_SlotCache", slot_index: Any, mask: Any, end: int,
-                begin_at: int | None, width: int | None = None) -> Any:
+    def _layers(
+        self,
+        ids: Any,
+        positions: Any,
+        cache: _SlotCache,
+        slot_index: Any,
+        mask: Any,
+        end: int,
+        begin_at: int | None,
+        width: int | None = None,
+    ) -> Any:
         """The decoder stack on ``ids`` ``[B, T]`` at ``positions``, writing keys/values into the
         cache: at ``begin_at`` in ``slot_index``'s slots (prefill) or at each slot's length
         (decode, slots ``0..width``)."""
@@ -323,8 +370,8 @@ class ContinuousDecoder:
                 values[rows, :, positions[:, 0]] = v[:, :, 0]
                 k_all, v_all = keys[:width, :, :end], values[:width, :, :end]
             else:
-                keys[slot_index, :, begin_at:begin_at + steps] = k
-                values[slot_index, :, begin_at:begin_at + steps] = v
+                keys[slot_index, :, begin_at : begin_at + steps] = k
+                values[slot_index, :, begin_at : begin_at + steps] = v
                 if batch == 1:  # a view of the one slot, no gather copy
                     one = slice(int(slot_index[0]), int(slot_index[0]) + 1)
                     k_all, v_all = keys[one, :, :end], values[one, :, :end]

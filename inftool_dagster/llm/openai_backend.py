@@ -30,22 +30,31 @@ class OpenAIBackend(LLMBackend):
     def generate(self, conversations, params: SamplingParams, tools=None) -> list[list[Generation]]:
         return asyncio.run(self.agenerate(conversations, params, tools))
 
-    async def agenerate(self, conversations: list[list[Message]], params: SamplingParams,
-                        tools: list[list[dict]] | None = None) -> list[list[Generation]]:
+    async def agenerate(
+        self, conversations: list[list[Message]], params: SamplingParams, tools: list[list[dict]] | None = None
+    ) -> list[list[Generation]]:
         limit = asyncio.Semaphore(self.config.max_concurrency)
         headers = {"Authorization": f"Bearer {self.config.api_key}"}
-        async with httpx.AsyncClient(base_url=self.config.base_url.rstrip("/"), headers=headers,
-                                     timeout=self.config.timeout_s) as client:
+        async with httpx.AsyncClient(
+            base_url=self.config.base_url.rstrip("/"), headers=headers, timeout=self.config.timeout_s
+        ) as client:
+
             async def one(i: int) -> list[Generation]:
                 async with limit:
                     return await self._complete(client, conversations[i], params, tools[i] if tools else None)
+
             return list(await asyncio.gather(*(one(i) for i in range(len(conversations)))))
 
-    async def _complete(self, client: httpx.AsyncClient, messages: list[Message], params: SamplingParams,
-                        tools: list[dict] | None) -> list[Generation]:
+    async def _complete(
+        self, client: httpx.AsyncClient, messages: list[Message], params: SamplingParams, tools: list[dict] | None
+    ) -> list[Generation]:
         body: dict[str, Any] = {
-            "model": self.config.model, "messages": messages, "max_tokens": params.max_new_tokens,
-            "temperature": params.temperature, "top_p": params.top_p, "n": params.n,
+            "model": self.config.model,
+            "messages": messages,
+            "max_tokens": params.max_new_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "n": params.n,
         }
         if params.stop:
             body["stop"] = params.stop
@@ -67,16 +76,22 @@ class OpenAIBackend(LLMBackend):
                     reason = f"HTTP {response.status_code}"
                     delay = max(delay, _retry_after(response))
                 elif response.status_code >= 400:
-                    return [Generation.failure(f"HTTP {response.status_code}: {response.text[:200]}", attempt)] * params.n
+                    return [
+                        Generation.failure(f"HTTP {response.status_code}: {response.text[:200]}", attempt)
+                    ] * params.n
                 else:
                     generations = _parse_response(response, attempt)
                     if isinstance(generations, list):
-                        return (generations + [Generation.failure("fewer choices than requested", attempt)] * params.n)[: params.n]
+                        return (generations + [Generation.failure("fewer choices than requested", attempt)] * params.n)[
+                            : params.n
+                        ]
                     reason = generations  # empty or malformed output: worth another try
             if attempt <= self.config.max_retries:
                 await asyncio.sleep(delay)
-        return [Generation.failure(f"{reason} (after {self.config.max_retries + 1} attempts)",
-                                   self.config.max_retries + 1) for _ in range(params.n)]
+        return [
+            Generation.failure(f"{reason} (after {self.config.max_retries + 1} attempts)", self.config.max_retries + 1)
+            for _ in range(params.n)
+        ]
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -110,10 +125,14 @@ def _parse_response(response: httpx.Response, attempt: int) -> list[Generation] 
             text = render_json(parsed)
         if not text:  # nothing at all (whitespace is a real, if useless, completion)
             return "empty output"
-        out.append(Generation(
-            text=text, prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)) // max(len(choices), 1),
-            finish_reason=choice.get("finish_reason") or "stop", attempts=attempt,
-            meta={"tool_calls": calls} if calls else {},
-        ))
+        out.append(
+            Generation(
+                text=text,
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)) // max(len(choices), 1),
+                finish_reason=choice.get("finish_reason") or "stop",
+                attempts=attempt,
+                meta={"tool_calls": calls} if calls else {},
+            )
+        )
     return out or "no choices in the response"

@@ -20,6 +20,7 @@ from .shared_prefix import MIN_SHARED, common_prefix_length
 @dataclass
 class Block:
     """Prompts that share a prefix of ``shared`` tokens worth computing once."""
+
     members: list[int]
     shared: int
 
@@ -54,8 +55,16 @@ class BlockPrefixes:
     dropped once the block's last row has been. A block whose prefix is not longer than the
     run's common prefix (or that has one member in the run) uses the common prefix."""
 
-    def __init__(self, decoder: Any, prompts: Sequence[Sequence[int]], items: list[int],
-                 copies: list[int], block_of: dict[int, Block], common: Any, common_length: int) -> None:
+    def __init__(
+        self,
+        decoder: Any,
+        prompts: Sequence[Sequence[int]],
+        items: list[int],
+        copies: list[int],
+        block_of: dict[int, Block],
+        common: Any,
+        common_length: int,
+    ) -> None:
         self.decoder, self.prompts = decoder, prompts
         self.common, self.common_length = common, common_length
         self.block_id: dict[int, int] = {}  # prompt -> block key (absent: the common prefix)
@@ -81,8 +90,9 @@ class BlockPrefixes:
             return self.common, self.common_length
         if key not in self.kv:
             member = next(i for i, k in self.block_id.items() if k == key)
-            self.kv[key] = self.decoder.prefix_kv(list(self.prompts[member][:self.shared[key]]), self.common,
-                                                   self.common_length)
+            self.kv[key] = self.decoder.prefix_kv(
+                list(self.prompts[member][: self.shared[key]]), self.common, self.common_length
+            )
         return self.kv[key], self.shared[key]
 
     def taken(self, i: int) -> None:

@@ -54,8 +54,11 @@ def _descriptions(properties: dict, path: str = "") -> list[str]:
     for name, schema in properties.items():
         if not isinstance(schema, dict):
             continue
-        extra = {k: v for k, v in schema.items() if k in ("format", "pattern", "minimum", "maximum", "minItems",
-                                                           "maxItems", "minLength", "maxLength")}
+        extra = {
+            k: v
+            for k, v in schema.items()
+            if k in ("format", "pattern", "minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength")
+        }
         description = (schema.get("description") or "").strip()
         if extra:
             description = f"{description} {json.dumps(extra, ensure_ascii=False)}".strip()
@@ -104,11 +107,17 @@ def prompt_mode_messages(messages: list[Message], tools: list[dict] | None) -> l
     for message in messages:
         role = message["role"]
         if role == "assistant" and message.get("tool_calls"):
-            calls = [ToolCall(c["function"]["name"], _args(c["function"].get("arguments")))
-                     for c in message["tool_calls"]]
+            calls = [
+                ToolCall(c["function"]["name"], _args(c["function"].get("arguments"))) for c in message["tool_calls"]
+            ]
             out.append({"role": "assistant", "content": render_python(calls)})
         elif role == "tool":
-            out.append({"role": "user", "content": f"Tool result ({message.get('name', 'tool')}): {message.get('content', '')}"})
+            out.append(
+                {
+                    "role": "user",
+                    "content": f"Tool result ({message.get('name', 'tool')}): {message.get('content', '')}",
+                }
+            )
         else:
             out.append({"role": role, "content": message.get("content") or ""})
     return out

@@ -41,8 +41,9 @@ class RequestBatcher:
         self.worker: asyncio.Task | None = None
         self.batch_sizes: list[int] = []
 
-    async def generate(self, messages: list[Message], tools: list[dict] | None,
-                       params: SamplingParams) -> list[Generation]:
+    async def generate(
+        self, messages: list[Message], tools: list[dict] | None, params: SamplingParams
+    ) -> list[Generation]:
         future = asyncio.get_running_loop().create_future()
         self.pending.append((params.model_dump_json(), messages, tools, params, future))
         if self.worker is None or self.worker.done():
@@ -74,14 +75,19 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> JS
     return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
 
 
-def create_app(backend: LLMBackend, model_name: str, *, max_new_tokens_cap: int = 2048,
-               max_batch: int = 64) -> Starlette:
+def create_app(
+    backend: LLMBackend, model_name: str, *, max_new_tokens_cap: int = 2048, max_batch: int = 64
+) -> Starlette:
     batcher = RequestBatcher(backend, max_batch)
     created = int(time.time())
 
     async def models(request: Request) -> JSONResponse:
-        return JSONResponse({"object": "list", "data": [
-            {"id": model_name, "object": "model", "created": created, "owned_by": "inftool"}]})
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [{"id": model_name, "object": "model", "created": created, "owned_by": "inftool"}],
+            }
+        )
 
     async def chat(request: Request) -> JSONResponse:
         try:
@@ -100,10 +106,14 @@ def create_app(backend: LLMBackend, model_name: str, *, max_new_tokens_cap: int 
         stop = body.get("stop") or []
         try:
             params = SamplingParams(
-                max_new_tokens=min(int(body.get("max_completion_tokens") or body.get("max_tokens") or 256), max_new_tokens_cap),
+                max_new_tokens=min(
+                    int(body.get("max_completion_tokens") or body.get("max_tokens") or 256), max_new_tokens_cap
+                ),
                 temperature=float(body.get("temperature", 1.0) if body.get("temperature") is not None else 1.0),
-                top_p=float(body.get("top_p") or 1.0), n=int(body.get("n") or 1),
-                stop=[stop] if isinstance(stop, str) else list(stop), seed=body.get("seed"),
+                top_p=float(body.get("top_p") or 1.0),
+                n=int(body.get("n") or 1),
+                stop=[stop] if isinstance(stop, str) else list(stop),
+                seed=body.get("seed"),
             )
         except (ValueError, TypeError) as exc:
             return _error(400, f"invalid sampling parameters: {exc}")
@@ -122,20 +132,33 @@ def create_app(backend: LLMBackend, model_name: str, *, max_new_tokens_cap: int 
             if tools:
                 parsed = parse_tool_calls(generation.text)
                 if parsed.ok:
-                    message = {"role": "assistant", "content": None, "tool_calls": [
-                        c.to_openai(f"call_{uuid.uuid4().hex[:12]}") for c in parsed.calls]}
+                    message = {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [c.to_openai(f"call_{uuid.uuid4().hex[:12]}") for c in parsed.calls],
+                    }
                     finish = "tool_calls"
             choices.append({"index": index, "message": message, "finish_reason": finish})
-        return JSONResponse({
-            "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-            "model": model_name, "choices": choices,
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
-        })
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model_name,
+                "choices": choices,
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            }
+        )
 
-    app = Starlette(routes=[
-        Route("/v1/models", models, methods=["GET"]),
-        Route("/v1/chat/completions", chat, methods=["POST"]),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+        ]
+    )
     app.state.batcher = batcher
     return app

@@ -18,6 +18,8 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from inftool_dagster.compat.transformers_cache import crop, layer_keys_values, repeat_rows
+
 MIN_SHARED = 16  # shorter common prefixes are not worth a separate forward pass
 
 
@@ -50,13 +52,12 @@ class PrefixCache:
         if self.cache is None or keep == 0:
             self.ids, self.cache = [], DynamicCache(config=self.model.config)
         elif keep < len(self.ids):
-            self.cache.crop(keep - len(self.ids))  # negative: tokens to drop
+            crop(self.cache, keep - len(self.ids))  # negative: tokens to drop
             self.ids = self.ids[:keep]
         if len(ids) > len(self.ids):
-            new = torch.tensor([ids[len(self.ids):]], device=self.model.device)
+            new = torch.tensor([ids[len(self.ids) :]], device=self.model.device)
             with torch.inference_mode():
-                self.model(input_ids=new, past_key_values=self.cache, use_cache=True,
-                           logits_to_keep=1)
+                self.model(input_ids=new, past_key_values=self.cache, use_cache=True, logits_to_keep=1)
             self.ids = list(ids)
         return copy.deepcopy(self.cache)
 
@@ -76,8 +77,9 @@ def _with_pad_id(generate_kwargs: dict, pad_id: int) -> dict:
     return generate_kwargs if "generation_config" in generate_kwargs else {"pad_token_id": pad_id, **generate_kwargs}
 
 
-def generate_rows(model: Any, rows: list[list[int]], pad_id: int, generate_kwargs: dict,
-                  prefix_cache: PrefixCache | None = None) -> Any:
+def generate_rows(
+    model: Any, rows: list[list[int]], pad_id: int, generate_kwargs: dict, prefix_cache: PrefixCache | None = None
+) -> Any:
     """New tokens (a ``[len(rows), T]`` tensor, pad-filled after EOS) for token-id ``rows``.
 
     With a ``prefix_cache`` the rows' common prefix (all but each row's last token at most)
@@ -93,21 +95,27 @@ def generate_rows(model: Any, rows: list[list[int]], pad_id: int, generate_kwarg
         ids, mask = _left_padded(rows, pad_id, device)
         with torch.inference_mode():
             out = model.generate(input_ids=ids, attention_mask=mask, **generate_kwargs)
-        return out[:, ids.shape[1]:]
+        return out[:, ids.shape[1] :]
     prefix = rows[0][:shared]
     cache = prefix_cache.for_prefix(prefix)
-    cache.batch_repeat_interleave(len(rows))
+    repeat_rows(cache, len(rows))
     suffixes = [r[shared:] for r in rows]
     width = max(len(s) for s in suffixes)
     ids = torch.tensor([prefix + [pad_id] * (width - len(s)) + s for s in suffixes], device=device)
     mask = torch.tensor([[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes], device=device)
     with torch.inference_mode():
         out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **generate_kwargs)
-    return out[:, shared + width:]
+    return out[:, shared + width :]
 
 
-def generate_groups(model: Any, prompts: list[list[int]], copies: list[int], pad_id: int, generate_kwargs: dict,
-                    prefix_cache: PrefixCache) -> Any:
+def generate_groups(
+    model: Any,
+    prompts: list[list[int]],
+    copies: list[int],
+    pad_id: int,
+    generate_kwargs: dict,
+    prefix_cache: PrefixCache,
+) -> Any:
     """New tokens for ``copies[i]`` completions of each distinct prompt, decoded as one batch.
 
     Each prompt (but its last token) is prefilled once through ``prefix_cache`` (so prompts
@@ -123,17 +131,22 @@ def generate_groups(model: Any, prompts: list[list[int]], copies: list[int], pad
     caches = [prefix_cache.for_prefix(p[:-1]) for p in prompts]
     repeats = torch.tensor(copies, device=model.device)
     cache = DynamicCache(config=model.config)
-    for index in range(len(caches[0].layers)):
+    layers = [layer_keys_values(part) for part in caches]
+    for index in range(len(layers[0])):
         keys, values = [], []
-        for part in caches:
-            layer = part.layers[index]
-            pad = width - 1 - layer.keys.shape[-2]  # left-pad the sequence axis with masked slots
-            keys.append(F.pad(layer.keys, (0, 0, pad, 0)))
-            values.append(F.pad(layer.values, (0, 0, pad, 0)))
-        cache.update(torch.cat(keys).repeat_interleave(repeats, dim=0),
-                     torch.cat(values).repeat_interleave(repeats, dim=0), index)
+        for part in layers:
+            layer_keys, layer_values = part[index]
+            pad = width - 1 - layer_keys.shape[-2]  # left-pad the sequence axis with masked slots
+            keys.append(F.pad(layer_keys, (0, 0, pad, 0)))
+            values.append(F.pad(layer_values, (0, 0, pad, 0)))
+        cache.update(
+            torch.cat(keys).repeat_interleave(repeats, dim=0),
+            torch.cat(values).repeat_interleave(repeats, dim=0),
+            index,
+        )
     ids, mask = _left_padded([p for p, n in zip(prompts, copies) for _ in range(n)], pad_id, model.device)
     with torch.inference_mode():
-        out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache,
-                             **_with_pad_id(generate_kwargs, pad_id))
+        out = model.generate(
+            input_ids=ids, attention_mask=mask, past_key_values=cache, **_with_pad_id(generate_kwargs, pad_id)
+        )
     return out[:, width:]

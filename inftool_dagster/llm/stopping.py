@@ -31,7 +31,7 @@ class TextPredicateStop(StoppingCriteria):
         if generated <= self.max_checked_tokens:
             for row in range(input_ids.shape[0]):
                 if not self.done[row]:
-                    text = self.tokenizer.decode(input_ids[row, self.start:], skip_special_tokens=True)
+                    text = self.tokenizer.decode(input_ids[row, self.start :], skip_special_tokens=True)
                     self.done[row] = bool(self.predicate(text))
         return self.done.clone()
 

@@ -25,8 +25,11 @@ class ToolCall:
     arguments: dict[str, Any]
 
     def to_openai(self, call_id: str) -> dict:
-        return {"id": call_id, "type": "function",
-                "function": {"name": self.name, "arguments": json.dumps(self.arguments, ensure_ascii=False)}}
+        return {
+            "id": call_id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": json.dumps(self.arguments, ensure_ascii=False)},
+        }
 
 
 @dataclass
@@ -42,9 +45,13 @@ class ParseResult:
 
 # --- rendering -------------------------------------------------------------------
 def render_python(calls: list[ToolCall]) -> str:
-    return "[" + ", ".join(
-        f"{c.name}(" + ", ".join(f"{k}={_py_literal(v)}" for k, v in c.arguments.items()) + ")" for c in calls
-    ) + "]"
+    return (
+        "["
+        + ", ".join(
+            f"{c.name}(" + ", ".join(f"{k}={_py_literal(v)}" for k, v in c.arguments.items()) + ")" for c in calls
+        )
+        + "]"
+    )
 
 
 def render_json(calls: list[ToolCall]) -> str:
@@ -54,7 +61,8 @@ def render_json(calls: list[ToolCall]) -> str:
 def render_hermes(calls: list[ToolCall]) -> str:
     return "\n".join(
         f"<tool_call>\n{json.dumps({'name': c.name, 'arguments': c.arguments}, ensure_ascii=False)}\n</tool_call>"
-        for c in calls)
+        for c in calls
+    )
 
 
 def _py_literal(value: Any) -> str:
@@ -174,8 +182,7 @@ def _parse_python(text: str) -> ParseResult:
             try:
                 args[kw.arg] = ast.literal_eval(kw.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                return ParseResult(calls=calls, style="python",
-                                   failure=f"argument {kw.arg} of {name} is not a literal")
+                return ParseResult(calls=calls, style="python", failure=f"argument {kw.arg} of {name} is not a literal")
         calls.append(ToolCall(name, args))
     if not calls:
         return ParseResult(style="python", failure="empty call list")

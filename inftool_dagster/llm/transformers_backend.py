@@ -39,16 +39,23 @@ class TransformersBackend(LLMBackend):
             from .continuous import ContinuousDecoder, supports
 
             if supports(self.model):
-                self._continuous = ContinuousDecoder(self.model, slots=config.slots,
-                                                     max_cache_tokens=config.max_cache_tokens)
+                self._continuous = ContinuousDecoder(
+                    self.model, slots=config.slots, max_cache_tokens=config.max_cache_tokens
+                )
             else:
-                log.info("continuous decoding does not support %s; using generate",
-                         getattr(self.model.config, "model_type", "?"))
+                log.info(
+                    "continuous decoding does not support %s; using generate",
+                    getattr(self.model.config, "model_type", "?"),
+                )
 
     def describe(self) -> dict:
         rows = {"slots": self.config.slots} if self._continuous is not None else {"batch_size": self.config.batch_size}
-        return {"backend": self.name, "decoder": self.decoder,
-                "dtype": str(self.model.dtype).removeprefix("torch."), **rows}
+        return {
+            "backend": self.name,
+            "decoder": self.decoder,
+            "dtype": str(self.model.dtype).removeprefix("torch."),
+            **rows,
+        }
 
     @property
     def decoder(self) -> str:
@@ -61,9 +68,14 @@ class TransformersBackend(LLMBackend):
         from .continuous import DecodeSettings
 
         tok = self.tokenizer
-        settings = DecodeSettings(max_new_tokens=params.max_new_tokens, eos_ids=frozenset(_eos_ids(self.model, tok)),
-                                  temperature=params.temperature, top_p=params.top_p, seed=params.seed,
-                                  stop=_text_stop(tok, params))
+        settings = DecodeSettings(
+            max_new_tokens=params.max_new_tokens,
+            eos_ids=frozenset(_eos_ids(self.model, tok)),
+            temperature=params.temperature,
+            top_p=params.top_p,
+            seed=params.seed,
+            stop=_text_stop(tok, params),
+        )
         try:
             outputs = self._continuous.generate(rows, settings, copies=[params.n] * len(rows))
         except Exception as exc:
@@ -76,14 +88,22 @@ class TransformersBackend(LLMBackend):
             generations = []
             for sample in samples:
                 text, cut = _cut(tok.decode(sample.tokens, skip_special_tokens=True), params)
-                generations.append(Generation(text=text, prompt_tokens=len(row), completion_tokens=len(sample.tokens),
-                                              finish_reason="stop" if sample.stopped or cut else "length"))
+                generations.append(
+                    Generation(
+                        text=text,
+                        prompt_tokens=len(row),
+                        completion_tokens=len(sample.tokens),
+                        finish_reason="stop" if sample.stopped or cut else "length",
+                    )
+                )
             result.append(generations)
         return result
 
     def prompts(self, conversations: list[list[Message]], tools: list[list[dict]] | None) -> list[str]:
-        return [render_prompt(self.tokenizer, conv, tools[i] if tools else None, self.config.tool_format)
-                for i, conv in enumerate(conversations)]
+        return [
+            render_prompt(self.tokenizer, conv, tools[i] if tools else None, self.config.tool_format)
+            for i, conv in enumerate(conversations)
+        ]
 
     def generate(self, conversations, params: SamplingParams, tools=None) -> list[list[Generation]]:
         prompts = self.prompts(conversations, tools)
@@ -97,8 +117,12 @@ class TransformersBackend(LLMBackend):
         limit = self.config.max_prompt_tokens
         for i, row in enumerate(rows):
             if len(row) > limit:
-                out[i] = [Generation.failure(f"prompt too long: {len(row)} tokens > max_prompt_tokens={limit}",
-                                             kind="prompt_too_long") for _ in range(params.n)]
+                out[i] = [
+                    Generation.failure(
+                        f"prompt too long: {len(row)} tokens > max_prompt_tokens={limit}", kind="prompt_too_long"
+                    )
+                    for _ in range(params.n)
+                ]
         kept = [i for i in range(len(prompts)) if len(rows[i]) <= limit]
         run = self._generate_continuous if self._continuous is not None else self._generate_items
         for i, generations in zip(kept, run([rows[i] for i in kept], params)):
@@ -107,19 +131,22 @@ class TransformersBackend(LLMBackend):
 
     def _generate_items(self, rows: list[list[int]], params: SamplingParams) -> list[list[Generation]]:
         """``transformers.generate`` over length-bucketed batches of the rows' ``n`` samples."""
+        from inftool_dagster.compat.transformers_cache import shared_prefix_available
+
         from .shared_prefix import PrefixCache
 
         out: list[list[Generation]] = [[] for _ in rows]
         items = [i for i in range(len(rows)) for _ in range(params.n)]
         items.sort(key=lambda i: (len(rows[i]), i))  # similar lengths together: less padding; copies adjacent
-        prefix_cache = PrefixCache(self.model) if self.config.shared_prefix else None
+        prefix_cache = PrefixCache(self.model) if self.config.shared_prefix and shared_prefix_available() else None
         for start, chunk in self._batches(items, rows):
             for i, generation in zip(chunk, self._generate_splitting(chunk, rows, params, start, prefix_cache)):
                 out[i].append(generation)
         return out
 
-    def _generate_splitting(self, chunk: list[int], rows: list[list[int]], params: SamplingParams, offset: int,
-                            prefix_cache: Any) -> list[Generation]:
+    def _generate_splitting(
+        self, chunk: list[int], rows: list[list[int]], params: SamplingParams, offset: int, prefix_cache: Any
+    ) -> list[Generation]:
         """Generate one batch; out of memory halves it and retries, and a single row that still
         does not fit is a recorded failure. Any other error propagates: a broken generation path
         must fail loudly, never read as empty outputs."""
@@ -132,8 +159,9 @@ class TransformersBackend(LLMBackend):
             if len(chunk) == 1:
                 return [Generation.failure(f"out of memory: {exc}"[:300])]
             half = len(chunk) // 2
-            return (self._generate_splitting(chunk[:half], rows, params, offset, prefix_cache)
-                    + self._generate_splitting(chunk[half:], rows, params, offset + half, prefix_cache))
+            return self._generate_splitting(
+                chunk[:half], rows, params, offset, prefix_cache
+            ) + self._generate_splitting(chunk[half:], rows, params, offset + half, prefix_cache)
 
     def _batches(self, items: list[int], rows: list[list[int]]):
         """(offset, chunk) over length-sorted ``items``: at most ``batch_size`` rows and at most
@@ -141,14 +169,18 @@ class TransformersBackend(LLMBackend):
         start = 0
         while start < len(items):
             end = start + 1
-            while (end < len(items) and end - start < self.config.batch_size
-                   and (end - start + 1) * len(rows[items[end]]) <= self.config.max_batch_tokens):
+            while (
+                end < len(items)
+                and end - start < self.config.batch_size
+                and (end - start + 1) * len(rows[items[end]]) <= self.config.max_batch_tokens
+            ):
                 end += 1
             yield start, items[start:end]
             start = end
 
-    def _generate_batch(self, rows: list[list[int]], params: SamplingParams, offset: int,
-                        prefix_cache: Any = None) -> list[Generation]:
+    def _generate_batch(
+        self, rows: list[list[int]], params: SamplingParams, offset: int, prefix_cache: Any = None
+    ) -> list[Generation]:
         import torch
 
         from .shared_prefix import generate_rows
@@ -176,11 +208,13 @@ class TransformersBackend(LLMBackend):
             end = next((k for k, t in enumerate(row) if t in eos_ids), None)
             used = row[: end + 1] if end is not None else row
             text, stopped = _cut(tok.decode(used, skip_special_tokens=True), params)
-            stopped = stopped or (predicate_stop is not None and predicate_stop.stopped(index)
-                                  and len(used) < params.max_new_tokens)
+            stopped = stopped or (
+                predicate_stop is not None and predicate_stop.stopped(index) and len(used) < params.max_new_tokens
+            )
             finish = "stop" if end is not None or stopped else "length"
-            generations.append(Generation(text=text, prompt_tokens=len(prompt), completion_tokens=len(used),
-                                          finish_reason=finish))
+            generations.append(
+                Generation(text=text, prompt_tokens=len(prompt), completion_tokens=len(used), finish_reason=finish)
+            )
         return generations
 
 
@@ -222,7 +256,8 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     import torch
 
     return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or (
-        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    )
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> set[int]:

@@ -45,15 +45,17 @@ class Generation:
         return self.error is None
 
     @classmethod
-    def failure(cls, reason: str, attempts: int = 1, kind: str = "generation_error") -> "Generation":
+    def failure(cls, reason: str, attempts: int = 1, kind: str = "generation_error") -> Generation:
         return cls(text="", finish_reason="error", error=reason, attempts=attempts, failure_kind=kind)
 
 
 def count_failures(generations: list[list[Generation]]) -> dict[str, int]:
     """``{"generation_errors", "prompts_too_long"}`` over a batch's outputs (first sample of each item)."""
     kinds = [g[0].failure_kind for g in generations if g and not g[0].ok]
-    return {"generation_errors": sum(k != "prompt_too_long" for k in kinds),
-            "prompts_too_long": sum(k == "prompt_too_long" for k in kinds)}
+    return {
+        "generation_errors": sum(k != "prompt_too_long" for k in kinds),
+        "prompts_too_long": sum(k == "prompt_too_long" for k in kinds),
+    }
 
 
 def truncate_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:

@@ -25,8 +25,11 @@ class VLLMBackend(LLMBackend):
 
         resolved = resolve_model(config.model)
         # automatic prefix caching: vLLM's own form of the shared-prefix reuse (llm/shared_prefix.py)
-        kwargs = {"dtype": config.dtype, "gpu_memory_utilization": config.gpu_memory_utilization,
-                  "enable_prefix_caching": True}
+        kwargs = {
+            "dtype": config.dtype,
+            "gpu_memory_utilization": config.gpu_memory_utilization,
+            "enable_prefix_caching": True,
+        }
         if config.max_model_len:
             kwargs["max_model_len"] = config.max_model_len
         if resolved.gguf_file:
@@ -39,11 +42,17 @@ class VLLMBackend(LLMBackend):
         self.tokenizer = self.llm.get_tokenizer()
 
     def generate(self, conversations, params: SamplingParams, tools=None) -> list[list[Generation]]:
-        prompts = [render_prompt(self.tokenizer, conv, tools[i] if tools else None, self.config.tool_format)
-                   for i, conv in enumerate(conversations)]
+        prompts = [
+            render_prompt(self.tokenizer, conv, tools[i] if tools else None, self.config.tool_format)
+            for i, conv in enumerate(conversations)
+        ]
         sampling = self._vllm.SamplingParams(
-            n=params.n, temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_new_tokens,
-            stop=params.stop or None, seed=params.seed,
+            n=params.n,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            max_tokens=params.max_new_tokens,
+            stop=params.stop or None,
+            seed=params.seed,
         )
         results = self.llm.generate(prompts, sampling)
         out = []
@@ -51,8 +60,13 @@ class VLLMBackend(LLMBackend):
             gens = []
             for completion in result.outputs:
                 text, _ = truncate_at_stop(completion.text, params.stop)
-                gens.append(Generation(text=text, prompt_tokens=len(result.prompt_token_ids or []),
-                                       completion_tokens=len(completion.token_ids),
-                                       finish_reason=completion.finish_reason or "stop"))
+                gens.append(
+                    Generation(
+                        text=text,
+                        prompt_tokens=len(result.prompt_token_ids or []),
+                        completion_tokens=len(completion.token_ids),
+                        finish_reason=completion.finish_reason or "stop",
+                    )
+                )
             out.append(gens)
         return out

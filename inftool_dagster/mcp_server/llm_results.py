@@ -31,14 +31,22 @@ class LLMResultWriter:
     def write(self, tool: Any, arguments: dict) -> Any | None:
         """The model's result when it is valid JSON conforming to the response schema, else None."""
         schema = tool.response_schema or {"type": "object"}
-        prompt = PROMPT.format(name=tool.name, description=tool.description,
-                               arguments=json.dumps(arguments, ensure_ascii=False), schema=json.dumps(schema))
-        generation = self.backend.generate([[{"role": "user", "content": prompt}]],
-                                           SamplingParams(max_new_tokens=self.max_new_tokens))[0][0]
+        prompt = PROMPT.format(
+            name=tool.name,
+            description=tool.description,
+            arguments=json.dumps(arguments, ensure_ascii=False),
+            schema=json.dumps(schema),
+        )
+        generation = self.backend.generate(
+            [[{"role": "user", "content": prompt}]], SamplingParams(max_new_tokens=self.max_new_tokens)
+        )[0][0]
         value = _first_json(generation.text) if generation.ok else None
         validator = tool.response_validator
-        if value is None or (validator is not None and not validator.is_valid(value)) or (
-                validator is None and not isinstance(value, dict)):
+        if (
+            value is None
+            or (validator is not None and not validator.is_valid(value))
+            or (validator is None and not isinstance(value, dict))
+        ):
             self.fallbacks += 1
             return None
         self.used += 1

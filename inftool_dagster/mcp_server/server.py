@@ -43,8 +43,15 @@ def session_key_for(ctx: Any) -> tuple[str, str]:
 class CatalogServer:
     """Owns the tools, the simulator and per-session state; builds the SDK ``Server``."""
 
-    def __init__(self, tools: list[CatalogTool], *, seed: int = 0, page_size: int = DEFAULT_PAGE_SIZE,
-                 name: str = "inftool-catalog", result_writer: Any = None) -> None:
+    def __init__(
+        self,
+        tools: list[CatalogTool],
+        *,
+        seed: int = 0,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        name: str = "inftool-catalog",
+        result_writer: Any = None,
+    ) -> None:
         self.tools = {t.name: t for t in tools}
         self.order = [t.name for t in tools]
         self.simulator = Simulator(seed, writer=result_writer)
@@ -53,14 +60,18 @@ class CatalogServer:
         self.calls = 0
         self.errors = 0
         self._mcp_tools = [
-            types.Tool(name=t.name, description=t.description, input_schema=t.parameters,
-                       output_schema=t.response_schema if _is_object_schema(t.response_schema) else None)
+            types.Tool(
+                name=t.name,
+                description=t.description,
+                input_schema=t.parameters,
+                output_schema=t.response_schema if _is_object_schema(t.response_schema) else None,
+            )
             for t in tools
         ]
         self.server = Server(name, version="0.1.0", on_list_tools=self._list_tools, on_call_tool=self._call_tool)
 
     @classmethod
-    def from_catalog(cls, catalog_dir: str | Path, **kwargs: Any) -> "CatalogServer":
+    def from_catalog(cls, catalog_dir: str | Path, **kwargs: Any) -> CatalogServer:
         return cls(load_tools(catalog_dir), **kwargs)
 
     # -- handlers ----------------------------------------------------------------
@@ -90,9 +101,12 @@ class CatalogServer:
             log.exception("simulation failed for %s", params.name)
             return types.CallToolResult(
                 content=[types.TextContent(text=f"internal simulation error: {type(exc).__name__}: {exc}")],
-                is_error=True)
+                is_error=True,
+            )
         text = orjson.dumps(result).decode()
-        structured = result if isinstance(result, dict) and _is_object_schema(self.tools[params.name].response_schema) else None
+        structured = (
+            result if isinstance(result, dict) and _is_object_schema(self.tools[params.name].response_schema) else None
+        )
         return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=structured)
 
     # -- plain-Python entry point (used in-process by synthesis and by the handlers) -----

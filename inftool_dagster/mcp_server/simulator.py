@@ -12,7 +12,7 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,9 @@ _CREATE = re.compile(r"^(create|add|new|post|insert|register|subscribe|place|boo
 _READ = re.compile(r"^(get|read|fetch|retrieve|show|describe|find_by_id|lookup)", re.I)
 _DELETE = re.compile(r"^(delete|remove|cancel|destroy|unsubscribe|drop)", re.I)
 _ID_NAME = re.compile(r"(^id$|_id$|Id$|ID$|^uuid$|_key$)")
-_ID_SUFFIX = re.compile(r"(?:[_-]id|Id|ID)$|^id$")  # the suffix itself (rstrip would strip characters: "fieldId" -> "fiel")
+_ID_SUFFIX = re.compile(
+    r"(?:[_-]id|Id|ID)$|^id$"
+)  # the suffix itself (rstrip would strip characters: "fieldId" -> "fiel")
 BASE_DATE = date(2026, 1, 15)
 
 
@@ -48,13 +50,16 @@ class CatalogTool:
     _response_validator: Draft202012Validator | None = field(default=None, repr=False)
 
     @classmethod
-    def from_row(cls, row: dict) -> "CatalogTool":
+    def from_row(cls, row: dict) -> CatalogTool:
         response = row.get("response_schema")
         return cls(
-            name=row["name"], description=row.get("description") or "",
+            name=row["name"],
+            description=row.get("description") or "",
             parameters=orjson.loads(row["parameters"]),
             response_schema=orjson.loads(response) if response else None,
-            method=row.get("method"), path=row.get("path"), domain=row.get("domain") or "",
+            method=row.get("method"),
+            path=row.get("path"),
+            domain=row.get("domain") or "",
         )
 
     @property
@@ -118,14 +123,17 @@ def validate_arguments(tool: CatalogTool, arguments: Any) -> None:
     try:
         error = best_match(tool.validator.iter_errors(arguments))
     except re.error as exc:  # e.g. an ECMA-only `\p{L}` pattern in a real spec
-        raise ToolCallError(f"the schema of {tool.name} has a pattern Python cannot evaluate ({exc}); "
-                            "the call cannot be validated") from None
+        raise ToolCallError(
+            f"the schema of {tool.name} has a pattern Python cannot evaluate ({exc}); the call cannot be validated"
+        ) from None
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required" and not where:
             missing = re.findall(r"'([^']+)' is a required property", error.message)
             where = missing[0] if missing else "(root)"
-        raise ToolCallError(f"invalid arguments for {tool.name}: parameter '{where}': {error.message[:300]} (rule: {error.validator})")
+        raise ToolCallError(
+            f"invalid arguments for {tool.name}: parameter '{where}': {error.message[:300]} (rule: {error.validator})"
+        )
 
 
 class Simulator:
@@ -157,8 +165,11 @@ class Simulator:
         if written is not None:
             result = written
         else:
-            result = self.generate(tool.response_schema, rng, hint="result") if tool.response_schema else \
-                self._default_result(tool, arguments, rng)
+            result = (
+                self.generate(tool.response_schema, rng, hint="result")
+                if tool.response_schema
+                else self._default_result(tool, arguments, rng)
+            )
             result = _echo(result, arguments, tool.response_schema)
         if action == "create" and isinstance(result, dict):
             id_field = _id_field(result)
@@ -232,7 +243,9 @@ class Simulator:
             low = schema.get("minItems", 1 if depth < 3 else 0)
             high = max(low, min(schema.get("maxItems", 3), 3))
             singular = hint[:-1] if hint.endswith("s") else hint
-            return [self.generate(schema.get("items", {}), rng, singular, depth + 1) for _ in range(rng.randint(low, high))]
+            return [
+                self.generate(schema.get("items", {}), rng, singular, depth + 1) for _ in range(rng.randint(low, high))
+            ]
         if kind in ("integer", "number"):
             return _number(schema, kind, hint, rng)
         if kind == "boolean":
@@ -277,7 +290,7 @@ def _echo(result: Any, arguments: dict, schema: dict | None) -> Any:
 
 
 def _uuid(rng: random.Random) -> str:
-    h = "%032x" % rng.getrandbits(128)
+    h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
 
@@ -318,7 +331,7 @@ def _by_name(name: str, rng: random.Random) -> str:
 def _string(schema: dict, hint: str, rng: random.Random) -> str:
     fmt = schema.get("format")
     if fmt == "date-time":
-        moment = datetime(2026, 1, 15, tzinfo=timezone.utc) + timedelta(minutes=rng.randint(0, 60 * 24 * 90))
+        moment = datetime(2026, 1, 15, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 60 * 24 * 90))
         return moment.isoformat().replace("+00:00", "Z")
     if fmt == "date":
         return (BASE_DATE + timedelta(days=rng.randint(0, 180))).isoformat()
@@ -345,7 +358,9 @@ def _string(schema: dict, hint: str, rng: random.Random) -> str:
 
 def _number(schema: dict, kind: str, hint: str, rng: random.Random) -> int | float:
     low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
-    high = schema.get("maximum", schema.get("exclusiveMaximum", low + (1000 if "price" in hint or "amount" in hint else 100)))
+    high = schema.get(
+        "maximum", schema.get("exclusiveMaximum", low + (1000 if "price" in hint or "amount" in hint else 100))
+    )
     if high < low:
         high = low
     if kind == "integer":

@@ -54,8 +54,9 @@ def smoke_test(server: CatalogServer, *, max_tools: int = 500, seed: int = 0) ->
                 report.called += 1
                 validator = tool.response_validator
                 if validator is not None:  # what the simulator produces before any regeneration
-                    raw = server.simulator.generate(tool.response_schema, server.simulator.rng(tool, args),
-                                                    hint="result")
+                    raw = server.simulator.generate(
+                        tool.response_schema, server.simulator.rng(tool, args), hint="result"
+                    )
                     if not validator.is_valid(raw):
                         report.raw_nonconforming += 1
                         _example(report, name, "first generated result does not conform (regenerated when served)")

@@ -23,8 +23,14 @@ def http_app(catalog_server: CatalogServer, host: str = "127.0.0.1", max_request
 def serve_http(catalog_server: CatalogServer, host: str, port: int, log_level: str = "warning") -> None:
     import uvicorn
 
-    uvicorn.run(http_app(catalog_server, host), host=host, port=port, log_level=log_level,
-                timeout_keep_alive=5, limit_concurrency=1000)
+    uvicorn.run(
+        http_app(catalog_server, host),
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_keep_alive=5,
+        limit_concurrency=1000,
+    )
 
 
 def run_stdio(catalog_server: CatalogServer) -> None:

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from inftool_dagster.compat.transformers_cache import drop_stale_gguf_quantizer
+
 from .registry import ModelResolutionError, ResolvedModel, resolve_model
 
 
@@ -47,21 +49,11 @@ def load_model(resolved: ResolvedModel, *, dtype: Any = None, device: str | None
             )
         except OSError as exc:
             raise ModelResolutionError(f"cannot load {resolved.name!r} offline: {exc}") from exc
-    _drop_stale_gguf_quantizer(model)
+    drop_stale_gguf_quantizer(model)
     if device:
         model = model.to(device)
     model.eval()
     return model
-
-
-def _drop_stale_gguf_quantizer(model: Any) -> None:
-    """GGUF checkpoints load dequantized to float32 but stay flagged as quantized, which makes
-    the Trainer refuse to fine-tune them. The weights are plain tensors: drop the stale flag."""
-    quantizer = getattr(model, "hf_quantizer", None)
-    if quantizer is not None and type(quantizer).__name__ == "GgufHfQuantizer":
-        model.hf_quantizer = None
-        if "is_quantized" in vars(model):
-            model.is_quantized = False
 
 
 @dataclass

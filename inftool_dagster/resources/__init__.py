@@ -6,4 +6,10 @@ from .quality import DataQualityResource
 from .specs import SpecSourcesResource
 from .workspace import WorkspaceResource
 
-__all__ = ["EvolutionResource", "DataQualityResource", "PolicyModelResource", "SpecSourcesResource", "WorkspaceResource"]
+__all__ = [
+    "EvolutionResource",
+    "DataQualityResource",
+    "PolicyModelResource",
+    "SpecSourcesResource",
+    "WorkspaceResource",
+]

@@ -38,8 +38,14 @@ class PolicyModelResource(dg.ConfigurableResource):
             return VLLMConfig(model=model)
         if self.backend == "openai":
             return OpenAIConfig(model=model, base_url=self.base_url)
-        return TransformersConfig(model=model, device=self.device, batch_size=self.batch_size, dtype=self.dtype,
-                                  decoder=self.decoder, slots=self.slots)
+        return TransformersConfig(
+            model=model,
+            device=self.device,
+            batch_size=self.batch_size,
+            dtype=self.dtype,
+            decoder=self.decoder,
+            slots=self.slots,
+        )
 
     def policy_backend(self, model: str | None = None):
         from inftool_dagster.llm.factory import make_backend

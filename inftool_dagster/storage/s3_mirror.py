@@ -18,8 +18,11 @@ Snapshot = dict[str, tuple[int, int]]  # relative path -> (size, mtime_ns)
 def snapshot(directory: Path) -> Snapshot:
     if not directory.exists():
         return {}
-    return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in directory.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
 
 
 class S3Mirror:
@@ -37,7 +40,7 @@ class S3Mirror:
         out: dict[str, int] = {}
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
             for item in page.get("Contents", []):
-                out[item["Key"][len(base):]] = item["Size"]
+                out[item["Key"][len(base) :]] = item["Size"]
         return out
 
     def pull(self, relative_dir: str, local: Path) -> int:

@@ -7,9 +7,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {"SCENARIO_TYPES": "blueprints", "Blueprint": "blueprints", "Planner": "blueprints",
-          "ScenarioMix": "blueprints", "SynthConfig": "config", "export_hf": "runner", "export_jsonl": "runner",
-          "load_trajectories": "runner", "synthesize": "runner"}
+_WHERE = {
+    "SCENARIO_TYPES": "blueprints",
+    "Blueprint": "blueprints",
+    "Planner": "blueprints",
+    "ScenarioMix": "blueprints",
+    "SynthConfig": "config",
+    "export_hf": "runner",
+    "export_jsonl": "runner",
+    "load_trajectories": "runner",
+    "synthesize": "runner",
+}
 __all__ = sorted(_WHERE)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
-from itertools import accumulate
 from dataclasses import asdict, dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -21,8 +21,14 @@ from inftool_dagster.llm.tool_calls import ToolCall
 from inftool_dagster.mcp_server.simulator import CatalogTool, Simulator, ToolCallError, validate_arguments
 
 SCENARIO_TYPES = (
-    "simple", "multiple", "parallel", "parallel_multiple", "irrelevance", "missing_parameter",
-    "multi_step", "multi_turn",
+    "simple",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+    "irrelevance",
+    "missing_parameter",
+    "multi_step",
+    "multi_turn",
 )
 
 
@@ -60,17 +66,32 @@ class Blueprint:
         return row
 
     @classmethod
-    def from_row(cls, row: dict) -> "Blueprint":
+    def from_row(cls, row: dict) -> Blueprint:
         calls = [ToolCall(c["name"], c["arguments"]) for c in orjson.loads(row["gold_calls"])]
-        return cls(row["blueprint_id"], row["scenario_type"], list(row["tools"]), list(row["targets"]), calls,
-                   row["domain"], row.get("missing_parameter"), orjson.loads(row.get("notes") or "{}"))
+        return cls(
+            row["blueprint_id"],
+            row["scenario_type"],
+            list(row["tools"]),
+            list(row["targets"]),
+            calls,
+            row["domain"],
+            row.get("missing_parameter"),
+            orjson.loads(row.get("notes") or "{}"),
+        )
 
 
 class Planner:
     """Draws blueprints; deterministic for (seed, index), so shard i always plans the same work."""
 
-    def __init__(self, tools: list[CatalogTool], *, seed: int = 0, mix: ScenarioMix | None = None,
-                 tool_weights: dict[str, float] | None = None, distractors: int = 3) -> None:
+    def __init__(
+        self,
+        tools: list[CatalogTool],
+        *,
+        seed: int = 0,
+        mix: ScenarioMix | None = None,
+        tool_weights: dict[str, float] | None = None,
+        distractors: int = 3,
+    ) -> None:
         self.tools = {t.name: t for t in tools}
         self.names = sorted(self.tools)
         self.seed = seed
@@ -157,15 +178,26 @@ class Planner:
         other = _sample(rng, self.names, k - len(same), lambda n: self.tools[n].domain != domain)
         if len(same) + len(other) < k:  # few other domains: top up from the same one
             taken = set(same)
-            same += _sample(rng, self.by_domain.get(domain, []), k - len(same) - len(other),
-                            lambda n: n not in targets and n not in taken)
+            same += _sample(
+                rng,
+                self.by_domain.get(domain, []),
+                k - len(same) - len(other),
+                lambda n: n not in targets and n not in taken,
+            )
         return same + other
 
     def _make(self, bid, kind, targets, gold, rng, distractors=None, **extra) -> Blueprint:
         offered = list(dict.fromkeys(targets + (distractors or [])))
         rng.shuffle(offered)
-        return Blueprint(bid, kind, offered, list(dict.fromkeys(targets)), gold,
-                         self.tools[targets[0]].domain if targets else "none", **extra)
+        return Blueprint(
+            bid,
+            kind,
+            offered,
+            list(dict.fromkeys(targets)),
+            gold,
+            self.tools[targets[0]].domain if targets else "none",
+            **extra,
+        )
 
     # -- scenario types ---------------------------------------------------------------------
     def _simple(self, rng, bid):
@@ -191,7 +223,9 @@ class Planner:
         first = self._pick(rng)
         second = self._pick(rng, exclude={first})
         calls = [self._gold(first, rng), self._gold(second, rng)]
-        return self._make(bid, "parallel_multiple", [first, second], calls, rng, self._distractors(rng, [first, second], 2))
+        return self._make(
+            bid, "parallel_multiple", [first, second], calls, rng, self._distractors(rng, [first, second], 2)
+        )
 
     def _irrelevance(self, rng, bid):
         wanted = self._pick(rng)  # the request is about this tool, which is NOT offered
@@ -208,8 +242,9 @@ class Planner:
         name = self._pick(rng, pool="with_required")
         call = self._gold(name, rng)
         missing = rng.choice(sorted(self.tools[name].parameters["required"]))
-        return self._make(bid, "missing_parameter", [name], [call], rng, self._distractors(rng, [name], 1),
-                          missing_parameter=missing)
+        return self._make(
+            bid, "missing_parameter", [name], [call], rng, self._distractors(rng, [name], 1), missing_parameter=missing
+        )
 
     def _multi_step(self, rng, bid):
         if not self.step_pairs:
@@ -222,14 +257,27 @@ class Planner:
         if id_param is None:
             raise _Skip("read tool has no id parameter")
         second = ToolCall(read, {id_param: "$result[0].id"})
-        return self._make(bid, "multi_step", [create, read], [first, second], rng, self._distractors(rng, [create, read], 1),
-                          notes={"id_param": id_param})
+        return self._make(
+            bid,
+            "multi_step",
+            [create, read],
+            [first, second],
+            rng,
+            self._distractors(rng, [create, read], 1),
+            notes={"id_param": id_param},
+        )
 
     def _multi_turn(self, rng, bid):
         first = self._pick(rng)
         second = self._pick(rng, exclude={first})
-        return self._make(bid, "multi_turn", [first, second], [self._gold(first, rng), self._gold(second, rng)], rng,
-                          self._distractors(rng, [first, second], 1))
+        return self._make(
+            bid,
+            "multi_turn",
+            [first, second],
+            [self._gold(first, rng), self._gold(second, rng)],
+            rng,
+            self._distractors(rng, [first, second], 1),
+        )
 
 
 class _Skip(Exception):
@@ -254,5 +302,6 @@ def _sample(rng: random.Random, pool: list[str], k: int, ok) -> list[str]:
 
 
 def _is_complex(schema: Any) -> bool:
-    return isinstance(schema, dict) and (schema.get("type") in ("object", "array") or "allOf" in schema
-                                         or "oneOf" in schema or "anyOf" in schema)
+    return isinstance(schema, dict) and (
+        schema.get("type") in ("object", "array") or "allOf" in schema or "oneOf" in schema or "anyOf" in schema
+    )

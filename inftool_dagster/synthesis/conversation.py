@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import anyio
 from mcp import Client
@@ -52,12 +51,24 @@ class ShardTimings:
 
 
 def openai_tools(server: CatalogServer, names: list[str]) -> list[dict]:
-    return [{"type": "function", "function": {"name": n, "description": server.tools[n].description,
-                                              "parameters": server.tools[n].parameters}} for n in names]
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": n,
+                "description": server.tools[n].description,
+                "parameters": server.tools[n].parameters,
+            },
+        }
+        for n in names
+    ]
 
 
 def run_conversations(
-    blueprints: list[Blueprint], server: CatalogServer, policy: LLMBackend, user: UserSimulator,
+    blueprints: list[Blueprint],
+    server: CatalogServer,
+    policy: LLMBackend,
+    user: UserSimulator,
     params: SamplingParams,
 ) -> tuple[list[Conversation], ShardTimings]:
     timings = ShardTimings()
@@ -66,8 +77,13 @@ def run_conversations(
     requests = user.requests(blueprints)
     timings.user_s += time.perf_counter() - t0
     conversations = [
-        Conversation(b, openai_tools(server, b.tools), [{"role": "user", "content": text}], source,
-                     user.templates.get(b.blueprint_id, "unknown"))
+        Conversation(
+            b,
+            openai_tools(server, b.tools),
+            [{"role": "user", "content": text}],
+            source,
+            user.templates.get(b.blueprint_id, "unknown"),
+        )
         for b, (text, source) in zip(blueprints, requests)
     ]
 
@@ -94,18 +110,30 @@ async def _advance(conv: Conversation, generation, client: Client, user: UserSim
     parsed = parse_tool_calls(text)
     if parsed.ok:
         call_ids = [f"call_{conv.steps}_{i}" for i in range(len(parsed.calls))]
-        conv.messages.append({"role": "assistant", "content": None,
-                              "tool_calls": [c.to_openai(i) for c, i in zip(parsed.calls, call_ids)]})
+        conv.messages.append(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [c.to_openai(i) for c, i in zip(parsed.calls, call_ids)],
+            }
+        )
         conv.predicted_calls.append([{"name": c.name, "arguments": c.arguments} for c in parsed.calls])
         t = time.perf_counter()
         for call, call_id in zip(parsed.calls, call_ids):
             try:
-                result = await client.call_tool(call.name, call.arguments,
-                                                meta={"inftool/session": conv.blueprint.blueprint_id})
+                result = await client.call_tool(
+                    call.name, call.arguments, meta={"inftool/session": conv.blueprint.blueprint_id}
+                )
             except RuntimeError as exc:  # the official client rejects a result it cannot validate
                 conv.tool_errors += 1
-                conv.messages.append({"role": "tool", "tool_call_id": call_id, "name": call.name,
-                                      "content": json.dumps({"error": f"client rejected the result: {exc}"[:300]})})
+                conv.messages.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": call_id,
+                        "name": call.name,
+                        "content": json.dumps({"error": f"client rejected the result: {exc}"[:300]}),
+                    }
+                )
                 continue
             content = result.content[0].text if result.content else ""
             if result.is_error:

@@ -32,9 +32,15 @@ def shard_path(out_dir: Path, index: int) -> Path:
     return out_dir / f"shard-{index:05d}.parquet"
 
 
-def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig, policy: LLMBackend,
-               simulator_backend: LLMBackend | None = None, progress: bool = False,
-               blueprints: list | None = None) -> dict:
+def synthesize(
+    catalog_dir: str | Path,
+    out_dir: str | Path,
+    config: SynthConfig,
+    policy: LLMBackend,
+    simulator_backend: LLMBackend | None = None,
+    progress: bool = False,
+    blueprints: list | None = None,
+) -> dict:
     """Run the loop for ``config.n`` planned blueprints (or the given ``blueprints``: a scenario plan)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -55,25 +61,24 @@ def synthesize(catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig
             pending.append(index)
     wave_size = max(1, config.shards_per_wave)
     for wave_start in range(0, len(pending), wave_size):
-        wave = pending[wave_start:wave_start + wave_size]
+        wave = pending[wave_start : wave_start + wave_size]
         batches = []
         for index in wave:
             first = index * config.shard_size
             count = min(config.shard_size, n - first)
             if blueprints is not None:
-                batches.append(blueprints[first:first + count])
+                batches.append(blueprints[first : first + count])
             else:
                 before = Counter(planner.rejected)
                 batches.append(planner.plan(first, count))
                 rejected.update(planner.rejected - before)
         together = [b for batch in batches for b in batch]
-        conversations, timings = (run_conversations(together, server, policy, user, params) if together
-                                  else ([], None))
+        conversations, timings = run_conversations(together, server, policy, user, params) if together else ([], None)
         if timings is not None:
             model_s += timings.model_s
         offset = 0
         for index, batch in zip(wave, batches):
-            rows = trajectory_rows(conversations[offset:offset + len(batch)], config, timings) if batch else []
+            rows = trajectory_rows(conversations[offset : offset + len(batch)], config, timings) if batch else []
             offset += len(batch)
             frame = pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA)
             path = shard_path(out, index)

@@ -21,12 +21,48 @@ from inftool_dagster.llm.types import SamplingParams
 from .blueprints import Blueprint
 
 OPENERS = ["", "Hi! ", "Hello, ", "Hey there. ", "Quick one: ", "Good morning! "]
-ASKS = ["Could you {action}?", "Please {action}.", "I need you to {action}.", "Can you {action} for me?",
-        "{Action}, please.", "I'd like to {action}."]
+ASKS = [
+    "Could you {action}?",
+    "Please {action}.",
+    "I need you to {action}.",
+    "Can you {action} for me?",
+    "{Action}, please.",
+    "I'd like to {action}.",
+]
 VERBS = {
-    "add", "book", "cancel", "convert", "count", "create", "delete", "find", "get", "list", "place", "read",
-    "remove", "scale", "search", "subscribe", "update", "upload", "fetch", "show", "send", "set", "check",
-    "compute", "calculate", "look", "retrieve", "post", "put", "patch", "return", "returns", "lists",
+    "add",
+    "book",
+    "cancel",
+    "convert",
+    "count",
+    "create",
+    "delete",
+    "find",
+    "get",
+    "list",
+    "place",
+    "read",
+    "remove",
+    "scale",
+    "search",
+    "subscribe",
+    "update",
+    "upload",
+    "fetch",
+    "show",
+    "send",
+    "set",
+    "check",
+    "compute",
+    "calculate",
+    "look",
+    "retrieve",
+    "post",
+    "put",
+    "patch",
+    "return",
+    "returns",
+    "lists",
 }
 JOINERS = [" Also, ", " And then ", " Additionally, ", " After that, "]
 
@@ -90,9 +126,11 @@ class UserSimulator:
         action = action[0].lower() + action[1:] if action else words(call.name)
         if action.split(" ", 1)[0] not in VERBS:  # "Latest price quote …" → "get the latest price quote …"
             action = f"get the {action}" if not action.startswith(("the ", "a ", "an ")) else f"get {action}"
-        parts = [f"{words(k)} {value_text(v)}" if not isinstance(v, bool) else
-                 f"{words(k)} {'enabled' if v else 'disabled'}"
-                 for k, v in call.arguments.items() if k != skip]
+        parts = [
+            f"{words(k)} {value_text(v)}" if not isinstance(v, bool) else f"{words(k)} {'enabled' if v else 'disabled'}"
+            for k, v in call.arguments.items()
+            if k != skip
+        ]
         if parts:
             action += " using " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
         ask = rng.randrange(len(ASKS))
@@ -133,11 +171,19 @@ class UserSimulator:
             self.stats["template"] += len(blueprints)
             return out
         prompts = []
-        for b, (template, _) in zip(blueprints, out):
-            prompts.append([{"role": "user", "content": (
-                "Rewrite this request to an assistant in your own words, as a real user would write it. "
-                "Keep every name, number and value exactly as written. Reply with the request only.\n\n"
-                f"Request: {template}")}])
+        for _blueprint, (template, _) in zip(blueprints, out):
+            prompts.append(
+                [
+                    {
+                        "role": "user",
+                        "content": (
+                            "Rewrite this request to an assistant in your own words, as a real user would write it. "
+                            "Keep every name, number and value exactly as written. Reply with the request only.\n\n"
+                            f"Request: {template}"
+                        ),
+                    }
+                ]
+            )
         generations = self.backend.generate(prompts, SamplingParams(max_new_tokens=96, temperature=0.7, seed=self.seed))
         for i, (b, gens) in enumerate(zip(blueprints, generations)):
             text = gens[0].text.strip().strip('"') if gens[0].ok else ""
@@ -147,8 +193,11 @@ class UserSimulator:
             else:
                 calls = b.gold_calls[:1] if b.scenario_type in ("multi_turn", "multi_step") else b.gold_calls
                 missing = leaks_all(text, calls, b.missing_parameter) if text else ["(empty)"]
-                if b.missing_parameter and b.gold_calls[0].arguments.get(b.missing_parameter) is not None and \
-                        str(b.gold_calls[0].arguments[b.missing_parameter]).lower() in text.lower():
+                if (
+                    b.missing_parameter
+                    and b.gold_calls[0].arguments.get(b.missing_parameter) is not None
+                    and str(b.gold_calls[0].arguments[b.missing_parameter]).lower() in text.lower()
+                ):
                     missing = ["(leaked the withheld parameter)"]
             if missing:
                 self.stats["llm_rejected_missing_values"] += 1

@@ -7,8 +7,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {"REWARD_FUNCS": "rewards", "argument_reward": "rewards", "format_reward": "rewards",
-          "name_reward": "rewards", "TrainConfig": "config", "RoundTraining": "config", "train": "trainer"}
+_WHERE = {
+    "REWARD_FUNCS": "rewards",
+    "argument_reward": "rewards",
+    "format_reward": "rewards",
+    "name_reward": "rewards",
+    "TrainConfig": "config",
+    "RoundTraining": "config",
+    "train": "trainer",
+}
 __all__ = sorted(_WHERE)
 
 

@@ -23,22 +23,37 @@ class TrainConfig(BaseModel):
     save_steps: int = 10
     seed: int = 0
     round_key: str = "adhoc"
-    cpu_fast_logprobs: bool = Field(True, description="On CPU, score only completion tokens in TRL's fused LM "
-                                                       "head (TRL scores every position off Triton devices).")
-    shared_prompt: bool = Field(True, description="GRPO computes each group's prompt once, in the rollouts and in "
-                                                  "the loss (training/rollouts.py), instead of once per completion.")
-    max_prompt_tokens: int = Field(1024, description="Rows whose prompt is longer are left out (counted in the "
-                                                     "summary): real specs' deep schemas can make prompts of "
-                                                     "tens of thousands of tokens.")
-    rollout_dtype: str = Field("auto", pattern="^(auto|float32|bfloat16)$",
-                               description="GRPO rollouts on the continuous decoder from a copy of the policy in "
-                                           "this dtype; auto: bfloat16 where the CPU computes it natively.")
-    gradient_checkpointing: bool | None = Field(None, description="None: on GPU (TRL's default), off on CPU, where "
-                                                                  "memory is not short and recomputing costs time.")
+    cpu_fast_logprobs: bool = Field(
+        True,
+        description="On CPU, score only completion tokens in TRL's fused LM "
+        "head (TRL scores every position off Triton devices).",
+    )
+    shared_prompt: bool = Field(
+        True,
+        description="GRPO computes each group's prompt once, in the rollouts and in "
+        "the loss (compat/trl_grpo.py), instead of once per completion.",
+    )
+    max_prompt_tokens: int = Field(
+        1024,
+        description="Rows whose prompt is longer are left out (counted in the "
+        "summary): real specs' deep schemas can make prompts of "
+        "tens of thousands of tokens.",
+    )
+    rollout_dtype: str = Field(
+        "auto",
+        pattern="^(auto|float32|bfloat16)$",
+        description="GRPO rollouts on the continuous decoder from a copy of the policy in "
+        "this dtype; auto: bfloat16 where the CPU computes it natively.",
+    )
+    gradient_checkpointing: bool | None = Field(
+        None,
+        description="None: on GPU (TRL's default), off on CPU, where memory is not short and recomputing costs time.",
+    )
     catalog_dir: str | None = Field(None, description="Tool catalog for the execution reward (MCP Server).")
     deepspeed: str | None = Field(None, description="DeepSpeed JSON config (multi-GPU, under accelerate launch).")
-    use_vllm: bool | None = Field(None, description="GRPO rollouts with vLLM (colocated); None: when on GPU "
-                                                    "and vllm is installed.")
+    use_vllm: bool | None = Field(
+        None, description="GRPO rollouts with vLLM (colocated); None: when on GPU and vllm is installed."
+    )
 
 
 def _train_default(name: str) -> Any:
@@ -49,8 +64,9 @@ class RoundTraining(BaseModel):
     """What a round's training step takes: steps per stage and the trainer settings a round may
     change (their defaults are ``TrainConfig``'s)."""
 
-    sft_steps: int = Field(10, ge=0, description="SFT warm start on the SFT chats (a base model starts near zero "
-                                                 "reward); 0 skips it.")
+    sft_steps: int = Field(
+        10, ge=0, description="SFT warm start on the SFT chats (a base model starts near zero reward); 0 skips it."
+    )
     grpo_steps: int = Field(2, ge=0, description="GRPO steps after the warm start; 0 skips GRPO.")
     num_generations: int = _train_default("num_generations")
     max_completion_length: int = _train_default("max_completion_length")
@@ -62,5 +78,10 @@ class RoundTraining(BaseModel):
 
     def settings(self, round_key: str) -> dict[str, Any]:
         """``TrainConfig`` fields for ``train_stages``."""
-        return {"num_generations": self.num_generations, "lora": self.lora, "round_key": round_key,
-                "max_completion_length": self.max_completion_length, "learning_rate": self.learning_rate}
+        return {
+            "num_generations": self.num_generations,
+            "lora": self.lora,
+            "round_key": round_key,
+            "max_completion_length": self.max_completion_length,
+            "learning_rate": self.learning_rate,
+        }

@@ -28,14 +28,22 @@ def probe_conversations(frame: pl.DataFrame) -> list[list[dict]]:
     """GRPO-style rows (``prompt`` and ``tools`` JSON) as chats in the project's prompt format (the
     tools in the system message, the way the policy is trained), so that every backend —
     transformers, vLLM, an OpenAI-compatible server — sees the same text."""
-    return [prompt_mode_messages(json.loads(p), json.loads(t))
-            for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())]
+    return [
+        prompt_mode_messages(json.loads(p), json.loads(t))
+        for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())
+    ]
 
 
 def heldout_eval(backend: Any, frame: pl.DataFrame, weights: dict[str, float], max_new_tokens: int = 128) -> dict:
     if frame.is_empty():
-        return {"prompts": 0, "reward": None, "accuracy": None, "exact": None, "generation_errors": 0,
-                "prompts_too_long": 0}
+        return {
+            "prompts": 0,
+            "reward": None,
+            "accuracy": None,
+            "exact": None,
+            "generation_errors": 0,
+            "prompts_too_long": 0,
+        }
     outputs = backend.generate(probe_conversations(frame), SamplingParams(max_new_tokens=max_new_tokens))
     failures = count_failures(outputs)
     texts = [o[0].text if o[0].ok else "" for o in outputs]
@@ -47,11 +55,20 @@ def heldout_eval(backend: Any, frame: pl.DataFrame, weights: dict[str, float], m
     reward = sum(weights[n] * parts[n] for n in weights if n in parts)
     per_prompt = [sum(weights[n] * scores[n][i] for n in weights if n in scores) for i in range(len(texts))]
     kinds = frame["scenario_type"].to_list() if "scenario_type" in frame.columns else ["all"] * len(texts)
-    by_scenario = {kind: proportion(sum(h for h, k in zip(hits, kinds) if k == kind), kinds.count(kind))
-                   for kind in sorted(set(kinds))}
+    by_scenario = {
+        kind: proportion(sum(h for h, k in zip(hits, kinds) if k == kind), kinds.count(kind))
+        for kind in sorted(set(kinds))
+    }
     exact = proportion(sum(hits), len(hits))
-    return {"prompts": len(texts), "reward": round(reward, 4), "reward_ci95": mean_interval(per_prompt),
-            "parts_ci95": {n: mean_interval(scores[n]) for n in sorted(scores)},
-            "accuracy": exact["accuracy"], "exact": exact,
-            "by_scenario": by_scenario, **failures, **{n: round(v, 4) for n, v in parts.items()},
-            "outputs": texts}
+    return {
+        "prompts": len(texts),
+        "reward": round(reward, 4),
+        "reward_ci95": mean_interval(per_prompt),
+        "parts_ci95": {n: mean_interval(scores[n]) for n in sorted(scores)},
+        "accuracy": exact["accuracy"],
+        "exact": exact,
+        "by_scenario": by_scenario,
+        **failures,
+        **{n: round(v, 4) for n, v in parts.items()},
+        "outputs": texts,
+    }

@@ -18,10 +18,14 @@ def main() -> None:
         pipes.log.info(f"training round {extras['settings'].get('round_key')} from {extras['model']} out of process")
         result = train_stages(extras["data"], extras["out"], extras["model"], extras["steps"], extras["settings"])
         fields = materialization_fields(result, extras["parent"])
-        pipes.report_asset_materialization(metadata={
-            **fields, "checkpoint": {"raw_value": fields["checkpoint"], "type": "path"},
-            "stages": {"raw_value": fields["stages"], "type": "json"}, "out_of_process": True,
-        })
+        pipes.report_asset_materialization(
+            metadata={
+                **fields,
+                "checkpoint": {"raw_value": fields["checkpoint"], "type": "path"},
+                "stages": {"raw_value": fields["stages"], "type": "json"},
+                "out_of_process": True,
+            }
+        )
 
 
 if __name__ == "__main__":

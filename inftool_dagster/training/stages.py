@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+
 from inftool_dagster.layout import write_latest
 
 from .config import TrainConfig
@@ -25,7 +26,9 @@ class NoTrainingData(ValueError):
     pass
 
 
-def train_stages(data: str | Path, out: str | Path, model: str, steps: dict[str, int], settings: dict[str, Any]) -> dict:
+def train_stages(
+    data: str | Path, out: str | Path, model: str, steps: dict[str, int], settings: dict[str, Any]
+) -> dict:
     """Run the stages in ``steps`` (``{"sft": n, "grpo": m}``) in order, each from the previous
     checkpoint; write ``out/LATEST`` (relative to ``out``); return the checkpoint and stage figures."""
     data, out = Path(data), Path(out)
@@ -43,14 +46,22 @@ def train_stages(data: str | Path, out: str | Path, model: str, steps: dict[str,
     if not stages:
         raise NoTrainingData("no training data: both the SFT and the GRPO views are empty")
     write_latest(out, Path(model))
-    return {"checkpoint": model, "base_model": base_model,
-            "stages": {m: {k: s[k] for k in SUMMARY_KEYS} for m, s in stages.items()}}
+    return {
+        "checkpoint": model,
+        "base_model": base_model,
+        "stages": {m: {k: s[k] for k in SUMMARY_KEYS} for m, s in stages.items()},
+    }
 
 
 def materialization_fields(result: dict, parent: dict[str, str]) -> dict:
     """What the training step reports to Dagster, as plain values (in-process or over Pipes);
     ``parent``: what the round took from its parent (``layout.parent_inputs``)."""
     grpo = result["stages"].get("grpo", {})
-    return {"checkpoint": result["checkpoint"], "base_model": result["base_model"], **parent,
-            "stages": result["stages"],
-            "reward_first": grpo.get("reward_first"), "reward_last": grpo.get("reward_last")}
+    return {
+        "checkpoint": result["checkpoint"],
+        "base_model": result["base_model"],
+        **parent,
+        "stages": result["stages"],
+        "reward_first": grpo.get("reward_first"),
+        "reward_last": grpo.get("reward_last"),
+    }

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from inftool_dagster.compat.trl_logprobs import completion_tokens_only
 from inftool_dagster.llm.prompts import prompt_mode_messages, render_prompt
 from inftool_dagster.models.loading import load_model, load_tokenizer
 from inftool_dagster.models.registry import resolve_model
@@ -26,18 +25,19 @@ from inftool_dagster.models.registry import resolve_model
 from .config import TrainConfig
 from .rewards import reward_functions
 
-
 SFT_BATCH = 4
 
 
-def sft_max_length(config: "TrainConfig") -> int:
+def sft_max_length(config: TrainConfig) -> int:
     """SFT rows are cut at the prompt limit plus room for the assistant's step."""
     return config.max_prompt_tokens + 256
 
 
 def _prompts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
-    return [render_prompt(tokenizer, json.loads(p), json.loads(t), "prompt")
-            for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())]
+    return [
+        render_prompt(tokenizer, json.loads(p), json.loads(t), "prompt")
+        for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())
+    ]
 
 
 def _sft_pairs(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[str]]:
@@ -50,29 +50,11 @@ def _sft_pairs(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[str]]:
             if message["role"] != "assistant":
                 continue
             prompt = tokenizer.apply_chat_template(chat[:i], add_generation_prompt=True, tokenize=False)
-            full = tokenizer.apply_chat_template(chat[:i + 1], tokenize=False)
-            completion = full[len(prompt):] if full.startswith(prompt) else message["content"] + tokenizer.eos_token
+            full = tokenizer.apply_chat_template(chat[: i + 1], tokenize=False)
+            completion = full[len(prompt) :] if full.startswith(prompt) else message["content"] + tokenizer.eos_token
             prompts.append(prompt)
             completions.append(completion)
     return {"prompt": prompts, "completion": completions}
-
-
-@contextmanager
-def completion_tokens_only(enabled: bool = True) -> Iterator[None]:
-    """TRL's fused LM head scores only completion tokens on Triton devices, and every position
-    (the long prompt included) elsewhere, to keep tile shapes static for graph compilers. On CPU
-    eager there is nothing to recompile, so, while this is active, score the completion tokens
-    only: the same log-probs for the tokens that enter the loss, at a fraction of the LM-head
-    work (benchmarks/bench_train.py). TRL's choice is restored on exit."""
-    import trl.trainer.utils as trl_utils
-
-    original = trl_utils._use_triton
-    if enabled:
-        trl_utils._use_triton = lambda device: device.type == "cpu" or original(device)
-    try:
-        yield
-    finally:
-        trl_utils._use_triton = original
 
 
 def _within(tokenizer: Any, columns: dict[str, list], max_tokens: int) -> tuple[dict[str, list], int]:
@@ -109,36 +91,62 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     if config.lora:
         from peft import LoraConfig
 
-        peft_config = LoraConfig(r=config.lora_r, lora_alpha=2 * config.lora_r, target_modules="all-linear",
-                                 task_type="CAUSAL_LM")
+        peft_config = LoraConfig(
+            r=config.lora_r, lora_alpha=2 * config.lora_r, target_modules="all-linear", task_type="CAUSAL_LM"
+        )
     data = Path(data_dir)
     gpu = torch.cuda.is_available()
-    common = dict(output_dir=str(out / "trainer"), max_steps=config.max_steps, learning_rate=config.learning_rate,
-                  logging_steps=1, save_steps=config.save_steps, report_to=[], seed=config.seed,
-                  use_cpu=not gpu, bf16=gpu, disable_tqdm=True, deepspeed=config.deepspeed,
-                  gradient_checkpointing=gpu if config.gradient_checkpointing is None else config.gradient_checkpointing)
+    common = dict(
+        output_dir=str(out / "trainer"),
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        logging_steps=1,
+        save_steps=config.save_steps,
+        report_to=[],
+        seed=config.seed,
+        use_cpu=not gpu,
+        bf16=gpu,
+        disable_tqdm=True,
+        deepspeed=config.deepspeed,
+        gradient_checkpointing=gpu if config.gradient_checkpointing is None else config.gradient_checkpointing,
+    )
     if config.method == "grpo":
-        from trl import GRPOConfig, GRPOTrainer
+        from trl import GRPOConfig
 
-        from .rollouts import SharedPrefixGRPOTrainer
+        from inftool_dagster.compat.trl_grpo import SharedPrefixGRPOTrainer, grpo_trainer_class
 
         frame = pl.read_parquet(data / "grpo_train.parquet")
         if frame.is_empty():
             raise ValueError(f"no GRPO prompts in {data / 'grpo_train.parquet'}")
-        rows, dropped = _within(tokenizer, {"prompt": _prompts(frame, tokenizer),
-                                            "gold_calls": frame["gold_calls"].to_list()}, config.max_prompt_tokens)
+        rows, dropped = _within(
+            tokenizer,
+            {"prompt": _prompts(frame, tokenizer), "gold_calls": frame["gold_calls"].to_list()},
+            config.max_prompt_tokens,
+        )
         dataset = Dataset.from_dict(rows)
         names = list(config.reward_weights)
         funcs = reward_functions(names, config.catalog_dir)
         use_vllm = config.use_vllm if config.use_vllm is not None else gpu and _installed("vllm")
-        args = GRPOConfig(**common, num_generations=config.num_generations,
-                          per_device_train_batch_size=config.num_generations * config.prompts_per_step,
-                          max_completion_length=config.max_completion_length, temperature=config.temperature,
-                          beta=config.beta, reward_weights=[config.reward_weights[n] for n in names],
-                          use_vllm=use_vllm, **({"vllm_mode": "colocate"} if use_vllm else {}))
-        trainer_class = SharedPrefixGRPOTrainer if config.shared_prompt else GRPOTrainer
-        trainer = trainer_class(model=model, reward_funcs=funcs, args=args,
-                              train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
+        args = GRPOConfig(
+            **common,
+            num_generations=config.num_generations,
+            per_device_train_batch_size=config.num_generations * config.prompts_per_step,
+            max_completion_length=config.max_completion_length,
+            temperature=config.temperature,
+            beta=config.beta,
+            reward_weights=[config.reward_weights[n] for n in names],
+            use_vllm=use_vllm,
+            **({"vllm_mode": "colocate"} if use_vllm else {}),
+        )
+        trainer_class = grpo_trainer_class(config.shared_prompt)
+        trainer = trainer_class(
+            model=model,
+            reward_funcs=funcs,
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=peft_config,
+        )
         if isinstance(trainer, SharedPrefixGRPOTrainer):
             from inftool_dagster.llm.backend import resolve_dtype
 
@@ -150,8 +158,9 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         rows, dropped = _within(tokenizer, _sft_pairs(frame, tokenizer), config.max_prompt_tokens)
         dataset = Dataset.from_dict(rows)
         args = SFTConfig(**common, per_device_train_batch_size=SFT_BATCH, max_length=sft_max_length(config))
-        trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                             peft_config=peft_config)
+        trainer = SFTTrainer(
+            model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
+        )
     resume = _last_checkpoint(out / "trainer")
     start = time.perf_counter()
     with completion_tokens_only(config.cpu_fast_logprobs and config.method == "grpo"):
@@ -162,16 +171,22 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     checkpoint = save_checkpoint(trainer, tokenizer, out / "checkpoint", config, model_name, history, data)
     steps_run = trainer.state.global_step - (int(resume.split("-")[-1]) if resume else 0)
     return {
-        "method": config.method, "steps": trainer.state.global_step, "resumed_from": resume,
-        "seconds": round(seconds, 2), "seconds_per_step": round(seconds / max(1, steps_run), 3),
-        "reward_first": rewards[0] if rewards else None, "reward_last": rewards[-1] if rewards else None,
+        "method": config.method,
+        "steps": trainer.state.global_step,
+        "resumed_from": resume,
+        "seconds": round(seconds, 2),
+        "seconds_per_step": round(seconds / max(1, steps_run), 3),
+        "reward_first": rewards[0] if rewards else None,
+        "reward_last": rewards[-1] if rewards else None,
         "loss_last": next((h["loss"] for h in reversed(history) if "loss" in h), None),
-        "checkpoint": str(checkpoint), "rows_over_max_prompt_tokens": dropped,
+        "checkpoint": str(checkpoint),
+        "rows_over_max_prompt_tokens": dropped,
     }
 
 
-def save_checkpoint(trainer: Any, tokenizer: Any, path: Path, config: TrainConfig, base: str, history: list,
-                    data: Path) -> Path:
+def save_checkpoint(
+    trainer: Any, tokenizer: Any, path: Path, config: TrainConfig, base: str, history: list, data: Path
+) -> Path:
     model = trainer.model
     if hasattr(model, "merge_and_unload"):  # LoRA: ship merged weights
         model = model.merge_and_unload()
@@ -186,7 +201,8 @@ def save_checkpoint(trainer: Any, tokenizer: Any, path: Path, config: TrainConfi
         f"# inftool policy checkpoint ({config.round_key})\n\n"
         f"- base model: `{base}`\n- method: {config.method}{' + LoRA (merged)' if config.lora else ''}\n"
         f"- training data: `{data}`\n- steps: {trainer.state.global_step}\n"
-        f"- config: `{config.model_dump_json()}`\n- reward per step: {curve or 'n/a'}\n")
+        f"- config: `{config.model_dump_json()}`\n- reward per step: {curve or 'n/a'}\n"
+    )
     if path.exists():
         import shutil
 

@@ -26,17 +26,25 @@ def normalized_request() -> pl.Expr:
 
 
 def near_key() -> pl.Expr:
-    masked = (pl.col("request").str.to_lowercase()
-              .str.replace_all(r"'[^']*'|\"[^\"]*\"", " v ")
-              .str.replace_all(r"\d+(\.\d+)?", " n ")
-              .str.replace_all(r"[^\w]+", " ").str.strip_chars())
+    masked = (
+        pl.col("request")
+        .str.to_lowercase()
+        .str.replace_all(r"'[^']*'|\"[^\"]*\"", " v ")
+        .str.replace_all(r"\d+(\.\d+)?", " n ")
+        .str.replace_all(r"[^\w]+", " ")
+        .str.strip_chars()
+    )
     return masked.str.split(" ").list.unique().list.sort().list.join(" ")
 
 
 def distinct_ngrams(texts: list[str], n: int) -> float:
     """distinct-n (Li et al., 2016): unique word n-grams over all n-grams, lower-cased ``\\w+`` words."""
-    grams = [tuple(tokens[i:i + n]) for text in texts for tokens in [re.findall(r"\w+", text.lower())]
-             for i in range(len(tokens) - n + 1)]
+    grams = [
+        tuple(tokens[i : i + n])
+        for text in texts
+        for tokens in [re.findall(r"\w+", text.lower())]
+        for i in range(len(tokens) - n + 1)
+    ]
     return round(len(set(grams)) / len(grams), 4) if grams else 0.0
 
 
@@ -51,7 +59,8 @@ def dedup(frame: pl.DataFrame, config: DedupConfig) -> tuple[pl.DataFrame, dict]
         removed["exact_duplicate"] = before - frame.height
     if config.near:
         frame = frame.with_columns(
-            pl.concat_str(near_key(), pl.col("target_tools").list.sort().list.join(",")).hash().alias("_near"))
+            pl.concat_str(near_key(), pl.col("target_tools").list.sort().list.join(",")).hash().alias("_near")
+        )
         before = frame.height
         frame = frame.unique("_near", keep="first", maintain_order=True)
         removed["near_duplicate"] = before - frame.height

@@ -99,14 +99,26 @@ class Verifier:
     def semantic_reasons(self, rows: list[dict]) -> list[str | None]:
         if self.judge is None:
             raise ValueError("the semantic gate is enabled but no judge model is configured")
-        prompts = [[{"role": "user", "content": (
-            "Does the assistant's work answer the user's request correctly? The calls made and the final "
-            "answer must agree with the request. Reply with exactly 'yes' or 'no'.\n\n"
-            f"Request: {r['request']}\nCalls: {r['predicted_calls']}\nAnswer: {r['final_answer'] or ''}")}]
-            for r in rows]
+        prompts = [
+            [
+                {
+                    "role": "user",
+                    "content": (
+                        "Does the assistant's work answer the user's request correctly? The calls made and the final "
+                        "answer must agree with the request. Reply with exactly 'yes' or 'no'.\n\n"
+                        f"Request: {r['request']}\nCalls: {r['predicted_calls']}\nAnswer: {r['final_answer'] or ''}"
+                    ),
+                }
+            ]
+            for r in rows
+        ]
         out = self.judge.generate(prompts, SamplingParams(max_new_tokens=4))
-        return [None if g[0].ok and g[0].text.strip().lower().startswith("yes") else
-                f"judge_said: {(g[0].text if g[0].ok else g[0].error or '').strip()[:80]}" for g in out]
+        return [
+            None
+            if g[0].ok and g[0].text.strip().lower().startswith("yes")
+            else f"judge_said: {(g[0].text if g[0].ok else g[0].error or '').strip()[:80]}"
+            for g in out
+        ]
 
     # -- all gates ---------------------------------------------------------------------------
     def run(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -117,7 +129,9 @@ class Verifier:
             (pl.col("tool_errors") == 0).alias("gate_execution"),
         )
         schema_reasons, intent_reasons = [], []
-        for row in frame.select("scenario_type", "gold_calls", "messages", "predicted_calls", "tool_names").iter_rows(named=True):
+        for row in frame.select("scenario_type", "gold_calls", "messages", "predicted_calls", "tool_names").iter_rows(
+            named=True
+        ):
             steps = orjson.loads(row["predicted_calls"])
             schema_reasons.append(self.schema_reason(steps, row["tool_names"]) if "schema" in enabled else None)
             intent_reasons.append(self.intent_reason(row, steps) if "intent" in enabled else None)
@@ -148,7 +162,8 @@ class Verifier:
             first_failure = pl.when(failed).then(pl.lit(gate)).otherwise(first_failure)
             reason = pl.when(failed).then(messages[gate]).otherwise(reason)
         return frame.with_columns(
-            first_failure.alias("rejected_by"), reason.alias("reject_reason"),
+            first_failure.alias("rejected_by"),
+            reason.alias("reject_reason"),
         ).with_columns(pl.col("rejected_by").is_null().alias("verified"))
 
 

@@ -28,11 +28,17 @@ def values_match(predicted: Any, gold: Any) -> bool:
     if isinstance(gold, str):
         return isinstance(predicted, str) and standardize_string(predicted) == standardize_string(gold)
     if isinstance(gold, list):
-        return isinstance(predicted, list) and len(predicted) == len(gold) and all(
-            values_match(p, g) for p, g in zip(predicted, gold))
+        return (
+            isinstance(predicted, list)
+            and len(predicted) == len(gold)
+            and all(values_match(p, g) for p, g in zip(predicted, gold))
+        )
     if isinstance(gold, dict):
-        return isinstance(predicted, dict) and predicted.keys() == gold.keys() and all(
-            values_match(predicted[k], gold[k]) for k in gold)
+        return (
+            isinstance(predicted, dict)
+            and predicted.keys() == gold.keys()
+            and all(values_match(predicted[k], gold[k]) for k in gold)
+        )
     return predicted == gold
 
 

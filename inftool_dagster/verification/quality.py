@@ -23,13 +23,22 @@ REQUIRED_COLUMNS = ("trajectory_id", "scenario_type", "request", "messages", "to
 class QualityBounds(BaseModel):
     """Bounds the data must stay within; the defaults suit a first round with a weak policy."""
 
-    min_pass_rate: float = Field(0.0, ge=0, le=1, description="Least share of trajectories verified (0 by "
-                                 "default: a base model's round verifies few; raise it for trained policies).")
+    min_pass_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Least share of trajectories verified (0 by "
+        "default: a base model's round verifies few; raise it for trained policies).",
+    )
     max_duplicate_rate: float = Field(0.5, ge=0, le=1, description="Most share of exact-duplicate requests.")
     max_scenario_share: float = Field(0.6, ge=0, le=1, description="Most share of any one scenario type.")
     min_scenario_types: int = Field(1, ge=1, description="Least distinct scenario types present.")
-    max_failure_share: float = Field(0.02, ge=0, le=1, description="Evaluations: most share of failed generations "
-                                     "(errors, over-long prompts) before the round fails.")
+    max_failure_share: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Evaluations: most share of failed generations (errors, over-long prompts) before the round fails.",
+    )
 
 
 @dataclass
@@ -57,11 +66,18 @@ class QualityReport:
         if not failed:
             return f"{self.suite}: all {len(self.expectations)} expectations met"
         return f"{self.suite}: {len(failed)} of {len(self.expectations)} expectations failed: " + "; ".join(
-            f"{e.name} (observed {e.observed}; e.g. {e.failing_examples[:3]})" for e in failed)
+            f"{e.name} (observed {e.observed}; e.g. {e.failing_examples[:3]})" for e in failed
+        )
 
     def metadata(self) -> dict:
-        return {e.name: {"success": e.success, "observed": _plain(e.observed), "failing_examples": _plain(e.failing_examples[:5])}
-                for e in self.expectations}
+        return {
+            e.name: {
+                "success": e.success,
+                "observed": _plain(e.observed),
+                "failing_examples": _plain(e.failing_examples[:5]),
+            }
+            for e in self.expectations
+        }
 
 
 def _plain(value):
@@ -89,16 +105,25 @@ def _validate(name: str, frames: dict[str, tuple[pl.DataFrame, list]]) -> Qualit
             column = config.kwargs.get("column", "")
             result = item.result or {}
             observed = result.get("observed_value", result.get("unexpected_percent"))
-            results.append(Expectation(f"{config.type}({frame_name}.{column})", bool(item.success), observed,
-                                       list(result.get("partial_unexpected_list") or [])))
+            results.append(
+                Expectation(
+                    f"{config.type}({frame_name}.{column})",
+                    bool(item.success),
+                    observed,
+                    list(result.get("partial_unexpected_list") or []),
+                )
+            )
     return QualityReport(name, results)
 
 
 def _call_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per predicted call: (trajectory_id, name) for the tool-name check."""
-    rows = [{"trajectory_id": tid, "name": call.get("name")}
-            for tid, steps in frame.select("trajectory_id", "predicted_calls").iter_rows()
-            for step in orjson.loads(steps or "[]") for call in step]
+    rows = [
+        {"trajectory_id": tid, "name": call.get("name")}
+        for tid, steps in frame.select("trajectory_id", "predicted_calls").iter_rows()
+        for step in orjson.loads(steps or "[]")
+        for call in step
+    ]
     return pl.DataFrame(rows, schema={"trajectory_id": pl.Utf8, "name": pl.Utf8})
 
 
@@ -117,19 +142,47 @@ def trajectory_suite(frame: pl.DataFrame, catalog_names: list[str], bounds: Qual
     offered = frame.select(pl.concat_list("tool_names", "target_tools").explode().alias("name")).drop_nulls()
     normalized = frame.select(pl.col("request").str.to_lowercase().str.replace_all(r"[^\w]+", " ").alias("request"))
     shares = frame.group_by("scenario_type").len().with_columns((pl.col("len") / frame.height).alias("share"))
-    return _validate("synthetic_trajectories", {
-        "rows": (frame.select(REQUIRED_COLUMNS), [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in REQUIRED_COLUMNS]
-                 + [gxe.ExpectTableRowCountToBeBetween(min_value=1)]),
-        "offered_tools": (offered, [gxe.ExpectColumnValuesToBeInSet(column="name", value_set=names)]),
-        "requests": (normalized, [gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(
-            column="request", min_value=1 - bounds.max_duplicate_rate)]),
-        "scenario_mix": (shares, [gxe.ExpectColumnValuesToBeBetween(column="share", max_value=bounds.max_scenario_share),
-                                  gxe.ExpectTableRowCountToBeBetween(min_value=bounds.min_scenario_types)]),
-    })
+    return _validate(
+        "synthetic_trajectories",
+        {
+            "rows": (
+                frame.select(REQUIRED_COLUMNS),
+                [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in REQUIRED_COLUMNS]
+                + [gxe.ExpectTableRowCountToBeBetween(min_value=1)],
+            ),
+            "offered_tools": (offered, [gxe.ExpectColumnValuesToBeInSet(column="name", value_set=names)]),
+            "requests": (
+                normalized,
+                [
+                    gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(
+                        column="request", min_value=1 - bounds.max_duplicate_rate
+                    )
+                ],
+            ),
+            "scenario_mix": (
+                shares,
+                [
+                    gxe.ExpectColumnValuesToBeBetween(column="share", max_value=bounds.max_scenario_share),
+                    gxe.ExpectTableRowCountToBeBetween(min_value=bounds.min_scenario_types),
+                ],
+            ),
+        },
+    )
 
 
-GATE_COLUMNS = ("gate_format", "gate_execution", "gate_schema", "gate_intent", "gate_semantic", "schema_reason",
-                "intent_reason", "semantic_reason", "rejected_by", "reject_reason", "verified")
+GATE_COLUMNS = (
+    "gate_format",
+    "gate_execution",
+    "gate_schema",
+    "gate_intent",
+    "gate_semantic",
+    "schema_reason",
+    "intent_reason",
+    "semantic_reason",
+    "rejected_by",
+    "reject_reason",
+    "verified",
+)
 
 
 def reverify(verified: pl.DataFrame, server) -> pl.DataFrame:
@@ -160,8 +213,9 @@ def reverify(verified: pl.DataFrame, server) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"trajectory_id": pl.Utf8, "reverified": pl.Boolean, "reason": pl.Utf8})
 
 
-def verified_suite(gated: pl.DataFrame, verified: pl.DataFrame, catalog_names: list[str],
-                   bounds: QualityBounds, server=None) -> QualityReport:
+def verified_suite(
+    gated: pl.DataFrame, verified: pl.DataFrame, catalog_names: list[str], bounds: QualityBounds, server=None
+) -> QualityReport:
     """``verified_trajectories``: every kept row passes every gate again when judged from scratch
     (``reverify``, with ``server``), called tools exist, no duplicate requests, pass rate in bounds."""
     import great_expectations.expectations as gxe
@@ -169,12 +223,18 @@ def verified_suite(gated: pl.DataFrame, verified: pl.DataFrame, catalog_names: l
     names = sorted(set(catalog_names))
     rate = gated.select(pl.col("verified").cast(pl.Float64).alias("verified"))
     frames = {
-        "gated": (rate, [gxe.ExpectColumnMeanToBeBetween(column="verified", min_value=bounds.min_pass_rate)]
-                  if rate.height else [gxe.ExpectTableRowCountToBeBetween(min_value=1)]),
+        "gated": (
+            rate,
+            [gxe.ExpectColumnMeanToBeBetween(column="verified", min_value=bounds.min_pass_rate)]
+            if rate.height
+            else [gxe.ExpectTableRowCountToBeBetween(min_value=1)],
+        ),
         "verified": (verified.select("trajectory_id", "request"), [gxe.ExpectColumnValuesToBeUnique(column="request")]),
         "called_tools": (_call_frame(verified), [gxe.ExpectColumnValuesToBeInSet(column="name", value_set=names)]),
     }
     if server is not None:
-        frames["reverified"] = (reverify(verified, server),
-                                [gxe.ExpectColumnValuesToBeInSet(column="reverified", value_set=[True])])
+        frames["reverified"] = (
+            reverify(verified, server),
+            [gxe.ExpectColumnValuesToBeInSet(column="reverified", value_set=[True])],
+        )
     return _validate("verified_trajectories", frames)

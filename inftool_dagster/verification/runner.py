@@ -31,10 +31,16 @@ class CorruptTrajectories(ValueError):
 class VerifyConfig(BaseModel):
     gates: GateConfig = Field(default_factory=GateConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
-    heldout_fraction: float = Field(0.2, ge=0, lt=1, description="Share of tools held out of training (by a "
-                                    "hash of the tool name) when no explicit heldout_tools are given.")
-    heldout_tools: list[str] | None = Field(None, description="Tools held out of training (the probe's tools: "
-                                            "whole specs); overrides heldout_fraction.")
+    heldout_fraction: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="Share of tools held out of training (by a "
+        "hash of the tool name) when no explicit heldout_tools are given.",
+    )
+    heldout_tools: list[str] | None = Field(
+        None, description="Tools held out of training (the probe's tools: whole specs); overrides heldout_fraction."
+    )
     exclude_bfcl: bool = Field(True, description="Drop rows offering a BFCL function name or asking a BFCL question.")
     split_seed: int = 0
 
@@ -66,8 +72,9 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def gate_and_dedup(trajectories: str | Path, server: CatalogServer, out_dir: str | Path,
-                   config: VerifyConfig, judge=None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def gate_and_dedup(
+    trajectories: str | Path, server: CatalogServer, out_dir: str | Path, config: VerifyConfig, judge=None
+) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """(gated, verified) written to ``out_dir``; the summary has counts by gate and dedup step."""
     frame = read_trajectories(trajectories)
     out = Path(out_dir)
@@ -76,14 +83,18 @@ def gate_and_dedup(trajectories: str | Path, server: CatalogServer, out_dir: str
     verified, removed = dedup(gated.filter(pl.col("verified")), config.dedup)
     _write(gated, out / "gated.parquet")
     _write(verified, out / "verified.parquet")
-    return gated, verified, {
-        "trajectories": frame.height,
-        "verified": verified.height,
-        "rejected": dict(Counter(gated.filter(~pl.col("verified"))["rejected_by"].to_list())),
-        "removed": removed,
-        "pass_rate": round(gated["verified"].mean() or 0.0, 4) if gated.height else 0.0,
-        "diversity": diversity(verified),
-    }
+    return (
+        gated,
+        verified,
+        {
+            "trajectories": frame.height,
+            "verified": verified.height,
+            "rejected": dict(Counter(gated.filter(~pl.col("verified"))["rejected_by"].to_list())),
+            "removed": removed,
+            "pass_rate": round(gated["verified"].mean() or 0.0, 4) if gated.height else 0.0,
+            "diversity": diversity(verified),
+        },
+    )
 
 
 def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path, config: VerifyConfig) -> dict:
@@ -122,8 +133,10 @@ def rows_by_source(grpo: pl.DataFrame, sft: pl.DataFrame) -> dict:
     """Training rows (train split) by where they came from: SFT chats are the policy's own verified
     conversations or gold replays; GRPO prompts all carry gold calls from the plan."""
     train_sft = sft.filter(pl.col("split") == "train")
-    return {"sft": dict(Counter(train_sft["source"].to_list())),
-            "grpo_prompts": {"gold": grpo.filter(pl.col("split") == "train").height}}
+    return {
+        "sft": dict(Counter(train_sft["source"].to_list())),
+        "grpo_prompts": {"gold": grpo.filter(pl.col("split") == "train").height},
+    }
 
 
 def _without_bfcl(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -131,14 +144,21 @@ def _without_bfcl(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     from inftool_dagster.bfcl.leakage import bfcl_index, normalize_question
 
     index = bfcl_index()
-    keep = [not (set(tools) & index.function_names) and normalize_question(request) not in index.questions
-            for tools, request in zip(frame["tool_names"].to_list(), frame["request"].to_list())]
+    keep = [
+        not (set(tools) & index.function_names) and normalize_question(request) not in index.questions
+        for tools, request in zip(frame["tool_names"].to_list(), frame["request"].to_list())
+    ]
     kept = frame.filter(pl.Series(keep, dtype=pl.Boolean))
     return kept, frame.height - kept.height
 
 
-def verify(trajectories: str | Path, catalog_dir: str | Path, out_dir: str | Path,
-           config: VerifyConfig | None = None, judge=None) -> dict:
+def verify(
+    trajectories: str | Path,
+    catalog_dir: str | Path,
+    out_dir: str | Path,
+    config: VerifyConfig | None = None,
+    judge=None,
+) -> dict:
     """Gates → dedup → training views, all in ``out_dir`` (the CLI's whole step)."""
     config = config or VerifyConfig()
     start = time.perf_counter()

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import polars as pl
@@ -30,15 +31,24 @@ from inftool_dagster.synthesis.user_simulator import UserSimulator, words
 from .matching import resolve_placeholders
 
 GRPO_SCHEMA = {
-    "prompt_id": pl.Utf8, "trajectory_id": pl.Utf8, "scenario_type": pl.Utf8, "domain": pl.Utf8,
+    "prompt_id": pl.Utf8,
+    "trajectory_id": pl.Utf8,
+    "scenario_type": pl.Utf8,
+    "domain": pl.Utf8,
     "prompt": pl.Utf8,  # JSON chat messages up to the assistant step
     "tools": pl.Utf8,  # JSON OpenAI tool list
     "gold_calls": pl.Utf8,  # JSON [{"name", "arguments"}]; [] = do not call
-    "target_tools": pl.List(pl.Utf8), "split": pl.Utf8,
+    "target_tools": pl.List(pl.Utf8),
+    "split": pl.Utf8,
 }
 SFT_SCHEMA = {
-    "trajectory_id": pl.Utf8, "scenario_type": pl.Utf8, "messages": pl.Utf8, "tools": pl.Utf8,
-    "source": pl.Utf8, "target_tools": pl.List(pl.Utf8), "split": pl.Utf8,
+    "trajectory_id": pl.Utf8,
+    "scenario_type": pl.Utf8,
+    "messages": pl.Utf8,
+    "tools": pl.Utf8,
+    "source": pl.Utf8,
+    "target_tools": pl.List(pl.Utf8),
+    "split": pl.Utf8,
 }
 
 
@@ -48,7 +58,7 @@ def is_heldout_tool(name: str, fraction: float, seed: int = 0) -> bool:
 
 
 def split_of(offered: list[str], targets: list[str], heldout: Callable[[str], bool]) -> str | None:
-    """"train", "heldout", or None (a held-out tool appears only as a distractor: dropped)."""
+    """ "train", "heldout", or None (a held-out tool appears only as a distractor: dropped)."""
     if any(heldout(t) for t in targets):
         return "heldout"
     if any(heldout(t) for t in offered):
@@ -65,8 +75,9 @@ class GoldReplayError(Exception):
     pass
 
 
-def gold_replay(server: CatalogServer, user: UserSimulator, blueprint: Blueprint,
-                request: str) -> tuple[list[dict], list[tuple[list[dict], list[dict]]]]:
+def gold_replay(
+    server: CatalogServer, user: UserSimulator, blueprint: Blueprint, request: str
+) -> tuple[list[dict], list[tuple[list[dict], list[dict]]]]:
     """(full chat, [(prompt messages, gold calls of the next assistant step), ...])."""
     messages: list[dict] = [{"role": "user", "content": request}]
     steps: list[tuple[list[dict], list[dict]]] = []
@@ -79,8 +90,13 @@ def gold_replay(server: CatalogServer, user: UserSimulator, blueprint: Blueprint
         steps.append(([dict(m) for m in messages], calls))
         counter += 1
         ids = [f"call_{counter}_{i}" for i in range(len(calls))]
-        messages.append({"role": "assistant", "content": None,
-                         "tool_calls": [ToolCall(c["name"], c["arguments"]).to_openai(i) for c, i in zip(calls, ids)]})
+        messages.append(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [ToolCall(c["name"], c["arguments"]).to_openai(i) for c, i in zip(calls, ids)],
+            }
+        )
         last = None
         for c, call_id in zip(calls, ids):
             try:
@@ -88,8 +104,14 @@ def gold_replay(server: CatalogServer, user: UserSimulator, blueprint: Blueprint
             except ToolCallError as exc:
                 raise GoldReplayError(f"gold call rejected by the MCP server: {exc}") from None
             results.append(last)
-            messages.append({"role": "tool", "tool_call_id": call_id, "name": c["name"],
-                             "content": json.dumps(last, ensure_ascii=False)})
+            messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": call_id,
+                    "name": c["name"],
+                    "content": json.dumps(last, ensure_ascii=False),
+                }
+            )
         return last
 
     def answer(call: dict, result: Any) -> None:
@@ -102,8 +124,12 @@ def gold_replay(server: CatalogServer, user: UserSimulator, blueprint: Blueprint
         messages.append({"role": "assistant", "content": "Sorry, none of the tools available to me can do that."})
     elif kind == "missing_parameter":
         steps.append(([dict(m) for m in messages], []))
-        messages.append({"role": "assistant",
-                         "content": f"Could you tell me the {words(blueprint.missing_parameter or 'missing value')}?"})
+        messages.append(
+            {
+                "role": "assistant",
+                "content": f"Could you tell me the {words(blueprint.missing_parameter or 'missing value')}?",
+            }
+        )
         messages.append({"role": "user", "content": user.answer_clarification(blueprint)})
         answer(gold[0], call_step(gold))
     elif kind == "multi_step":
@@ -121,8 +147,9 @@ def gold_replay(server: CatalogServer, user: UserSimulator, blueprint: Blueprint
     return messages, steps
 
 
-def training_views(deduped: pl.DataFrame, server: CatalogServer, *,
-                   heldout: Callable[[str], bool] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def training_views(
+    deduped: pl.DataFrame, server: CatalogServer, *, heldout: Callable[[str], bool] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """(grpo prompts, sft chats, counts) from deduplicated gated trajectories."""
     grpo_rows, sft_rows = [], []
     counts = {"gold_rejected": 0, "dropped_heldout_distractor": 0}
@@ -141,40 +168,65 @@ def training_views(deduped: pl.DataFrame, server: CatalogServer, *,
             counts["gold_rejected"] += 1
             continue
         for i, (prompt, gold) in enumerate(steps):
-            grpo_rows.append({"prompt_id": f"{row['trajectory_id']}:{i}", "trajectory_id": row["trajectory_id"],
-                              "scenario_type": row["scenario_type"], "domain": row["domain"],
-                              "prompt": json.dumps(prompt, ensure_ascii=False), "tools": row["tools"],
-                              "gold_calls": json.dumps(gold, ensure_ascii=False),
-                              "target_tools": row["target_tools"], "split": split})
+            grpo_rows.append(
+                {
+                    "prompt_id": f"{row['trajectory_id']}:{i}",
+                    "trajectory_id": row["trajectory_id"],
+                    "scenario_type": row["scenario_type"],
+                    "domain": row["domain"],
+                    "prompt": json.dumps(prompt, ensure_ascii=False),
+                    "tools": row["tools"],
+                    "gold_calls": json.dumps(gold, ensure_ascii=False),
+                    "target_tools": row["target_tools"],
+                    "split": split,
+                }
+            )
         verified = row.get("verified")
-        sft_rows.append({"trajectory_id": row["trajectory_id"], "scenario_type": row["scenario_type"],
-                         "messages": row["messages"] if verified else json.dumps(chat, ensure_ascii=False),
-                         "tools": row["tools"], "source": "policy" if verified else "gold_replay",
-                         "target_tools": row["target_tools"], "split": split})
+        sft_rows.append(
+            {
+                "trajectory_id": row["trajectory_id"],
+                "scenario_type": row["scenario_type"],
+                "messages": row["messages"] if verified else json.dumps(chat, ensure_ascii=False),
+                "tools": row["tools"],
+                "source": "policy" if verified else "gold_replay",
+                "target_tools": row["target_tools"],
+                "split": split,
+            }
+        )
     return pl.DataFrame(grpo_rows, schema=GRPO_SCHEMA), pl.DataFrame(sft_rows, schema=SFT_SCHEMA), counts
 
 
-def gold_trajectory_rows(blueprints: list[Blueprint], server: CatalogServer, user: UserSimulator,
-                         round_key: str = "gold") -> list[dict]:
+def gold_trajectory_rows(
+    blueprints: list[Blueprint], server: CatalogServer, user: UserSimulator, round_key: str = "gold"
+) -> list[dict]:
     """Trajectory rows whose assistant is the gold replay: a set every gate must pass.
 
     Used to test the gates (each perturbation of a gold row must fail exactly its gate) and to
     benchmark verification at scale without spending model time.
     """
-    from inftool_dagster.synthesis.conversation import Conversation, ShardTimings, openai_tools
     from inftool_dagster.synthesis.config import SynthConfig
+    from inftool_dagster.synthesis.conversation import Conversation, ShardTimings, openai_tools
     from inftool_dagster.synthesis.trajectories import trajectory_rows
 
     conversations = []
     requests = user.requests(blueprints)
     for blueprint, (text, source) in zip(blueprints, requests):
         chat, _ = gold_replay(server, user, blueprint, text)
-        conv = Conversation(blueprint, openai_tools(server, blueprint.tools), chat, source, user.templates.get(blueprint.blueprint_id, "unknown"))
+        conv = Conversation(
+            blueprint,
+            openai_tools(server, blueprint.tools),
+            chat,
+            source,
+            user.templates.get(blueprint.blueprint_id, "unknown"),
+        )
         for message in chat:
             if message["role"] == "assistant" and message.get("tool_calls"):
-                conv.predicted_calls.append([{"name": c["function"]["name"],
-                                              "arguments": json.loads(c["function"]["arguments"])}
-                                             for c in message["tool_calls"]])
+                conv.predicted_calls.append(
+                    [
+                        {"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])}
+                        for c in message["tool_calls"]
+                    ]
+                )
         conv.steps = sum(m["role"] == "assistant" for m in chat)
         conv.final_answer = chat[-1]["content"]
         conv.done = True

@@ -1,4 +1,7 @@
-"""GRPO with the group's shared prompt computed once: in the rollouts and in the loss.
+"""GRPO with the group's shared prompt computed once: in the rollouts and in the loss. Fenced
+here because it overrides private ``GRPOTrainer`` methods and reads ``self._dist`` and
+``self._tokenizer``: ``grpo_trainer_class`` returns TRL's own ``GRPOTrainer`` on a TRL version
+this was not written for (``compat.fast_path``).
 
 A GRPO group is ``num_generations`` completions of one prompt, and TRL processes every copy of
 the prompt: prefilled once per completion in the rollout, and forwarded and back-propagated
@@ -27,6 +30,15 @@ from typing import Any
 import torch
 from trl import GRPOTrainer
 
+from . import fast_path, mark
+
+FEATURE = "trl_grpo_shared_prefix"
+
+
+def grpo_trainer_class(shared_prompt: bool = True) -> type:
+    """``SharedPrefixGRPOTrainer`` where it applies, else TRL's ``GRPOTrainer``."""
+    return SharedPrefixGRPOTrainer if shared_prompt and fast_path(FEATURE) else GRPOTrainer
+
 
 class SharedPrefixGRPOTrainer(GRPOTrainer):
     # "bfloat16": rollouts are sampled from a bfloat16 copy of the policy, refreshed from the
@@ -48,16 +60,29 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
         return self._rollout_copy
 
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
-        if self.use_vllm or self.use_transformers_continuous_batching or images or multimodal_fields:
-            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
-                                                 has_tool_images)
+        from .transformers_cache import shared_prefix_available
+
+        continuous = _continuous_settings(self.model, self.generation_config, self.eos_token_ids)
+        if (
+            self.use_vllm
+            or self.use_transformers_continuous_batching
+            or images
+            or multimodal_fields
+            or (continuous is None and not shared_prefix_available())
+        ):
+            return super()._generate_single_turn(
+                prompt_ids, images, multimodal_fields, num_generations, has_tool_images
+            )
         from trl.models import unwrap_model_for_generation
+
+        mark(FEATURE)
 
         from inftool_dagster.llm.shared_prefix import PrefixCache, generate_groups
 
         with (
             unwrap_model_for_generation(
-                self.model_wrapped, self.accelerator,
+                self.model_wrapped,
+                self.accelerator,
                 gather_deepspeed3_params=self.args.ds3_gather_for_generation,
                 generation_kwargs=self.generation_kwargs,
                 gradient_checkpointing_kwargs=self.args.gradient_checkpointing_kwargs,
@@ -66,32 +91,54 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
             self._dist.summon_full_params(self.model_wrapped, recurse=False),
         ):
             groups = _groups(prompt_ids)
-            continuous = _continuous_settings(model, self.generation_config, self.eos_token_ids)
             if continuous is not None:
                 from inftool_dagster.llm.continuous import ContinuousDecoder
 
-                outputs = ContinuousDecoder(self._rollout_model(model)).generate([g[0] for g in groups], continuous,
-                                                            copies=[len(g) for g in groups])
+                outputs = ContinuousDecoder(self._rollout_model(model)).generate(
+                    [g[0] for g in groups], continuous, copies=[len(g) for g in groups]
+                )
                 return [sample.tokens for group in outputs for sample in group], None
-            new = generate_groups(model, [g[0] for g in groups], [len(g) for g in groups],
-                                  self._tokenizer.pad_token_id, {"generation_config": self.generation_config},
-                                  PrefixCache(model))
+            new = generate_groups(
+                model,
+                [g[0] for g in groups],
+                [len(g) for g in groups],
+                self._tokenizer.pad_token_id,
+                {"generation_config": self.generation_config},
+                PrefixCache(model),
+            )
         return [_cut_after_eos(row, self.eos_token_ids) for row in new.tolist()], None
 
-    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
-                                           compute_entropy=False, compute_aux_loss=False, **multimodal):
+    def _get_per_token_logps_and_entropies(
+        self,
+        model,
+        input_ids,
+        attention_mask,
+        logits_to_keep,
+        batch_size=None,
+        compute_entropy=False,
+        compute_aux_loss=False,
+        **multimodal,
+    ):
         checkpointing = getattr(self.accelerator.unwrap_model(model), "is_gradient_checkpointing", False)
-        if (compute_aux_loss or checkpointing or logits_to_keep < 2
-                or any(v is not None for v in multimodal.values())):
+        if compute_aux_loss or checkpointing or logits_to_keep < 2 or any(v is not None for v in multimodal.values()):
             return super()._get_per_token_logps_and_entropies(
-                model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
-                **multimodal)
+                model,
+                input_ids,
+                attention_mask,
+                logits_to_keep,
+                batch_size,
+                compute_entropy,
+                compute_aux_loss,
+                **multimodal,
+            )
+        mark(FEATURE)
         batch_size = batch_size or input_ids.size(0)
         logps, entropies = [], []
         for start in range(0, input_ids.size(0), batch_size):
             rows = slice(start, start + batch_size)
-            lp, ent = self._score_shared_prompt(model, input_ids[rows], attention_mask[rows], logits_to_keep,
-                                                compute_entropy)
+            lp, ent = self._score_shared_prompt(
+                model, input_ids[rows], attention_mask[rows], logits_to_keep, compute_entropy
+            )
             logps.append(lp)
             entropies.append(ent)
         return torch.cat(logps), (torch.cat(entropies) if compute_entropy else None), None
@@ -101,12 +148,20 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
         prompt = torch.cat([input_ids[:, :prompt_len], attention_mask[:, :prompt_len]], dim=1)
         unique, inverse = torch.unique(prompt, dim=0, return_inverse=True)
         with self.accelerator.autocast():
-            head = model(input_ids=unique[:, :prompt_len], attention_mask=unique[:, prompt_len:], use_cache=True,
-                         logits_to_keep=1)
+            head = model(
+                input_ids=unique[:, :prompt_len],
+                attention_mask=unique[:, prompt_len:],
+                use_cache=True,
+                logits_to_keep=1,
+            )
             cache = head.past_key_values
             cache.batch_select_indices(inverse)  # each completion gets its prompt's keys and values (with grad)
-            tail = model(input_ids=input_ids[:, prompt_len:-1], attention_mask=attention_mask[:, :-1],
-                         past_key_values=cache, use_cache=True)
+            tail = model(
+                input_ids=input_ids[:, prompt_len:-1],
+                attention_mask=attention_mask[:, :-1],
+                past_key_values=cache,
+                use_cache=True,
+            )
         logits = torch.cat([head.logits[inverse][:, -1:], tail.logits], dim=1)
         if logits.dtype in (torch.float16, torch.bfloat16):
             logits = logits.float()
@@ -127,9 +182,13 @@ def _continuous_settings(model: Any, config: Any, eos_ids: Any):
         return None
     eos = set(eos_ids if isinstance(eos_ids, (list, tuple, set)) else [eos_ids])
     sampled = config.do_sample and config.temperature and config.temperature > 0
-    return DecodeSettings(max_new_tokens=config.max_new_tokens, eos_ids=frozenset(eos),
-                          temperature=float(config.temperature) if sampled else 0.0,
-                          top_p=float(config.top_p or 1.0), seed=int(torch.randint(0, 2**31 - 1, (1,))))
+    return DecodeSettings(
+        max_new_tokens=config.max_new_tokens,
+        eos_ids=frozenset(eos),
+        temperature=float(config.temperature) if sampled else 0.0,
+        top_p=float(config.top_p or 1.0),
+        seed=int(torch.randint(0, 2**31 - 1, (1,))),
+    )
 
 
 def _groups(rows: list[list[int]]) -> list[list[list[int]]]:
