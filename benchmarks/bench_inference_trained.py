@@ -151,7 +151,7 @@ def grpo_child(checkpoint: str, name: str, data: str, prompts: int, group: int, 
     from inftool_dagster.llm.continuous import ContinuousDecoder, DecodeSettings
     from inftool_dagster.llm.shared_prefix import PrefixCache, generate_groups, generate_rows
     from inftool_dagster.llm.transformers_backend import _eos_ids
-    from inftool_dagster.training.trainer import _prompts
+    from inftool_dagster.training.datasets import prompt_texts as _prompts
 
     backend = _backend(checkpoint, {"decoder": "generate", "dtype": "float32"})
     model, tok = backend.model, backend.tokenizer

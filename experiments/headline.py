@@ -203,7 +203,7 @@ def regap(home: Path, key: str, gap_boost: float) -> None:
 
     from inftool_dagster.assets.partitions import ROUND_JOB, ROUND_TAG
     from inftool_dagster.definitions import defs
-    from inftool_dagster.round_runner import prepare_dagster_home
+    from inftool_dagster.runs.round_runner import prepare_dagster_home
 
     prepare_dagster_home(home)
     result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
@@ -220,7 +220,7 @@ def regap(home: Path, key: str, gap_boost: float) -> None:
 def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict) -> None:
     """Rounds r0000.. of one variant, resuming: finished rounds are skipped by the round runner."""
     from inftool_dagster.assets.partitions import round_key
-    from inftool_dagster.round_runner import run_round
+    from inftool_dagster.runs.round_runner import run_round
 
     home = out / name
     snapshot = out / "_loop_after_r0000"

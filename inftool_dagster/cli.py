@@ -474,7 +474,7 @@ def round_run(home: str | None, round_key: str | None, specs: tuple[str, ...], c
     import yaml
 
     from inftool_dagster.resources.workspace import default_home
-    from inftool_dagster.round_runner import run_round
+    from inftool_dagster.runs.round_runner import run_round
 
     run_config = yaml.safe_load(Path(config_file).read_text()) if config_file else None
     summary = run_round(
@@ -498,7 +498,7 @@ def round_run(home: str | None, round_key: str | None, specs: tuple[str, ...], c
 def ui(home: str | None, port: int) -> None:
     """Start `dagster dev` on this project's definitions and instance."""
     from inftool_dagster.resources.workspace import default_home
-    from inftool_dagster.round_runner import prepare_dagster_home
+    from inftool_dagster.runs.round_runner import prepare_dagster_home
 
     prepare_dagster_home(Path(home or default_home()).resolve())
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "inftool_dagster.definitions", "-p", str(port)]

@@ -21,7 +21,6 @@ from inftool_dagster.assets.evaluation import (
     round_report,
 )
 from inftool_dagster.assets.evolution import capability_gaps, evolution_sensor, nightly_evolution
-from inftool_dagster.assets.gpu import round_executor
 from inftool_dagster.assets.partitions import ROUND_JOB
 from inftool_dagster.assets.probe import heldout_probe
 from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
@@ -34,6 +33,7 @@ from inftool_dagster.assets.verification import (
     verified_quality,
     verified_trajectories,
 )
+from inftool_dagster.deployment import round_executor
 from inftool_dagster.resources import (
     DataQualityResource,
     EvolutionResource,

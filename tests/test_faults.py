@@ -62,7 +62,7 @@ def test_a_round_killed_mid_training_resumes_without_recomputing(tmp_path, tiny_
 
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))  # run_round sets both; restored after
     monkeypatch.setenv("INFTOOL_HOME", str(home))
-    from inftool_dagster.round_runner import run_round
+    from inftool_dagster.runs.round_runner import run_round
 
     summary = run_round(home, run_config=tiny_round_config(tiny_dir))
     assert summary["success"] and summary["resumed_from"] == "policy_checkpoint"

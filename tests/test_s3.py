@@ -13,7 +13,7 @@ import pytest
 from inftool_dagster.assets.partitions import PARENT_TAG, ROUND_JOB
 from inftool_dagster.definitions import defs
 from inftool_dagster.resources import WorkspaceResource
-from inftool_dagster.ui_probe import free_port
+from inftool_dagster.runs.ui_probe import free_port
 
 from .test_faults import tiny_round_config
 

@@ -222,7 +222,7 @@ def test_grpo_reward_rises_on_a_tiny_task(tmp_path, tiny_dir):
 
 
 def test_overlong_training_prompts_are_left_out_and_counted():
-    from inftool_dagster.training.trainer import _within
+    from inftool_dagster.training.datasets import within_prompt_limit as _within
 
     from .tiny_model import real_tokenizer
 

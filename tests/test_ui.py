@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from inftool_dagster.ui_probe import ASSETS_QUERY, BACKFILL_MUTATION, REPOSITORY_QUERY, graphql, webserver
+from inftool_dagster.runs.ui_probe import ASSETS_QUERY, BACKFILL_MUTATION, REPOSITORY_QUERY, graphql, webserver
 
 ROUND_ASSETS = {
     "api_specs": "catalog",

@@ -14,6 +14,7 @@ import polars as pl
 
 from inftool_dagster.bfcl import evaluate
 from inftool_dagster.bfcl.settings import EvalSettings
+from inftool_dagster.deployment import gpu_op_tags
 from inftool_dagster.evaluation.intervals import fmt
 from inftool_dagster.evaluation.policy_yield import policy_yield as measure_yield
 from inftool_dagster.evaluation.probe import load_probe
@@ -22,7 +23,6 @@ from inftool_dagster.training import TrainConfig
 from inftool_dagster.training.heldout import heldout_eval
 
 from .catalog import _table, catalog_dir, tool_catalog
-from .gpu import gpu_op_tags
 from .partitions import rounds, this_round
 from .probe import heldout_probe, probe_dir
 from .training import policy_checkpoint

@@ -6,13 +6,13 @@ import json
 import dagster as dg
 import polars as pl
 
+from inftool_dagster.deployment import gpu_op_tags
 from inftool_dagster.layout import parent_inputs
 from inftool_dagster.mcp_server.simulator import load_tools
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
 from inftool_dagster.synthesis import Blueprint, Planner, ScenarioMix, SynthConfig, load_trajectories, synthesize
 
 from .catalog import _table, catalog_dir, tool_catalog
-from .gpu import gpu_op_tags
 from .partitions import parent_layout, parent_round, rounds, this_round
 from .probe import heldout_probe, probe_tools
 

@@ -4,12 +4,12 @@ import sys
 
 import dagster as dg
 
+from inftool_dagster.deployment import gpu_op_tags
 from inftool_dagster.layout import parent_inputs
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
 from inftool_dagster.training.config import RoundTraining
 from inftool_dagster.training.stages import NoTrainingData, materialization_fields, train_stages
 
-from .gpu import gpu_op_tags
 from .partitions import parent_layout, rounds
 from .verification import training_set
 

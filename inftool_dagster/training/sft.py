@@ -1,0 +1,39 @@
+"""SFT warm start on the verified chats (TRL's ``SFTTrainer``): loss on the assistant's steps
+only, prompt/completion pairs from ``datasets.sft_pairs``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .config import TrainConfig
+from .datasets import sft_pairs, within_prompt_limit
+
+SFT_BATCH = 4
+
+
+def sft_max_length(config: TrainConfig) -> int:
+    """SFT rows are cut at the prompt limit plus room for the assistant's step."""
+    return config.max_prompt_tokens + 256
+
+
+def sft_trainer(
+    model: Any, tokenizer: Any, data: Path, config: TrainConfig, common: dict, peft_config: Any
+) -> tuple[Any, int]:
+    """The SFT trainer on ``data/sft_train.parquet`` and the number of rows left out."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    frame = pl.read_parquet(data / "sft_train.parquet")
+    rows, dropped = within_prompt_limit(tokenizer, sft_pairs(frame, tokenizer), config.max_prompt_tokens)
+    args = SFTConfig(**common, per_device_train_batch_size=SFT_BATCH, max_length=sft_max_length(config))
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_dict(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+    )
+    return trainer, dropped
