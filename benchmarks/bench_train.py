@@ -53,8 +53,8 @@ def build_training_set(root: Path, n: int = 48) -> Path:
     from inftool_dagster.synthesis.blueprints import Planner
     from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
     from inftool_dagster.synthesis.user_simulator import UserSimulator
+    from inftool_dagster.training.views import gold_trajectory_rows
     from inftool_dagster.verification import verify
-    from inftool_dagster.verification.views import gold_trajectory_rows
 
     build_catalog([SAMPLE_SPECS], workers=1).write(root / "catalog")
     server = CatalogServer.from_catalog(root / "catalog")

@@ -30,8 +30,8 @@ from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.synthesis.blueprints import Planner
 from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
 from inftool_dagster.synthesis.user_simulator import UserSimulator
+from inftool_dagster.training.views import gold_trajectory_rows
 from inftool_dagster.verification.gates import Verifier
-from inftool_dagster.verification.views import gold_trajectory_rows
 
 
 def perturb(row: dict, rng: random.Random) -> dict:

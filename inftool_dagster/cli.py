@@ -294,7 +294,8 @@ def train_cmd(
         summary = train(data_dir, model_name, out_dir, config)
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
-    _emit(summary)
+    if int(os.environ.get("RANK", "0")) == 0:  # under accelerate launch: one JSON line, from the main process
+        _emit(summary)
 
 
 # --- BFCL -------------------------------------------------------------------

@@ -41,3 +41,28 @@ def unknown_versions(monkeypatch):
     monkeypatch.setattr(compat, "installed", lambda package: "99.0.0")
     monkeypatch.setattr(compat, "_warned", set())
     return compat
+
+
+@pytest.fixture(scope="session")
+def training_set(tmp_path_factory, sample_build):
+    """Training views (GRPO prompts, SFT chats) from gold replays of 48 planned blueprints."""
+    import polars as pl
+
+    from inftool_dagster.mcp_server import CatalogServer
+    from inftool_dagster.synthesis import Planner
+    from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
+    from inftool_dagster.synthesis.user_simulator import UserSimulator
+    from inftool_dagster.training.views import gold_trajectory_rows
+    from inftool_dagster.verification import verify
+
+    root = tmp_path_factory.mktemp("trainset")
+    sample_build.write(root / "catalog")
+    server = CatalogServer.from_catalog(root / "catalog")
+    blueprints = Planner(list(server.tools.values()), seed=0).plan(0, 48)
+    user = UserSimulator({n: t.description for n, t in server.tools.items()}, None, 0)
+    (root / "traj").mkdir()
+    pl.DataFrame(gold_trajectory_rows(blueprints, server, user), schema=TRAJECTORY_SCHEMA).write_parquet(
+        root / "traj" / "shard-00000.parquet"
+    )
+    verify(root / "traj", root / "catalog", root / "views")
+    return root / "views"

@@ -380,8 +380,8 @@ def test_no_bfcl_leak_into_training_sets(sample_build, tmp_path):
     from inftool_dagster.synthesis import Planner
     from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
     from inftool_dagster.synthesis.user_simulator import UserSimulator
+    from inftool_dagster.training.views import gold_trajectory_rows
     from inftool_dagster.verification import verify
-    from inftool_dagster.verification.views import gold_trajectory_rows
 
     sample_build.write(tmp_path / "catalog")
     server = CatalogServer.from_catalog(tmp_path / "catalog")

@@ -10,13 +10,7 @@ from inftool_dagster.cli import main
 from inftool_dagster.llm.backend import TransformersConfig
 from inftool_dagster.llm.transformers_backend import TransformersBackend
 from inftool_dagster.llm.types import SamplingParams
-from inftool_dagster.mcp_server import CatalogServer
-from inftool_dagster.synthesis import Planner
-from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
-from inftool_dagster.synthesis.user_simulator import UserSimulator
 from inftool_dagster.training import TrainConfig, argument_reward, format_reward, name_reward, train
-from inftool_dagster.verification import verify
-from inftool_dagster.verification.views import gold_trajectory_rows
 
 GOLD = json.dumps([{"name": "get_weather", "arguments": {"city": "Lisbon", "days": 3}}])
 
@@ -43,21 +37,6 @@ def test_rewards_are_gated_and_graded():
     # gold [] (irrelevance / ask first): a plain answer is right, a call is wrong
     assert format_reward(["None of these tools can do that."], ["[]"]) == [1.0]
     assert name_reward(["[get_weather(city='x')]"], ["[]"]) == [0.0]
-
-
-@pytest.fixture(scope="module")
-def training_set(tmp_path_factory, sample_build):
-    root = tmp_path_factory.mktemp("trainset")
-    sample_build.write(root / "catalog")
-    server = CatalogServer.from_catalog(root / "catalog")
-    blueprints = Planner(list(server.tools.values()), seed=0).plan(0, 48)
-    user = UserSimulator({n: t.description for n, t in server.tools.items()}, None, 0)
-    (root / "traj").mkdir()
-    pl.DataFrame(gold_trajectory_rows(blueprints, server, user), schema=TRAJECTORY_SCHEMA).write_parquet(
-        root / "traj" / "shard-00000.parquet"
-    )
-    verify(root / "traj", root / "catalog", root / "views")
-    return root / "views"
 
 
 def test_execution_reward_runs_calls_on_the_mcp_server(training_set):

@@ -12,11 +12,11 @@ from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.synthesis import Planner
 from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
 from inftool_dagster.synthesis.user_simulator import UserSimulator
+from inftool_dagster.training.views import gold_trajectory_rows, is_heldout_tool
 from inftool_dagster.verification import CorruptTrajectories, GateConfig, Verifier, read_trajectories, verify
 from inftool_dagster.verification.dedup import DedupConfig, dedup, diversity
 from inftool_dagster.verification.matching import calls_mismatch, standardize_string, values_match
 from inftool_dagster.verification.quality import QualityBounds, reverify, trajectory_suite, verified_suite
-from inftool_dagster.verification.views import gold_trajectory_rows, is_heldout_tool
 
 from .tiny_model import tiny_backend
 

@@ -9,11 +9,12 @@ import polars as pl
 from inftool_dagster.catalog import load_catalog
 from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.resources import DataQualityResource, WorkspaceResource
+from inftool_dagster.training.views import build_views
 from inftool_dagster.verification import VerifyConfig, read_trajectories
 from inftool_dagster.verification.dedup import DedupConfig
 from inftool_dagster.verification.gates import GateConfig
 from inftool_dagster.verification.quality import trajectory_suite, verified_suite
-from inftool_dagster.verification.runner import build_views, gate_and_dedup
+from inftool_dagster.verification.runner import gate_and_dedup
 
 from .catalog import _table, catalog_dir, tool_catalog
 from .partitions import rounds

@@ -328,7 +328,7 @@ def _entries(category: str) -> list[dict]:
     return multi_turn_entries(category) if category in MULTI_TURN else list(load_category(category))
 
 
-def score_results(results_dir: str | Path, out_dir: str | Path | None = None) -> dict:
+def score_results(results_dir: str | Path) -> dict:
     """Score ``BFCL_v4_<cat>_result.json`` files produced elsewhere (``inftool bfcl score``)."""
     results = Path(results_dir)
     files = sorted(results.glob("BFCL_v4_*_result.json"))

@@ -170,7 +170,7 @@ class Simulator:
                 if tool.response_schema
                 else self._default_result(tool, arguments, rng)
             )
-            result = _echo(result, arguments, tool.response_schema)
+            result = _echo(result, arguments)
         if action == "create" and isinstance(result, dict):
             id_field = _id_field(result)
             if id_field is not None:
@@ -279,7 +279,7 @@ def _coerce_like(current: Any, ident: str) -> Any:
     return ident if isinstance(current, str) else current
 
 
-def _echo(result: Any, arguments: dict, schema: dict | None) -> Any:
+def _echo(result: Any, arguments: dict) -> Any:
     """Copy argument values into same-named result fields: a created pet keeps its name."""
     if not isinstance(result, dict):
         return result

@@ -13,7 +13,7 @@ import anyio
 import orjson
 from mcp import Client
 
-from .server import CatalogServer
+from .server import SESSION_META_KEY, CatalogServer
 
 
 @dataclass
@@ -61,7 +61,7 @@ def smoke_test(server: CatalogServer, *, max_tools: int = 500, seed: int = 0) ->
                         report.raw_nonconforming += 1
                         _example(report, name, "first generated result does not conform (regenerated when served)")
                 try:
-                    result = await client.call_tool(name, args, meta={"inftool/session": f"smoke-{name}"})
+                    result = await client.call_tool(name, args, meta={SESSION_META_KEY: f"smoke-{name}"})
                 except Exception as exc:  # the client rejects what it cannot validate: count it, go on
                     report.nonconforming += 1
                     _example(report, name, f"client error: {exc}")

@@ -18,6 +18,7 @@ from inftool_dagster.llm.backend import LLMBackend
 from inftool_dagster.llm.tool_calls import parse_tool_calls
 from inftool_dagster.llm.types import SamplingParams
 from inftool_dagster.mcp_server import CatalogServer
+from inftool_dagster.mcp_server.server import SESSION_META_KEY
 
 from .blueprints import Blueprint
 from .user_simulator import UserSimulator
@@ -122,7 +123,7 @@ async def _advance(conv: Conversation, generation, client: Client, user: UserSim
         for call, call_id in zip(parsed.calls, call_ids):
             try:
                 result = await client.call_tool(
-                    call.name, call.arguments, meta={"inftool/session": conv.blueprint.blueprint_id}
+                    call.name, call.arguments, meta={SESSION_META_KEY: conv.blueprint.blueprint_id}
                 )
             except RuntimeError as exc:  # the official client rejects a result it cannot validate
                 conv.tool_errors += 1

@@ -21,6 +21,7 @@ class TrainConfig(BaseModel):
     lora_r: int = 16
     reward_weights: dict[str, float] = Field(default_factory=lambda: {"format": 0.2, "name": 0.3, "arguments": 0.5})
     save_steps: int = 10
+    gradient_accumulation_steps: int = Field(1, ge=1, description="Batches per optimizer step (per process).")
     seed: int = 0
     round_key: str = "adhoc"
     cpu_fast_logprobs: bool = Field(

@@ -47,6 +47,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         learning_rate=config.learning_rate,
         logging_steps=1,
         save_steps=config.save_steps,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
         report_to=[],
         seed=config.seed,
         use_cpu=not gpu,
@@ -64,7 +65,10 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     seconds = time.perf_counter() - start
     history = [h for h in trainer.state.log_history if "loss" in h or "reward" in h]
     rewards = [h["reward"] for h in history if "reward" in h]
-    checkpoint = save_checkpoint(trainer, tokenizer, out / "checkpoint", config, model_name, history, Path(data_dir))
+    checkpoint = out / "checkpoint"
+    if trainer.is_world_process_zero():  # under accelerate launch: one writer, the others wait for it
+        save_checkpoint(trainer, tokenizer, checkpoint, config, model_name, history, Path(data_dir))
+    trainer.accelerator.wait_for_everyone()
     steps_run = trainer.state.global_step - (int(resume.split("-")[-1]) if resume else 0)
     return {
         "method": config.method,
@@ -77,4 +81,5 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         "loss_last": next((h["loss"] for h in reversed(history) if "loss" in h), None),
         "checkpoint": str(checkpoint),
         "rows_over_max_prompt_tokens": dropped,
+        "processes": trainer.accelerator.num_processes,
     }

@@ -1,4 +1,5 @@
-"""Verification gates, dedup, data-quality suites and training views (no Dagster imports)."""
+"""Verification gates, dedup and data-quality suites (no Dagster imports); the training views
+built from the verified set are in ``training/views.py``."""
 
 from .gates import GATES, GateConfig, Verifier
 from .runner import CorruptTrajectories, VerifyConfig, read_trajectories, verify

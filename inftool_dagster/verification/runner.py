@@ -1,4 +1,5 @@
-"""``inftool verify`` and the ``verified_trajectories`` / ``training_set`` assets: gates → dedup → views.
+"""``inftool verify`` and the ``verified_trajectories`` asset: gates → dedup (the training views
+that ``verify`` also writes are built by ``training/views.py``).
 
 Outputs in ``out_dir``: ``gated.parquet`` (every trajectory with its gate results),
 ``verified.parquet`` (verified and deduplicated), ``grpo_{train,heldout}.parquet`` and
@@ -8,7 +9,6 @@ Outputs in ``out_dir``: ``gated.parquet`` (every trajectory with its gate result
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,11 +17,11 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from inftool_dagster.mcp_server import CatalogServer
+from inftool_dagster.storage.files import write_parquet_atomic
 from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
 
 from .dedup import DedupConfig, dedup, diversity
 from .gates import GateConfig, Verifier
-from .views import training_views
 
 
 class CorruptTrajectories(ValueError):
@@ -66,12 +66,6 @@ def read_trajectories(path: str | Path) -> pl.DataFrame:
     return frame
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    frame.write_parquet(tmp)
-    os.replace(tmp, path)
-
-
 def gate_and_dedup(
     trajectories: str | Path, server: CatalogServer, out_dir: str | Path, config: VerifyConfig, judge=None
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
@@ -81,8 +75,8 @@ def gate_and_dedup(
     out.mkdir(parents=True, exist_ok=True)
     gated = Verifier(server.tools, config.gates, judge).run(frame)
     verified, removed = dedup(gated.filter(pl.col("verified")), config.dedup)
-    _write(gated, out / "gated.parquet")
-    _write(verified, out / "verified.parquet")
+    write_parquet_atomic(gated, out / "gated.parquet")
+    write_parquet_atomic(verified, out / "verified.parquet")
     return (
         gated,
         verified,
@@ -97,61 +91,6 @@ def gate_and_dedup(
     )
 
 
-def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path, config: VerifyConfig) -> dict:
-    """GRPO prompts and SFT chats, train/held-out by tool, from every trajectory with a sound gold."""
-    candidates, _ = dedup(gated, config.dedup)
-    dropped_bfcl = 0
-    if config.exclude_bfcl and candidates.height:
-        candidates, dropped_bfcl = _without_bfcl(candidates)
-    grpo, sft, counts = training_views(candidates, server, heldout=heldout_rule(config))
-    counts["dropped_bfcl_overlap"] = dropped_bfcl
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, view in (("grpo", grpo), ("sft", sft)):
-        for split in ("train", "heldout"):
-            _write(view.filter(pl.col("split") == split), out / f"{name}_{split}.parquet")
-    return {
-        "grpo_prompts": {s: grpo.filter(pl.col("split") == s).height for s in ("train", "heldout")},
-        "sft_chats": {s: sft.filter(pl.col("split") == s).height for s in ("train", "heldout")},
-        "sft_sources": dict(Counter(sft["source"].to_list())),
-        "rows_by_source": rows_by_source(grpo, sft),
-        "views": counts,
-    }
-
-
-def heldout_rule(config: VerifyConfig):
-    """The predicate "this tool is held out of training" that a config describes."""
-    from .views import is_heldout_tool
-
-    if config.heldout_tools is not None:
-        held = frozenset(config.heldout_tools)
-        return held.__contains__
-    return lambda name: is_heldout_tool(name, config.heldout_fraction, config.split_seed)
-
-
-def rows_by_source(grpo: pl.DataFrame, sft: pl.DataFrame) -> dict:
-    """Training rows (train split) by where they came from: SFT chats are the policy's own verified
-    conversations or gold replays; GRPO prompts all carry gold calls from the plan."""
-    train_sft = sft.filter(pl.col("split") == "train")
-    return {
-        "sft": dict(Counter(train_sft["source"].to_list())),
-        "grpo_prompts": {"gold": grpo.filter(pl.col("split") == "train").height},
-    }
-
-
-def _without_bfcl(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """BFCL is the yardstick: no BFCL function or question may reach training."""
-    from inftool_dagster.bfcl.leakage import bfcl_index, normalize_question
-
-    index = bfcl_index()
-    keep = [
-        not (set(tools) & index.function_names) and normalize_question(request) not in index.questions
-        for tools, request in zip(frame["tool_names"].to_list(), frame["request"].to_list())
-    ]
-    kept = frame.filter(pl.Series(keep, dtype=pl.Boolean))
-    return kept, frame.height - kept.height
-
-
 def verify(
     trajectories: str | Path,
     catalog_dir: str | Path,
@@ -160,11 +99,13 @@ def verify(
     judge=None,
 ) -> dict:
     """Gates → dedup → training views, all in ``out_dir`` (the CLI's whole step)."""
+    from inftool_dagster.training.views import build_views
+
     config = config or VerifyConfig()
     start = time.perf_counter()
     server = CatalogServer.from_catalog(catalog_dir)
     gated, _, summary = gate_and_dedup(trajectories, server, out_dir, config, judge)
-    summary.update(build_views(gated, server, out_dir, config))
+    summary.update(build_views(gated, server, out_dir, config))  # the training set (training/views.py)
     summary["seconds"] = round(time.perf_counter() - start, 3)
     (Path(out_dir) / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,10 +27,11 @@ import polars as pl
 from inftool_dagster.llm.tool_calls import ToolCall
 from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.mcp_server.simulator import ToolCallError
+from inftool_dagster.storage.files import write_parquet_atomic
 from inftool_dagster.synthesis.blueprints import Blueprint
 from inftool_dagster.synthesis.user_simulator import UserSimulator, words
-
-from .matching import resolve_placeholders
+from inftool_dagster.verification.dedup import dedup
+from inftool_dagster.verification.matching import resolve_placeholders
 
 GRPO_SCHEMA = {
     "prompt_id": pl.Utf8,
@@ -233,3 +236,57 @@ def gold_trajectory_rows(
         conversations.append(conv)
     config = SynthConfig(n=len(blueprints), seed=user.seed, round_key=round_key, policy_model="gold-replay")
     return trajectory_rows(conversations, config, ShardTimings())
+
+
+def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path, config: Any) -> dict:
+    """GRPO prompts and SFT chats, train/held-out by tool, from every trajectory with a sound gold.
+    ``config``: a ``verification.VerifyConfig`` (dedup, held-out tools or fraction, BFCL exclusion)."""
+    candidates, _ = dedup(gated, config.dedup)
+    dropped_bfcl = 0
+    if config.exclude_bfcl and candidates.height:
+        candidates, dropped_bfcl = _without_bfcl(candidates)
+    grpo, sft, counts = training_views(candidates, server, heldout=heldout_rule(config))
+    counts["dropped_bfcl_overlap"] = dropped_bfcl
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, view in (("grpo", grpo), ("sft", sft)):
+        for split in ("train", "heldout"):
+            write_parquet_atomic(view.filter(pl.col("split") == split), out / f"{name}_{split}.parquet")
+    return {
+        "grpo_prompts": {s: grpo.filter(pl.col("split") == s).height for s in ("train", "heldout")},
+        "sft_chats": {s: sft.filter(pl.col("split") == s).height for s in ("train", "heldout")},
+        "sft_sources": dict(Counter(sft["source"].to_list())),
+        "rows_by_source": rows_by_source(grpo, sft),
+        "views": counts,
+    }
+
+
+def heldout_rule(config: Any):
+    """The predicate "this tool is held out of training" that a config describes."""
+    if config.heldout_tools is not None:
+        held = frozenset(config.heldout_tools)
+        return held.__contains__
+    return lambda name: is_heldout_tool(name, config.heldout_fraction, config.split_seed)
+
+
+def rows_by_source(grpo: pl.DataFrame, sft: pl.DataFrame) -> dict:
+    """Training rows (train split) by where they came from: SFT chats are the policy's own verified
+    conversations or gold replays; GRPO prompts all carry gold calls from the plan."""
+    train_sft = sft.filter(pl.col("split") == "train")
+    return {
+        "sft": dict(Counter(train_sft["source"].to_list())),
+        "grpo_prompts": {"gold": grpo.filter(pl.col("split") == "train").height},
+    }
+
+
+def _without_bfcl(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """BFCL is the yardstick: no BFCL function or question may reach training."""
+    from inftool_dagster.bfcl.leakage import bfcl_index, normalize_question
+
+    index = bfcl_index()
+    keep = [
+        not (set(tools) & index.function_names) and normalize_question(request) not in index.questions
+        for tools, request in zip(frame["tool_names"].to_list(), frame["request"].to_list())
+    ]
+    kept = frame.filter(pl.Series(keep, dtype=pl.Boolean))
+    return kept, frame.height - kept.height
