@@ -46,6 +46,9 @@ BFCL_CONFIGS = {
     "continuous_bf16_calls": {"decoder": "continuous", "dtype": "bfloat16", "early_stop": True, "calls": True},
 }
 FAST = "continuous_bf16_calls"  # the default path measured against plain
+# prefix blocks (llm/prefix_blocks.py) on and off, on the live categories whose prompts share tool docs
+LIVE_CATEGORIES = ("live_simple", "live_multiple", "live_irrelevance")
+BLOCK_CONFIGS = {"no_blocks": {**BFCL_CONFIGS[FAST], "prefix_blocks": False}, FAST: BFCL_CONFIGS[FAST]}
 # synthesis: the previous path ran one shard (16 conversations) per generate call
 SYNTH_CONFIGS = {
     "plain": {"decoder": "generate", "shared_prefix": False, "dtype": "float32", "waves": 1},
@@ -60,7 +63,7 @@ def _backend(checkpoint: str, settings: dict, batch: int = 8):
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend
 
-    fields = {k: settings[k] for k in ("decoder", "shared_prefix", "dtype") if k in settings}
+    fields = {k: settings[k] for k in ("decoder", "shared_prefix", "dtype", "prefix_blocks") if k in settings}
     return TransformersBackend(TransformersConfig(model=checkpoint, batch_size=batch, **fields))
 
 
@@ -74,7 +77,7 @@ def bfcl_child(checkpoint: str, name: str, categories: list[str], sample: int, m
     from inftool_dagster.bfcl.evaluate import generate_single_turn
     from inftool_dagster.llm.types import SamplingParams
 
-    settings = BFCL_CONFIGS[name]
+    settings = {**BFCL_CONFIGS, **BLOCK_CONFIGS}[name]
     backend = _backend(checkpoint, settings)
     backend.generate([[{"role": "user", "content": "hi"}]], SamplingParams(max_new_tokens=2))  # load, warm up
     texts, verdicts, stopped_early = {}, {}, {}
@@ -271,6 +274,30 @@ def bfcl_part(args, checkpoint: str) -> dict:
     }
 
 
+def blocks_part(args, checkpoint: str) -> dict:
+    """The default path with and without prefix blocks, on a sample of the live categories."""
+    categories = ",".join(LIVE_CATEGORIES)
+    runs = {}
+    for name in BLOCK_CONFIGS:
+        runs[name] = _child(
+            ["--child", "bfcl", checkpoint, name, categories, str(args.live_sample), str(args.max_new_tokens)]
+        )
+        print(f"[blocks] {name}: {runs[name]['entries_per_s']} entries/s", file=sys.stderr, flush=True)
+    off, on = runs["no_blocks"], runs[FAST]
+    ids = list(off["texts"])
+    return {
+        "categories": list(LIVE_CATEGORIES),
+        "sample_per_category": args.live_sample,
+        "split": "test",
+        "results": {
+            k: {m: v for m, v in r.items() if m not in ("texts", "verdicts", "stopped")} for k, r in runs.items()
+        },
+        "speedup_of_blocks": round(on["entries_per_s"] / off["entries_per_s"], 2),
+        "outputs_differ": sum(on["texts"][i] != off["texts"][i] for i in ids),
+        "verdicts_differ": sum(on["verdicts"][i] != off["verdicts"][i] for i in ids),
+    }
+
+
 def grpo_part(args, checkpoint: str, data: str) -> dict:
     runs, greedy = {}, {}
     for name in ("plain", "generate_fast", "continuous", "continuous_bf16"):
@@ -331,10 +358,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/inftool-bench-trained"))
     parser.add_argument("--checkpoint", default=None, help="a trained checkpoint (default: the recipe's)")
-    parser.add_argument("--parts", default="bfcl,nonlive,grpo,synth,single_turn")
+    parser.add_argument("--parts", default="bfcl,blocks,nonlive,grpo,synth,single_turn")
     parser.add_argument("--categories", default=",".join(CATEGORIES))
     parser.add_argument("--sample", type=int, default=40, help="test-split entries per category (hash order)")
     parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--live-sample", type=int, default=40, help="blocks part: test entries per live category")
     parser.add_argument("--grpo-prompts", type=int, default=8)
     parser.add_argument("--group", type=int, default=4)
     parser.add_argument("--synth", type=int, default=32, help="blueprints synthesized per configuration")
@@ -375,6 +403,8 @@ def main() -> None:
                 ["--child", "nonlive", checkpoint, group, str(args.max_new_tokens), str(args.workdir / f"bfcl-{group}")]
             )
             print(f"[{part}] {parts[part]['entries']} entries in {parts[part]['minutes']} min", file=sys.stderr)
+        elif part == "blocks":
+            parts[part] = blocks_part(args, checkpoint)
         elif part == "grpo":
             parts[part] = grpo_part(args, checkpoint, str(args.workdir / "trained" / "data" / "views"))
         elif part == "synth":

@@ -21,6 +21,7 @@ PROFILE_START, PROFILE_END = (
     "<!-- decoder_profile:start (written by benchmarks/inference_trained_report.py) -->",
     "<!-- decoder_profile:end -->",
 )
+FAST = "continuous_bf16_calls"  # the default path (bench_inference_trained.FAST)
 LABELS = {
     "plain": "plain `generate`, batch 8, fp32 (baseline)",
     "generate_fast": "previous path: `generate` + shared prefix + early stop, fp32",
@@ -77,6 +78,18 @@ def render(record: dict) -> str:
             "",
             "An output counts as different when it is neither plain's text nor a prefix of it ended by a "
             "stop rule (the early stop and the call-list stop cut outputs short by design).",
+            "",
+        ]
+    if "blocks" in record:
+        part = record["blocks"]
+        off, on = part["results"]["no_blocks"], part["results"][FAST]
+        lines += [
+            f"Prefix blocks, on a sample of {part['sample_per_category']} test entries per category of "
+            f"{', '.join(part['categories'])} (prompts over the same tool docs), the default path with and "
+            f"without them, in the same run: {off['entries_per_s']:.2f} → {on['entries_per_s']:.2f} entries/s "
+            f"(**{part['speedup_of_blocks']:.2f}×**; {on['entries']} entries, {on['prompt_tokens_per_entry']:.0f} "
+            f"prompt tokens per entry); outputs that differ: {part['outputs_differ']}, verdicts that differ: "
+            f"{part['verdicts_differ']}.",
             "",
         ]
     for key, title in (("nonlive", "non-live"), ("live", "live"), ("single_turn", "single-turn (non-live + live)")):

@@ -234,3 +234,16 @@ def test_blocks_sharing_tool_docs_prefill_their_prefix_once_and_match_greedy(mod
     assert [o[0].tokens for o in outputs] == [_alone(model, p, 10, eos) for p in prompts]
     # the common 20 tokens once, each block's docs once (40 and 30 tokens), then only questions
     assert sum(fed) == 20 + 40 + 30 + sum(len(p) - 20 for p in prompts) - 3 * (40 + 30)
+
+    plain = ContinuousDecoder(model, slots=4, prefix_blocks=False)  # only the common prefix is shared
+    fed.clear()
+    plain_prefill = plain._prefill
+
+    def counting_plain(suffixes, *args):
+        fed.extend(len(s) for s in suffixes)
+        return plain_prefill(suffixes, *args)
+
+    plain._prefill = counting_plain
+    again = plain.generate(prompts, DecodeSettings(max_new_tokens=10, eos_ids=frozenset(eos)))
+    assert [o[0].tokens for o in again] == [o[0].tokens for o in outputs]
+    assert sum(fed) == 20 + sum(len(p) - 20 for p in prompts)

@@ -49,6 +49,7 @@ class TransformersConfig(BaseModel):
     decoder: Literal["continuous", "generate"] = "continuous"
     slots: int = 32  # continuous: rows decoded together (fewer when prompts are long: max_cache_tokens)
     max_cache_tokens: int = 65536  # continuous: slots x longest row held in the KV cache
+    prefix_blocks: bool = True  # continuous: prompts sharing more than the common prefix share it (prefix_blocks.py)
     shared_prefix: bool = True  # generate: compute the prompts' common prefix once per call (llm/shared_prefix.py)
     # Memory stays bounded on long prompts (real specs' deep schemas, long tool results): a batch
     # holds at most max_batch_tokens prompt tokens (fewer rows when prompts are long; generate),

@@ -83,7 +83,13 @@ class ContinuousDecoder:
     slots × longest row stays within ``max_cache_tokens``)."""
 
     def __init__(
-        self, model: Any, *, slots: int = 32, max_cache_tokens: int = 65536, prefill_tokens: int = 4096
+        self,
+        model: Any,
+        *,
+        slots: int = 32,
+        max_cache_tokens: int = 65536,
+        prefill_tokens: int = 4096,
+        prefix_blocks: bool = True,
     ) -> None:
         if not supports(model):
             raise ValueError(
@@ -94,6 +100,7 @@ class ContinuousDecoder:
         self.slots = slots
         self.max_cache_tokens = max_cache_tokens
         self.prefill_tokens = prefill_tokens
+        self.prefix_blocks = prefix_blocks  # False: only the prefix common to all prompts is shared
         config = model.config
         self.heads = config.num_attention_heads
         self.kv_heads = getattr(config, "num_key_value_heads", None) or self.heads
@@ -114,7 +121,7 @@ class ContinuousDecoder:
         if settings.temperature > 0:
             generator = torch.Generator(device=self.model.device)
             generator.manual_seed(settings.seed if settings.seed is not None else torch.seed() % 2**31)
-        blocks = prefix_blocks(prompts)
+        blocks = prefix_blocks(prompts) if self.prefix_blocks else [Block([i], 0) for i in range(len(prompts))]
         # blocks by length (rows decoding together have similar lengths), a block's members together
         blocks.sort(key=lambda b: (max(len(prompts[i]) for i in b.members), b.members[0]))
         order = [i for b in blocks for i in b.members]

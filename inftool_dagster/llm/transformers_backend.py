@@ -40,7 +40,10 @@ class TransformersBackend(LLMBackend):
 
             if supports(self.model):
                 self._continuous = ContinuousDecoder(
-                    self.model, slots=config.slots, max_cache_tokens=config.max_cache_tokens
+                    self.model,
+                    slots=config.slots,
+                    max_cache_tokens=config.max_cache_tokens,
+                    prefix_blocks=config.prefix_blocks,
                 )
             else:
                 log.info(
