@@ -221,7 +221,19 @@ def test_blocks_sharing_tool_docs_prefill_their_prefix_once_and_match_greedy(mod
     assert sorted(by_member[1].members) == [1, 4, 7] and by_member[1].shared == 50
     assert len(by_member[2].members) == 1 and by_member[9].shared == 0  # docs of 5 tokens: not worth a block
 
-    decoder = ContinuousDecoder(model, slots=4)
+    settings = DecodeSettings(max_new_tokens=10, eos_ids=frozenset(eos))
+    fed, outputs = _prefilled_tokens(ContinuousDecoder(model, slots=4), prompts, settings)
+    assert [o[0].tokens for o in outputs] == [_alone(model, p, 10, eos) for p in prompts]
+    # the common 20 tokens once, each block's docs once (40 and 30 tokens), then only questions
+    assert fed == 20 + 40 + 30 + sum(len(p) - 20 for p in prompts) - 3 * (40 + 30)
+    # switched off: only the common prefix is shared; the same outputs
+    fed, again = _prefilled_tokens(ContinuousDecoder(model, slots=4, prefix_blocks=False), prompts, settings)
+    assert [o[0].tokens for o in again] == [o[0].tokens for o in outputs]
+    assert fed == 20 + sum(len(p) - 20 for p in prompts)
+
+
+def _prefilled_tokens(decoder, prompts, settings):
+    """(tokens the decoder prefilled, its outputs)."""
     fed: list[int] = []
     original = decoder._prefill
 
@@ -230,20 +242,5 @@ def test_blocks_sharing_tool_docs_prefill_their_prefix_once_and_match_greedy(mod
         return original(suffixes, *args)
 
     decoder._prefill = counting
-    outputs = decoder.generate(prompts, DecodeSettings(max_new_tokens=10, eos_ids=frozenset(eos)))
-    assert [o[0].tokens for o in outputs] == [_alone(model, p, 10, eos) for p in prompts]
-    # the common 20 tokens once, each block's docs once (40 and 30 tokens), then only questions
-    assert sum(fed) == 20 + 40 + 30 + sum(len(p) - 20 for p in prompts) - 3 * (40 + 30)
-
-    plain = ContinuousDecoder(model, slots=4, prefix_blocks=False)  # only the common prefix is shared
-    fed.clear()
-    plain_prefill = plain._prefill
-
-    def counting_plain(suffixes, *args):
-        fed.extend(len(s) for s in suffixes)
-        return plain_prefill(suffixes, *args)
-
-    plain._prefill = counting_plain
-    again = plain.generate(prompts, DecodeSettings(max_new_tokens=10, eos_ids=frozenset(eos)))
-    assert [o[0].tokens for o in again] == [o[0].tokens for o in outputs]
-    assert sum(fed) == 20 + sum(len(p) - 20 for p in prompts)
+    outputs = decoder.generate(prompts, settings)
+    return sum(fed), outputs
