@@ -16,24 +16,21 @@ from pathlib import Path
 from inftool_dagster.bfcl.data import MULTI_TURN, expand_categories, language_of, load_category
 from inftool_dagster.bfcl.prompting import prompt_messages
 from inftool_dagster.bfcl.splits import select
-from inftool_dagster.llm.prefix_blocks import prefix_blocks
-from inftool_dagster.llm.shared_prefix import MIN_SHARED, common_prefix_length
+from inftool_dagster.llm.prefix_blocks import BlockPrefixes, deepest, prefix_blocks
+from inftool_dagster.llm.shared_prefix import common_prefix_length
 from inftool_dagster.models.loading import load_tokenizer
 from inftool_dagster.models.registry import DEFAULT_MODEL, resolve_model
 
 
 def prefilled(prompts: list[list[int]]) -> tuple[int, int]:
-    """(tokens prefilled with the common prefix once, with prefix blocks) for one generate call."""
+    """(tokens prefilled with the common prefix once, with prefix blocks) for one generate call
+    (one run of the decoder: memory tiers ignored)."""
     common = common_prefix_length(prompts)
-    plain = common + sum(len(p) - common for p in prompts)
-    start = [common] * len(prompts)
-    extra = 0
-    for block in prefix_blocks(prompts):
-        if len(block.members) > 1 and block.shared >= common + MIN_SHARED:
-            extra += block.shared - common  # the block's prefix, prefilled once
-            for i in block.members:
-                start[i] = block.shared
-    return plain, common + extra + sum(len(p) - s for p, s in zip(prompts, start))
+    items = list(range(len(prompts)))
+    plain = BlockPrefixes(None, prompts, items, [1] * len(prompts), {}, None, common).planned_tokens(items)
+    block_of = deepest(prefix_blocks(prompts))
+    blocks = BlockPrefixes(None, prompts, items, [1] * len(prompts), block_of, None, common).planned_tokens(items)
+    return plain, blocks
 
 
 def main() -> None:

@@ -244,3 +244,23 @@ def _prefilled_tokens(decoder, prompts, settings):
     decoder._prefill = counting
     outputs = decoder.generate(prompts, settings)
     return sum(fed), outputs
+
+
+def test_nested_blocks_compute_each_level_once_from_its_parent(model_and_rows):
+    """A prefix tree: all prompts share a system prompt, most a tool-set header, and within it
+    two groups their own docs; every level is prefilled once, from its parent's keys/values."""
+    from inftool_dagster.llm.prefix_blocks import prefix_blocks
+
+    model, rows, eos = model_and_rows
+    system, header = rows[0][:20], list(range(500, 530))
+    docs = [list(range(100, 140)), list(range(200, 240))]
+    prompts = [system + header + docs[k % 2] + [400 + k] * (1 + k % 3) for k in range(6)]
+    prompts += [system + [7, 8, 9], system + header + [9, 9]]  # the header only; nothing beyond the system
+    top = [b for b in prefix_blocks(prompts) if len(b.members) > 1]
+    assert len(top) == 1 and top[0].shared == 50 and len(top[0].members) == 7
+    assert sorted(b.shared for b in top[0].children) == [90, 90]
+    settings = DecodeSettings(max_new_tokens=8, eos_ids=frozenset(eos))
+    fed, outputs = _prefilled_tokens(ContinuousDecoder(model, slots=3), prompts, settings)
+    assert [o[0].tokens for o in outputs] == [_alone(model, p, 8, eos) for p in prompts]
+    questions = sum(len(p) - 90 for p in prompts[:6]) + 2 + 3
+    assert fed == 20 + 30 + 2 * 40 + questions

@@ -40,7 +40,7 @@ from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 from inftool_dagster.compat import fast_path, mark
 
-from .prefix_blocks import Block, BlockPrefixes, prefix_blocks
+from .prefix_blocks import Block, BlockPrefixes, deepest, prefix_blocks
 from .shared_prefix import MIN_SHARED, common_prefix_length
 
 SUPPORTED = frozenset({"llama", "mistral", "qwen2"})  # pre-norm decoders with (optionally biased) q/k/v, GQA, RoPE
@@ -122,10 +122,14 @@ class ContinuousDecoder:
             generator = torch.Generator(device=self.model.device)
             generator.manual_seed(settings.seed if settings.seed is not None else torch.seed() % 2**31)
         blocks = prefix_blocks(prompts) if self.prefix_blocks else [Block([i], 0) for i in range(len(prompts))]
-        # blocks by length (rows decoding together have similar lengths), a block's members together
-        blocks.sort(key=lambda b: (max(len(prompts[i]) for i in b.members), b.members[0]))
-        order = [i for b in blocks for i in b.members]
-        block_of = {i: b for b in blocks for i in b.members}
+        block_of = deepest(blocks)
+        # the prompts of each deepest block together, the groups by length (rows decoding together
+        # have similar lengths, and a run's cache is sized by its longest row)
+        groups: dict[int, list[int]] = {}
+        for i in (i for b in blocks for i in b.members):
+            groups.setdefault(id(block_of[i]) if i in block_of else -1 - i, []).append(i)
+        ordered = sorted(groups.values(), key=lambda g: (max(len(prompts[i]) for i in g), g[0]))
+        order = [i for group in ordered for i in group]
         with torch.inference_mode():
             for tier in self._tiers(order, prompts, settings.max_new_tokens, copies):
                 self._run(tier, prompts, copies, outputs, settings, generator, block_of)
