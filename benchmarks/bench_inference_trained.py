@@ -15,8 +15,11 @@ BFCL configurations (the project's compact prompt, greedy, test split sample):
 - ``continuous_bf16``: the same in bfloat16 weights;
 - ``continuous_bf16_calls``: + the stop at the end of a complete call list.
 
+Part ``blocks``: the default path with and without prefix blocks (``llm/prefix_blocks.py``) on a
+sample of the live categories, whose prompts share tool docs (``--live-sample`` per category).
+
     .venv/bin/python benchmarks/bench_inference_trained.py --workdir /tmp/inftool-bench-trained
-        [--sample 40] [--parts bfcl,nonlive,grpo,synth,single_turn] [--out docs/bench/inference_trained.json]
+        [--sample 40] [--parts bfcl,blocks,nonlive,grpo,synth,single_turn] [--out docs/bench/inference_trained.json]
 """
 
 from __future__ import annotations
