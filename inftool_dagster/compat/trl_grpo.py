@@ -62,22 +62,18 @@ class SharedPrefixGRPOTrainer(GRPOTrainer):
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         from .transformers_cache import shared_prefix_available
 
-        continuous = _continuous_settings(self.model, self.generation_config, self.eos_token_ids)
-        if (
-            self.use_vllm
-            or self.use_transformers_continuous_batching
-            or images
-            or multimodal_fields
-            or (continuous is None and not shared_prefix_available())
-        ):
+        stock = self.use_vllm or self.use_transformers_continuous_batching or images or multimodal_fields
+        # settings only where this path may run: they draw a sampling seed from torch's generator
+        continuous = None if stock else _continuous_settings(self.model, self.generation_config, self.eos_token_ids)
+        if stock or (continuous is None and not shared_prefix_available()):
             return super()._generate_single_turn(
                 prompt_ids, images, multimodal_fields, num_generations, has_tool_images
             )
         from trl.models import unwrap_model_for_generation
 
-        mark(FEATURE)
-
         from inftool_dagster.llm.shared_prefix import PrefixCache, generate_groups
+
+        mark(FEATURE)
 
         with (
             unwrap_model_for_generation(

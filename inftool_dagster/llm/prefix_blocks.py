@@ -97,6 +97,13 @@ class BlockPrefixes:
         self.remaining: dict[int, int] = {}  # id(block) -> rows of its subtree not yet prefilled
         self.kv: dict[int, Any] = {}
         in_run = set(items)
+        members_in_run: dict[int, int] = {}  # id(block) -> its members in this run, counted once
+
+        def shared_in_run(block: Block) -> bool:
+            if id(block) not in members_in_run:
+                members_in_run[id(block)] = sum(m in in_run for m in block.members)
+            return members_in_run[id(block)] > 1
+
         for i in items:
             chain = []  # i's blocks from the deepest up
             block = block_of.get(i)
@@ -106,7 +113,7 @@ class BlockPrefixes:
             kept_chain: list[Block] = []
             for block in reversed(chain):  # from the top down: keep what adds enough over the last kept
                 base = kept_chain[-1].shared if kept_chain else common_length
-                if block.shared >= base + MIN_SHARED and sum(m in in_run for m in block.members) > 1:
+                if block.shared >= base + MIN_SHARED and shared_in_run(block):
                     kept_chain.append(block)
             for depth, block in enumerate(kept_chain):
                 parent = id(kept_chain[depth - 1]) if depth else None

@@ -4,8 +4,7 @@ Names load on first use, so that ``training.config`` (the settings) imports with
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from inftool_dagster.lazy_exports import lazy_getattr
 
 _WHERE = {
     "REWARD_FUNCS": "rewards",
@@ -19,7 +18,4 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+__getattr__ = lazy_getattr(__name__, _WHERE)
