@@ -47,7 +47,7 @@ def main() -> None:
     with torch.inference_mode():
         rows, length = 4, 140
         cache = _SlotCache(model.model, rows, length + 80, decoder.kv_heads, decoder.head_dim)
-        prefix = decoder._prefix_kv(list(range(100, 160)))
+        prefix = decoder.prefix_kv(list(range(100, 160)))
         ids = [torch.randint(0, 1000, (length,)).tolist() for _ in range(rows)]
         seconds = _seconds(lambda: decoder._prefill(ids, list(range(rows)), cache, prefix, 60), 3)
         report["prefill_tokens_per_s"] = round(rows * length / seconds)

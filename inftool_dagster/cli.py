@@ -67,6 +67,37 @@ def catalog_build(paths: tuple[str, ...], out_dir: str, workers: int, max_spec_m
     _emit(build.summary())
 
 
+@catalog.command("tree")
+@click.option("--catalog", "catalog_dir", required=True, type=click.Path(exists=True), help="Catalog dir.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--cache", "cache", default=None, type=click.Path(file_okay=False), help="Embedding cache dir.")
+@click.option(
+    "--threshold", type=float, default=None, help="Cosine at which tools merge (default: duplicates.DEFAULT_THRESHOLD)."
+)
+@click.option("--domains", type=int, default=None, help="Top-level domains (default: grows with the catalog).")
+@click.option("--max-seq-length", type=int, default=None, help="Tokens of a tool's text embedded (default: 48).")
+@click.option("--seed", type=int, default=0)
+def catalog_tree(
+    catalog_dir: str,
+    out_dir: str,
+    cache: str | None,
+    threshold: float | None,
+    domains: int | None,
+    max_seq_length: int | None,
+    seed: int,
+) -> None:
+    """De-duplicate the catalog's tools and organise them into domains (the MCP tree)."""
+    from inftool_dagster.catalog.tree import EmptyCatalogError, TreeSettings, build_tool_tree
+
+    given = {"threshold": threshold, "domains": domains, "max_seq_length": max_seq_length, "seed": seed}
+    settings = TreeSettings(**{k: v for k, v in given.items() if v is not None})
+    try:
+        summary = build_tool_tree(catalog_dir, out_dir, cache_dir=cache, **settings.model_dump())
+    except EmptyCatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit(summary)
+
+
 # --- models ------------------------------------------------------------------
 @main.group()
 def model() -> None:
@@ -138,6 +169,14 @@ def mcp_serve(
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--model", "policy_model", default=DEFAULT_MODEL, help="The assistant (policy) model.")
 @click.option("--simulator-model", default=None, help="User Simulator model (default: grammar realizations only).")
+@click.option(
+    "--tree",
+    "tree_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="An MCP tree (`inftool catalog tree --out`): plan canonical tools, domains evenly, distractors "
+    "from the target's cluster.",
+)
 @click.option("--seed", default=_default(SynthConfig, "seed"), type=int)
 @click.option("--shard-size", default=_default(SynthConfig, "shard_size"), type=int)
 @click.option(
@@ -156,6 +195,7 @@ def synth(
     out_dir,
     policy_model,
     simulator_model,
+    tree_dir,
     seed,
     shard_size,
     shards_per_wave,
@@ -178,6 +218,7 @@ def synth(
         max_new_tokens=max_new_tokens,
         policy_model=policy_model,
         simulator_model=simulator_model,
+        tree_dir=tree_dir,
     )
     summary = synthesize(catalog_dir, out_dir, config, policy, simulator, progress=True)
     frame = load_trajectories(out_dir)

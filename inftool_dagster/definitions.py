@@ -23,8 +23,9 @@ from inftool_dagster.assets.evaluation import (
 from inftool_dagster.assets.evolution import capability_gaps, evolution_sensor, nightly_evolution
 from inftool_dagster.assets.partitions import ROUND_JOB
 from inftool_dagster.assets.probe import heldout_probe
-from inftool_dagster.assets.synthesis import scenario_plan, synthetic_trajectories
+from inftool_dagster.assets.synthesis import plan_has_no_heldout_twins, scenario_plan, synthetic_trajectories
 from inftool_dagster.assets.training import policy_checkpoint
+from inftool_dagster.assets.tree import tool_tree, tree_covers_catalog
 from inftool_dagster.assets.verification import (
     training_set,
     training_set_no_bfcl_leak,
@@ -46,6 +47,7 @@ from inftool_dagster.resources import (
 # loop's decisions (capability_gaps) come before the test-side leaves, which nothing reads.
 ROUND_ASSETS = [
     tool_catalog,
+    tool_tree,
     heldout_probe,
     scenario_plan,
     synthetic_trajectories,
@@ -74,6 +76,8 @@ defs = dg.Definitions(
         catalog_names_unique,
         catalog_descriptions_present,
         catalog_served_over_mcp,
+        tree_covers_catalog,
+        plan_has_no_heldout_twins,
         trajectories_quality,
         verified_quality,
         training_split_disjoint,

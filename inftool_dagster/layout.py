@@ -3,6 +3,7 @@ round runner, the CLI, the experiments and the report read and write the same fi
 restating them.
 
     {root}/rounds/{round}/catalog/               catalog.parquet, rejections.parquet
+                          tool_tree/             tool_tree.parquet, domains.json, tree.png
                           scenario_plan/         blueprints.parquet
                           trajectories/          shard-*.parquet
                           verified/              gated.parquet, verified.parquet, summary.json
@@ -14,6 +15,7 @@ restating them.
                           gaps/                  gaps.json
                           report/                report.json, by_round.png
     {root}/shared/probe/                         the fixed held-out probe (every round)
+    {root}/shared/embeddings/                    tool vectors by content hash (every round)
 
 Plain Python: ``RoundLayout.local(root, key)`` creates directories on the local disk; the Dagster
 workspace resource passes an ``opener`` that also pulls a directory from S3 the first time a
@@ -29,6 +31,7 @@ from pathlib import Path
 ROUNDS = "rounds"
 SHARED = "shared"
 PROBE = f"{SHARED}/probe"  # the fixed held-out probe every round shares
+EMBEDDINGS = f"{SHARED}/embeddings"  # the tool tree's embedding cache every round shares
 LATEST = "LATEST"  # in policy/: the final checkpoint's path, relative to policy/
 
 
@@ -66,6 +69,9 @@ class RoundLayout:
     # -- one method per artifact -----------------------------------------------------------------
     def catalog(self) -> Path:
         return self.artifact("catalog")
+
+    def tool_tree(self) -> Path:
+        return self.artifact("tool_tree")
 
     def scenario_plan(self) -> Path:
         return self.artifact("scenario_plan") / "blueprints.parquet"
@@ -127,6 +133,10 @@ class RoundLayout:
     def probe(self) -> Path:
         """The held-out probe every round of the workspace shares."""
         return self.opener(self.root, PROBE)
+
+    def embeddings(self) -> Path:
+        """The embedding cache every round of the workspace shares (only new tools are embedded)."""
+        return self.opener(self.root, EMBEDDINGS)
 
 
 def write_latest(policy_dir: Path, checkpoint: Path) -> None:

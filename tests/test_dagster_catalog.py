@@ -62,6 +62,8 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
             "catalog_names_unique": True,
             "catalog_descriptions_present": True,
             "catalog_served_over_mcp": True,
+            "tree_covers_catalog": True,
+            "plan_has_no_heldout_twins": True,
             "trajectories_quality": True,
             "verified_quality": True,
             "training_split_disjoint": True,
@@ -91,7 +93,13 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.metadata["blueprints"].value == 6
         probe = instance.get_latest_materialization_event(dg.AssetKey("heldout_probe")).asset_materialization
-        assert probe.metadata["prompts"].value == 8 and probe.metadata["heldout_specs"].value
+        assert probe.metadata["prompts"].value == 8 and probe.metadata["heldout_keys"].value
+        assert probe.metadata["heldout_by"].value == "cluster"  # whole clusters of the MCP tree
+        tree = instance.get_latest_materialization_event(dg.AssetKey("tool_tree")).asset_materialization
+        assert tree.metadata["functions"].value == 25
+        assert 1 <= tree.metadata["canonical_tools"].value <= 25 and tree.metadata["domains"].value >= 2
+        assert "data:image/png;base64," in tree.metadata["tree"].value
+        assert plan.metadata["domains_covered"].value >= 1 and plan.metadata["heldout_twins_excluded"].value == 0
         assert plan.metadata["tools_held_out"].value == probe.metadata["heldout_tools"].value > 0
         verified = instance.get_latest_materialization_event(dg.AssetKey("verified_trajectories")).asset_materialization
         assert verified.metadata["trajectories"].value == 6

@@ -78,6 +78,7 @@ def test_a_round_killed_mid_training_resumes_without_recomputing(tmp_path, tiny_
     instance = dg.DagsterInstance.get()
     for name in (
         "tool_catalog",
+        "tool_tree",
         "heldout_probe",
         "scenario_plan",
         "synthetic_trajectories",

@@ -7,6 +7,7 @@ from inftool_dagster.runs.ui_probe import ASSETS_QUERY, BACKFILL_MUTATION, REPOS
 ROUND_ASSETS = {
     "api_specs": "catalog",
     "tool_catalog": "catalog",
+    "tool_tree": "catalog",
     "heldout_probe": "evaluation",
     "scenario_plan": "synthesis",
     "synthetic_trajectories": "synthesis",

@@ -10,12 +10,13 @@ from inftool_dagster.resources import WorkspaceResource
 
 from .catalog import _table, catalog_dir, tool_catalog
 from .partitions import rounds
+from .tree import tool_tree
 
 OWNERS = ["team:inftool-training"]
 
 
 class HeldoutProbeConfig(dg.Config):
-    heldout_fraction: float = ProbeConfig.heldout_fraction  # share of specs held out of every round
+    heldout_fraction: float = ProbeConfig.heldout_fraction  # share of tree clusters held out of every round
     prompts: int = ProbeConfig.prompts
     yield_blueprints: int = ProbeConfig.yield_blueprints
     seed: int = ProbeConfig.seed
@@ -27,12 +28,13 @@ def probe_dir(workspace: WorkspaceResource):
 
 @dg.asset(
     partitions_def=rounds,
-    deps=[tool_catalog],
+    deps=[tool_catalog, tool_tree],
     group_name="evaluation",
     kinds={"python", "parquet"},
     owners=OWNERS,
     code_version="probe-v1",
-    description="The experiment's fixed held-out probe: whole specs held out of every round's training, "
+    description="The experiment's fixed held-out probe: whole clusters of the MCP tree held out of every "
+    "round's training (no held-out tool has a near-duplicate in training), "
     "≥200 prompts (simple, multiple, parallel, irrelevance), and fixed yield blueprints. Built "
     "once, by the first round; later rounds verify it is unchanged.",
 )
@@ -47,7 +49,14 @@ def heldout_probe(
             yield_blueprints=config.yield_blueprints,
             seed=config.seed,
         )
-        build_probe(catalog_dir(workspace, context.partition_key), out, probe_config, created_in=context.partition_key)
+        layout = workspace.round(context.partition_key)
+        build_probe(
+            catalog_dir(workspace, context.partition_key),
+            out,
+            probe_config,
+            created_in=context.partition_key,
+            tree_dir=layout.tool_tree(),
+        )
     probe, blueprints, info = load_probe(out)  # checks the fingerprint: the probe never changes
     by = pl.DataFrame({"scenario_type": list(info["by_scenario"]), "prompts": list(info["by_scenario"].values())})
     return dg.MaterializeResult(
@@ -57,7 +66,8 @@ def heldout_probe(
             "yield_blueprints": len(blueprints),
             "created_in": info["created_in"],
             "fingerprint": info["fingerprint"],
-            "heldout_specs": dg.MetadataValue.json(info["heldout_specs"]),
+            "heldout_by": info.get("heldout_by", "spec"),
+            "heldout_keys": dg.MetadataValue.json(info.get("heldout_clusters") or info.get("heldout_specs") or []),
             "heldout_tools": len(info["heldout_tools"]),
             "by_scenario": dg.MetadataValue.md(_table(by)),
         },

@@ -6,7 +6,9 @@ import json
 import dagster as dg
 import polars as pl
 
+from inftool_dagster.catalog.tree import load_tool_tree, tree_places
 from inftool_dagster.deployment import gpu_op_tags
+from inftool_dagster.evaluation.probe import heldout_twins
 from inftool_dagster.layout import parent_inputs
 from inftool_dagster.mcp_server.simulator import load_tools
 from inftool_dagster.resources import PolicyModelResource, WorkspaceResource
@@ -15,6 +17,7 @@ from inftool_dagster.synthesis import Blueprint, Planner, ScenarioMix, SynthConf
 from .catalog import _table, catalog_dir, tool_catalog
 from .partitions import parent_layout, parent_round, rounds, this_round
 from .probe import heldout_probe, probe_tools
+from .tree import tool_tree
 
 OWNERS = ["team:inftool-data"]
 
@@ -48,19 +51,23 @@ class ScenarioPlanConfig(dg.Config):
 
 @dg.asset(
     partitions_def=rounds,
-    deps=[tool_catalog, heldout_probe],
+    deps=[tool_catalog, tool_tree, heldout_probe],
     group_name="synthesis",
     kinds={"python", "parquet"},
     owners=OWNERS,
-    code_version="plan-v2",
-    description="Blueprints: tools offered (targets + distractors), scenario type, gold calls; never a tool "
-    "of the held-out probe's specs.",
+    code_version="plan-v3",
+    description="Blueprints drawn from the MCP tree (canonical tools, domains evenly, distractors from the "
+    "target's cluster): tools offered, scenario type, gold calls; never a held-out tool nor its near-twin.",
 )
 def scenario_plan(
     context: dg.AssetExecutionContext, config: ScenarioPlanConfig, workspace: WorkspaceResource
 ) -> dg.MaterializeResult:
-    held = set(probe_tools(workspace))
+    layout = this_round(context, workspace)
+    tree = load_tool_tree(layout.tool_tree())
     every = load_tools(catalog_dir(workspace, context.partition_key))  # planning needs no server
+    held_out = probe_tools(workspace)
+    twins = heldout_twins(tree, held_out, [t.name for t in every])  # near-twins of held-out tools
+    held = set(held_out) | set(twins)
     tools = [t for t in every if t.name not in held]
     mix, tool_weights, source = config.mix, config.tool_weights, "config" if config.mix else "default"
     parent = parent_layout(context, workspace)
@@ -73,25 +80,81 @@ def scenario_plan(
             f"capability_gaps of {parent.key}",
         )
     seed = config.seed + 7919 * int(context.partition_key.lstrip("r") or 0)
-    planner = Planner(tools, seed=seed, mix=ScenarioMix(**mix), tool_weights=tool_weights)
+    planner = Planner(tools, seed=seed, mix=ScenarioMix(**mix), tool_weights=tool_weights, places=tree_places(tree))
     blueprints = planner.plan(0, config.n)
     frame = pl.DataFrame([b.to_row() for b in blueprints])
-    path = this_round(context, workspace).scenario_plan()
+    path = layout.scenario_plan()
     frame.write_parquet(path)
     mix = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
+    by_domain = frame.group_by("domain").len().sort("len", descending=True) if frame.height else frame
+    hard = _distractor_shares(planner, blueprints)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
             "blueprints": frame.height,
             "seed": seed,
             "tools_available": len(tools),
+            "canonical_tools_planned_from": len(planner.names),
             "tools_held_out": len(every) - len(tools),
+            "heldout_twins_excluded": len(twins),
+            "domains_covered": frame["domain"].n_unique() if frame.height else 0,
+            "domains_in_tree": len(planner.by_domain),
+            "by_domain": dg.MetadataValue.md(_table(by_domain)),
+            "distractors": dg.MetadataValue.json(hard),
             **parent_inputs(parent),
             "weights_source": source,
             "rejected": sum(planner.rejected.values()),
             "scenario_mix": dg.MetadataValue.md(_table(mix)),
         },
         data_version=dg.DataVersion(hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]),
+    )
+
+
+def _distractor_shares(planner: Planner, blueprints: list[Blueprint]) -> dict:
+    """Distractors offered beside a target, by how close they sit to it in the tree: its own
+    cluster (hard negatives), its domain, or another domain."""
+    counts = {"same_cluster": 0, "same_domain": 0, "other_domain": 0}
+    for b in blueprints:
+        if not b.targets:
+            continue
+        cluster, domain = planner.cluster(b.targets[0]), planner.tools[b.targets[0]].domain
+        for name in set(b.tools) - set(b.targets):
+            if planner.cluster(name) == cluster:
+                counts["same_cluster"] += 1
+            elif planner.tools[name].domain == domain:
+                counts["same_domain"] += 1
+            else:
+                counts["other_domain"] += 1
+    total = sum(counts.values())
+    return {**counts, **{f"{k}_share": round(v / total, 3) if total else None for k, v in list(counts.items())}}
+
+
+@dg.asset_check(
+    asset=scenario_plan,
+    partitions_def=rounds,
+    blocking=True,
+    description="No planned tool is a held-out probe tool or in the same near-duplicate group as one "
+    "(the held-out split is by tree cluster; this asserts it on this round's tree).",
+)
+def plan_has_no_heldout_twins(
+    context: dg.AssetCheckExecutionContext, workspace: WorkspaceResource
+) -> dg.AssetCheckResult:
+    layout = workspace.round(context.partition_key)
+    plan = pl.read_parquet(layout.scenario_plan())
+    planned = sorted(set(plan["tools"].explode().drop_nulls().to_list())) if plan.height else []
+    held = probe_tools(workspace)
+    tree = load_tool_tree(layout.tool_tree())
+    leaked = sorted(set(planned) & set(held))
+    twins = heldout_twins(tree, held, planned)
+    return dg.AssetCheckResult(
+        passed=not leaked and not twins,
+        metadata={
+            "planned_tools": len(planned),
+            "heldout_tools": len(held),
+            "heldout_planned": len(leaked),
+            "heldout_twins_planned": len(twins),
+            "examples": dg.MetadataValue.json((leaked + twins)[:20]),
+        },
     )
 
 

@@ -1,8 +1,9 @@
 """The fixed held-out probe of an experiment, and the fixed yield probe of blueprints.
 
-Held-out tools are chosen once, by whole spec (a stable hash of the spec id), so that a near-
-duplicate of a training tool from the same API cannot sit on both sides; no round's plan ever
-offers them (``scenario_plan`` excludes ``heldout_specs``). From those tools the probe draws
+Held-out tools are chosen once, by whole cluster of the MCP tree (a stable hash of the cluster
+key; near-duplicates share their canonical tool's cluster, so no held-out tool has a twin in
+training), or by whole spec where there is no tree; no round's plan ever offers them nor their
+twins (``scenario_plan`` excludes them, and a check asserts it). From those tools the probe draws
 prompts of the scenario types BFCL scores on single turns (simple, multiple, parallel,
 irrelevance), each with its gold calls (``[]``: the right move is not to call). The base model
 and every round are scored on exactly these prompts.
@@ -56,18 +57,39 @@ def _unit(text: str) -> float:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64
 
 
-def heldout_specs(spec_ids: list[str], fraction: float, seed: int = 0) -> list[str]:
-    """Specs held out of training: those whose hash falls under ``fraction``; at least one when
-    there are two or more specs, and never every spec."""
-    specs = sorted(set(spec_ids))
+def heldout_keys(keys: list[str], fraction: float, seed: int = 0, what: str = "specs") -> list[str]:
+    """Keys (specs, or tree clusters) held out of training: those whose hash falls under
+    ``fraction``; at least one when there are two or more, and never every one."""
+    specs = sorted(set(keys))
     if len(specs) < 2:
         raise ProbeError(
-            f"a held-out probe needs at least two specs (one to hold out, one to train on); "
+            f"a held-out probe needs at least two {what} (one to hold out, one to train on); "
             f"the catalog has {len(specs)}"
         )
     ranked = sorted(specs, key=lambda s: _unit(f"{seed}:{s}"))
     chosen = [s for s in ranked if _unit(f"{seed}:{s}") < fraction]
     return sorted(chosen[: len(specs) - 1] or ranked[:1])
+
+
+def heldout_split(catalog: pl.DataFrame, config: ProbeConfig, tree: pl.DataFrame | None) -> dict[str, list[str]]:
+    """The held-out side: whole clusters of the MCP tree when there is one (a near-duplicate
+    shares its canonical tool's cluster, so no held-out tool has a twin in training), else
+    whole specs. ``{"by": ..., "keys": [...], "tools": [...]}``."""
+    if tree is None:
+        held = heldout_keys(catalog["spec_id"].to_list(), config.heldout_fraction, config.seed)
+        tools = catalog.filter(pl.col("spec_id").is_in(held))["name"].to_list()
+        return {"by": "spec", "keys": held, "tools": sorted(tools)}
+    held = heldout_keys(tree["split_key"].to_list(), config.heldout_fraction, config.seed, what="tree clusters")
+    tools = tree.filter(pl.col("split_key").is_in(held))["name"].to_list()
+    return {"by": "cluster", "keys": held, "tools": sorted(tools)}
+
+
+def heldout_twins(tree: pl.DataFrame, held_tools: list[str], names: list[str]) -> list[str]:
+    """Of ``names``, those in the same duplicate group as a held-out tool (in this ``tree``):
+    a later round's catalog may add a near-twin of a held-out tool in another cluster."""
+    held_groups = set(tree.filter(pl.col("name").is_in(held_tools))["group_id"].to_list())
+    twins = tree.filter(pl.col("group_id").is_in(list(held_groups)) & pl.col("name").is_in(names))
+    return sorted(set(twins["name"].to_list()) - set(held_tools))
 
 
 def _irrelevance(full: Planner, held: list[str], index: int, seed: int) -> Blueprint | None:
@@ -113,17 +135,28 @@ def _spread(planner: Planner, full: Planner, count: int, seed: int) -> list[Blue
     return out
 
 
-def build_probe(catalog_dir: str | Path, out_dir: str | Path, config: ProbeConfig, created_in: str = "") -> dict:
-    """Write ``probe.parquet`` (held-out prompts), ``yield_blueprints.parquet`` and ``probe.json``."""
+def build_probe(
+    catalog_dir: str | Path,
+    out_dir: str | Path,
+    config: ProbeConfig,
+    created_in: str = "",
+    tree_dir: str | Path | None = None,
+) -> dict:
+    """Write ``probe.parquet`` (held-out prompts), ``yield_blueprints.parquet`` and ``probe.json``.
+    With the MCP tree (``tree_dir``) whole clusters are held out and tools are planned by it."""
     from inftool_dagster.catalog import load_catalog
+    from inftool_dagster.catalog.tree import load_tool_tree, tree_places
 
     catalog = load_catalog(catalog_dir)
-    held = heldout_specs(catalog["spec_id"].to_list(), config.heldout_fraction, config.seed)
-    held_tools = set(catalog.filter(pl.col("spec_id").is_in(held))["name"].to_list())
+    tree = load_tool_tree(tree_dir) if tree_dir is not None else None
+    places = tree_places(tree) if tree is not None else None
+    split = heldout_split(catalog, config, tree)
+    held_tools = set(split["tools"])
     server = CatalogServer.from_catalog(catalog_dir, seed=config.seed)
     tools = list(server.tools.values())
-    probe_planner = Planner([t for t in tools if t.name in held_tools], seed=config.seed + 7919)
-    blueprints = _spread(probe_planner, Planner(tools, seed=config.seed), config.prompts, config.seed)
+    probe_planner = Planner([t for t in tools if t.name in held_tools], seed=config.seed + 7919, places=places)
+    full = Planner(tools, seed=config.seed, places=places)
+    blueprints = _spread(probe_planner, full, config.prompts, config.seed)
     user = UserSimulator({t.name: t.description for t in tools}, None, config.seed)
     rows = []
     for blueprint, (request, _) in zip(blueprints, user.requests(blueprints)):
@@ -144,14 +177,15 @@ def build_probe(catalog_dir: str | Path, out_dir: str | Path, config: ProbeConfi
             }
         )
     probe = pl.DataFrame(rows, schema=PROBE_SCHEMA)
-    train_planner = Planner([t for t in tools if t.name not in held_tools], seed=config.seed + 104729)
+    train_planner = Planner([t for t in tools if t.name not in held_tools], seed=config.seed + 104729, places=places)
     yield_bps = train_planner.plan(0, config.yield_blueprints)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     probe.write_parquet(out / "probe.parquet")
     pl.DataFrame([b.to_row() for b in yield_bps]).write_parquet(out / "yield_blueprints.parquet")
     info = {
-        "heldout_specs": held,
+        "heldout_by": split["by"],  # spec | cluster (of the MCP tree)
+        "heldout_specs" if split["by"] == "spec" else "heldout_clusters": split["keys"],
         "heldout_tools": sorted(held_tools),
         "prompts": probe.height,
         "by_scenario": dict(Counter(probe["scenario_type"].to_list())),

@@ -10,15 +10,19 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel, Field
 
 from inftool_dagster.llm.tool_calls import ToolCall
 from inftool_dagster.mcp_server.simulator import CatalogTool, Simulator, ToolCallError, validate_arguments
+
+if TYPE_CHECKING:
+    from inftool_dagster.catalog.tree import TreePlace
 
 SCENARIO_TYPES = (
     "simple",
@@ -81,7 +85,13 @@ class Blueprint:
 
 
 class Planner:
-    """Draws blueprints; deterministic for (seed, index), so shard i always plans the same work."""
+    """Draws blueprints; deterministic for (seed, index), so shard i always plans the same work.
+
+    With the MCP tree (``places``: tool name → its place, ``catalog.tree.tree_places``) only
+    canonical tools are planned (an alias is the same operation again), each tool's domain is
+    its tree domain, a target is drawn domain-first (domains evenly, or by ``domain_weights``;
+    weights that gaps set per tool act on their domains), and distractors come from the
+    target's own cluster first: similar but wrong tools (hard negatives)."""
 
     def __init__(
         self,
@@ -91,7 +101,16 @@ class Planner:
         mix: ScenarioMix | None = None,
         tool_weights: dict[str, float] | None = None,
         distractors: int = 3,
+        places: Mapping[str, TreePlace] | None = None,
+        domain_weights: dict[str, float] | None = None,
     ) -> None:
+        self.places = dict(places or {})
+        if self.places:
+            tools = [
+                replace(t, domain=self.places[t.name].domain)
+                for t in tools
+                if t.name not in self.places or self.places[t.name].canonical == t.name
+            ]
         self.tools = {t.name: t for t in tools}
         self.names = sorted(self.tools)
         self.seed = seed
@@ -109,16 +128,38 @@ class Planner:
             key: list(accumulate(self.tool_weights.get(n, 1.0) for n in names)) for key, names in self.pools.items()
         }
         self.by_domain: dict[str, list[str]] = {}
+        self.by_cluster: dict[str, list[str]] = {}
         creates: dict[str, list[str]] = {}
         reads: dict[str, list[str]] = {}
         for name in self.names:
             tool = self.tools[name]
             self.by_domain.setdefault(tool.domain, []).append(name)
+            self.by_cluster.setdefault(self.cluster(name), []).append(name)
             if tool.action in ("create", "read"):
                 (creates if tool.action == "create" else reads).setdefault(tool.resource, []).append(name)
+        # domain-first sampling (the tree): per pool, the domains that have tools, and their weights
+        self.domain_weights = dict(domain_weights or {})
+        if self.places and not self.domain_weights and self.tool_weights:
+            for domain, names in self.by_domain.items():  # a domain weighs what its tools weigh on average
+                self.domain_weights[domain] = sum(self.tool_weights.get(n, 1.0) for n in names) / len(names)
+        self._domain_pools: dict[str, dict[str, tuple[list[str], list[float]]]] = {}
+        if self.places:
+            for key, names in self.pools.items():
+                split: dict[str, list[str]] = {}
+                for n in names:
+                    split.setdefault(self.tools[n].domain, []).append(n)
+                self._domain_pools[key] = {
+                    d: (members, list(accumulate(self.tool_weights.get(n, 1.0) for n in members)))
+                    for d, members in sorted(split.items())
+                }
         # multi_step: a create and a read of the same resource
         self.step_pairs = {res: (creates[res], reads[res]) for res in creates if res in reads}
         self.rejected: Counter[str] = Counter()
+
+    def cluster(self, name: str) -> str:
+        """The tool's tree cluster (its domain when there is no tree)."""
+        place = self.places.get(name)
+        return place.cluster if place is not None else self.tools[name].domain
 
     def plan(self, start: int, count: int) -> list[Blueprint]:
         out = []
@@ -140,12 +181,20 @@ class Planner:
 
     # -- helpers -------------------------------------------------------------------------
     def _pick(self, rng: random.Random, exclude: set[str] = frozenset(), pool: str = "all") -> str:
-        """A tool from ``pool`` by tool weight, not in ``exclude`` (rejection sampling: O(1) a draw)."""
+        """A tool from ``pool`` by tool weight, not in ``exclude`` (rejection sampling: O(1) a draw);
+        with the tree, a domain first (evenly or by domain weight), then a tool within it."""
         names, cum = self.pools[pool], self._cum_weights[pool]
+        domains = self._domain_pools.get(pool)
         for _ in range(32):
             if not names:
                 break
-            name = rng.choices(names, cum_weights=cum)[0]
+            if domains:
+                keys = list(domains)
+                domain = rng.choices(keys, weights=[self.domain_weights.get(d, 1.0) for d in keys])[0]
+                members, member_cum = domains[domain]
+                name = rng.choices(members, cum_weights=member_cum)[0]
+            else:
+                name = rng.choices(names, cum_weights=cum)[0]
             if name not in exclude:
                 return name
         left = [n for n in names if n not in exclude]  # tiny pools: exact fallback
@@ -171,10 +220,17 @@ class Planner:
         raise _Skip("no valid arguments could be drawn")
 
     def _distractors(self, rng: random.Random, targets: list[str], k: int | None = None) -> list[str]:
-        """Half from the targets' domain (hard distractors), the rest from other domains."""
+        """Half hard (the first target's tree cluster, then its domain: similar but wrong tools),
+        the rest from other domains; topped up from the domain when other domains run short."""
         k = self.distractors if k is None else k
         domain = self.tools[targets[0]].domain
-        same = _sample(rng, self.by_domain.get(domain, []), (k + 1) // 2, lambda n: n not in targets)
+        hard = (k + 1) // 2
+        same = _sample(rng, self.by_cluster.get(self.cluster(targets[0]), []), hard, lambda n: n not in targets)
+        if len(same) < hard:
+            taken = set(same)
+            same += _sample(
+                rng, self.by_domain.get(domain, []), hard - len(same), lambda n: n not in targets and n not in taken
+            )
         other = _sample(rng, self.names, k - len(same), lambda n: self.tools[n].domain != domain)
         if len(same) + len(other) < k:  # few other domains: top up from the same one
             taken = set(same)

@@ -24,3 +24,4 @@ class SynthConfig:
     simulator_model: str | None = None
     mix: ScenarioMix | None = None
     tool_weights: dict[str, float] | None = None
+    tree_dir: str | None = None  # an MCP tree: plan from its canonical tools, domains and clusters

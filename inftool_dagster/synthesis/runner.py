@@ -45,7 +45,14 @@ def synthesize(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     server = CatalogServer.from_catalog(catalog_dir, seed=config.seed)
-    planner = Planner(list(server.tools.values()), seed=config.seed, mix=config.mix, tool_weights=config.tool_weights)
+    places = None
+    if config.tree_dir:
+        from inftool_dagster.catalog.tree import load_tool_tree, tree_places
+
+        places = tree_places(load_tool_tree(config.tree_dir))
+    planner = Planner(
+        list(server.tools.values()), seed=config.seed, mix=config.mix, tool_weights=config.tool_weights, places=places
+    )
     user = UserSimulator({n: t.description for n, t in server.tools.items()}, simulator_backend, config.seed)
     params = SamplingParams(max_new_tokens=config.max_new_tokens)
     n = len(blueprints) if blueprints is not None else config.n  # the config is never modified
