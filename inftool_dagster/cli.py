@@ -189,6 +189,19 @@ def mcp_serve(
 @click.option("--batch-size", default=_default(TransformersConfig, "batch_size"), type=int)
 @click.option("--max-new-tokens", default=_default(SynthConfig, "max_new_tokens"), type=int)
 @click.option("--export", "exports", multiple=True, type=click.Choice(["jsonl", "hf"]), help="Also export the set.")
+@click.option(
+    "--realizer",
+    type=click.Choice(["grammar", "natural"]),
+    default=_default(SynthConfig, "realizer"),
+    show_default=True,
+    help="How the User Simulator phrases requests: the grammar, or values in context.",
+)
+@click.option(
+    "--requests-only",
+    is_flag=True,
+    help="Only the User Simulator's requests (no assistant, no server): requests.parquet and how much they sound "
+    "like people (param_name_rate, distinct_1/2/3, leak_check_pass_rate).",
+)
 def synth(
     catalog_dir,
     n,
@@ -202,11 +215,25 @@ def synth(
     batch_size,
     max_new_tokens,
     exports,
+    realizer,
+    requests_only,
 ):
     """User Simulator ⇄ Assistant ⇄ MCP Server conversations, in resumable shards."""
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend, companion_backend
     from inftool_dagster.synthesis import SynthConfig, export_hf, export_jsonl, load_trajectories, synthesize
+
+    if requests_only:
+        from inftool_dagster.synthesis import realize_requests
+
+        simulator = (
+            TransformersBackend(TransformersConfig(model=simulator_model, batch_size=batch_size))
+            if simulator_model
+            else None
+        )
+        config = SynthConfig(n=n, seed=seed, simulator_model=simulator_model, tree_dir=tree_dir, realizer=realizer)
+        _emit(realize_requests(catalog_dir, out_dir, config, simulator))
+        return
 
     policy = TransformersBackend(TransformersConfig(model=policy_model, batch_size=batch_size))
     simulator = companion_backend(policy, simulator_model)
@@ -219,6 +246,7 @@ def synth(
         policy_model=policy_model,
         simulator_model=simulator_model,
         tree_dir=tree_dir,
+        realizer=realizer,
     )
     summary = synthesize(catalog_dir, out_dir, config, policy, simulator, progress=True)
     frame = load_trajectories(out_dir)

@@ -265,3 +265,82 @@ def test_a_result_the_mcp_client_rejects_is_a_recorded_tool_error_not_a_lost_sha
     rejected, fine = convs
     assert rejected.tool_errors == 1 and "client rejected the result" in rejected.messages[2]["content"]
     assert fine.tool_errors == 0 and fine.messages[2]["role"] == "tool"
+
+
+def test_request_metrics_flag_a_name_before_its_value_only():
+    from inftool_dagster.synthesis.request_metrics import distinct_n, names_beside_values, request_metrics
+
+    args = {"city": "Tokyo", "days": 11}
+    assert names_beside_values("Get the forecast using city Tokyo and days 11.", args) == ["city", "days"]
+    assert names_beside_values("What's the weather in Tokyo over the next 11 days?", args) == []
+    assert names_beside_values("Use petId: 42 please", {"petId": 42}) == ["petId"]
+    assert distinct_n(["a b a b"], 1) == 0.5 and distinct_n(["a b c"], 2) == 1.0
+    rows = [
+        {"request": "list pets using limit 5", "calls": [{"name": "x", "arguments": {"limit": 5}}]},
+        {"request": "show me five pets", "calls": [{"name": "x", "arguments": {}}]},
+    ]
+    figures = request_metrics(rows)
+    assert figures["requests_with_arguments"] == 1 and figures["param_name_rate"] == 1.0
+
+
+def test_natural_requests_state_every_value_in_context(server):
+    from inftool_dagster.synthesis.request_metrics import names_beside_values
+
+    blueprints = Planner(list(server.tools.values()), seed=5).plan(0, 300)
+    grammar = UserSimulator({n: t.description for n, t in server.tools.items()})
+    natural = UserSimulator({n: t.description for n, t in server.tools.items()}, realizer="natural")
+    beside = {"grammar": 0, "natural": 0}
+    with_args = 0
+    for b, (old, _), (new, source) in zip(blueprints, grammar.requests(blueprints), natural.requests(blueprints)):
+        assert source == "template"
+        call_args = (
+            [b.notes["request_call"]["arguments"]]
+            if b.scenario_type == "irrelevance"
+            else [
+                c.arguments
+                for c in (b.gold_calls[:1] if b.scenario_type in ("multi_turn", "multi_step") else b.gold_calls)
+            ]
+        )
+        call_args = [{k: v for k, v in a.items() if k != b.missing_parameter} for a in call_args]
+        # every value the calls need is in the request, literally or as phrased (a date in words)
+        surfaces = natural.surfaces[b.blueprint_id]
+        assert all(s.lower() in new.lower() for s in surfaces), (new, surfaces)
+        if b.missing_parameter:
+            withheld = b.gold_calls[0].arguments[b.missing_parameter]
+            assert str(withheld) not in new or str(withheld) in str(call_args), new
+        if any(call_args):
+            with_args += 1
+            beside["grammar"] += any(names_beside_values(old, a) for a in call_args)
+            beside["natural"] += any(names_beside_values(new, a) for a in call_args)
+    assert beside["grammar"] > 0.9 * with_args  # the grammar names nearly every parameter beside its value
+    assert beside["natural"] < 0.15 * with_args, beside
+    assert len(set(natural.templates.values())) > 10  # many phrasing families, not six asks
+
+
+def test_natural_realizer_phrases_values_by_kind():
+    import random
+
+    from inftool_dagster.llm.tool_calls import ToolCall
+    from inftool_dagster.synthesis.realizer import NaturalRealizer
+
+    realizer = NaturalRealizer({"book": "Book a table at a restaurant."})
+    call = ToolCall(
+        "book",
+        {
+            "city": "Lisbon",
+            "date": "2026-03-03",
+            "page": 2,
+            "include_terrace": True,
+            "tags": ["quiet", "vegan"],
+            "restaurantId": "r_991",
+        },
+    )
+    done = realizer.realize([call], random.Random(1))
+    text = done.text
+    assert "March 3, 2026" in text and "2026-03-03" not in text  # a date in words
+    assert "2nd page" in text and "including terrace" in text and "quiet and vegan" in text
+    assert "Lisbon" in text and "r_991" in text
+    assert "city Lisbon" not in text and "restaurant id" not in text.lower()
+    assert set(done.surfaces) >= {"Lisbon", "March 3, 2026", "2nd", "quiet", "vegan", "r_991"}
+    with pytest.raises(ValueError):
+        UserSimulator({}, realizer="poetry")

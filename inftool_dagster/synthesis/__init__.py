@@ -15,6 +15,7 @@ _WHERE = {
     "export_hf": "runner",
     "export_jsonl": "runner",
     "load_trajectories": "runner",
+    "realize_requests": "runner",
     "synthesize": "runner",
 }
 __all__ = sorted(_WHERE)

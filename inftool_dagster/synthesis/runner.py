@@ -45,15 +45,10 @@ def synthesize(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     server = CatalogServer.from_catalog(catalog_dir, seed=config.seed)
-    places = None
-    if config.tree_dir:
-        from inftool_dagster.catalog.tree import load_tool_tree, tree_places
-
-        places = tree_places(load_tool_tree(config.tree_dir))
-    planner = Planner(
-        list(server.tools.values()), seed=config.seed, mix=config.mix, tool_weights=config.tool_weights, places=places
+    planner = _planner(list(server.tools.values()), config)
+    user = UserSimulator(
+        {n: t.description for n, t in server.tools.items()}, simulator_backend, config.seed, realizer=config.realizer
     )
-    user = UserSimulator({n: t.description for n, t in server.tools.items()}, simulator_backend, config.seed)
     params = SamplingParams(max_new_tokens=config.max_new_tokens)
     n = len(blueprints) if blueprints is not None else config.n  # the config is never modified
     shards = (n + config.shard_size - 1) // config.shard_size
@@ -109,6 +104,79 @@ def synthesize(
         "trajectories_per_s": round(produced / seconds, 3) if seconds > 0 else None,
         "model_seconds": round(model_s, 2),
         "request_sources": dict(frame.group_by("request_source").len().iter_rows()) if produced else {},
+    }
+
+
+def _planner(tools: list, config: SynthConfig) -> Planner:
+    places = None
+    if config.tree_dir:
+        from inftool_dagster.catalog.tree import load_tool_tree, tree_places
+
+        places = tree_places(load_tool_tree(config.tree_dir))
+    return Planner(tools, seed=config.seed, mix=config.mix, tool_weights=config.tool_weights, places=places)
+
+
+def realized_calls(blueprint) -> list[dict]:
+    """The calls a blueprint's first request states (what the user asks for, with values):
+    the gold calls; the first only for multi-turn/multi-step; the unserved call for irrelevance;
+    the withheld parameter left out."""
+    if blueprint.scenario_type == "irrelevance":
+        return [blueprint.notes["request_call"]]
+    calls = blueprint.gold_calls
+    if blueprint.scenario_type in ("multi_turn", "multi_step"):
+        calls = calls[:1]
+    return [
+        {"name": c.name, "arguments": {k: v for k, v in c.arguments.items() if k != blueprint.missing_parameter}}
+        for c in calls
+    ]
+
+
+def realize_requests(
+    catalog_dir: str | Path, out_dir: str | Path, config: SynthConfig, simulator_backend: LLMBackend | None = None
+) -> dict:
+    """The User Simulator's first requests for ``config.n`` planned blueprints, without the
+    assistant or the server: ``requests.parquet`` and how much they sound like people
+    (``request_metrics``), for ``inftool synth --requests-only``."""
+    from inftool_dagster.mcp_server.simulator import load_tools
+
+    from .request_metrics import request_metrics
+
+    start = time.perf_counter()
+    tools = load_tools(catalog_dir)
+    planner = _planner(tools, config)
+    blueprints = planner.plan(0, config.n)
+    user = UserSimulator(
+        {t.name: t.description for t in tools}, simulator_backend, config.seed, realizer=config.realizer
+    )
+    realized = user.requests(blueprints)
+    rows = [
+        {
+            "blueprint_id": b.blueprint_id,
+            "scenario_type": b.scenario_type,
+            "domain": b.domain,
+            "request": text,
+            "source": source,
+            "template": user.templates.get(b.blueprint_id, ""),
+            "calls": realized_calls(b),
+        }
+        for b, (text, source) in zip(blueprints, realized)
+    ]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = pl.DataFrame([{**r, "calls": orjson.dumps(r["calls"]).decode()} for r in rows])
+    frame.write_parquet(out / "requests.parquet")
+    llm_tried = user.stats.get("llm", 0) + user.stats.get("llm_rejected_missing_values", 0)
+    return {
+        "requested": config.n,
+        **request_metrics(rows),
+        "sources": dict(Counter(r["source"] for r in rows)),
+        "llm_tried": llm_tried,
+        "leak_check_pass_rate": round(user.stats.get("llm", 0) / llm_tried, 4) if llm_tried else None,
+        "realizer": config.realizer,
+        "templates": len({r["template"] for r in rows}),
+        "planner_rejected": sum(planner.rejected.values()),
+        "seconds": round(time.perf_counter() - start, 2),
+        "out": str(out / "requests.parquet"),
     }
 
 

@@ -19,6 +19,7 @@ from inftool_dagster.llm.tool_calls import ToolCall
 from inftool_dagster.llm.types import SamplingParams
 
 from .blueprints import Blueprint
+from .realizer import NaturalRealizer
 
 OPENERS = ["", "Hi! ", "Hello, ", "Hey there. ", "Quick one: ", "Good morning! "]
 ASKS = [
@@ -110,6 +111,9 @@ def leaks_all(request: str, calls: list[ToolCall], skip: str | None = None) -> l
     return [m for c in calls for m in required_mentions(c, skip) if m.lower() not in lower]
 
 
+REALIZERS = ("grammar", "natural")
+
+
 @dataclass
 class UserSimulator:
     descriptions: dict[str, str]
@@ -117,7 +121,15 @@ class UserSimulator:
     seed: int = 0
     stats: Counter = field(default_factory=Counter)
     templates: dict[str, str] = field(default_factory=dict)  # blueprint id → template id
+    # "grammar": "<opener> <ask> using <param> <value> …"; "natural": values in context (realizer.py)
+    realizer: str = "grammar"
+    surfaces: dict[str, list[str]] = field(default_factory=dict)  # blueprint id → values as phrased
     _asks: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.realizer not in REALIZERS:
+            raise ValueError(f"unknown realizer {self.realizer!r}; expected one of {REALIZERS}")
+        self._natural = NaturalRealizer(self.descriptions) if self.realizer == "natural" else None
 
     # -- grammar realization ---------------------------------------------------------------
     def describe(self, call: ToolCall, rng: random.Random, skip: str | None = None) -> str:
@@ -142,6 +154,8 @@ class UserSimulator:
 
     def template_realization(self, blueprint: Blueprint, rng: random.Random) -> tuple[str, str]:
         """(request, template id): the id names the opener and phrasings used, for per-template caps."""
+        if self._natural is not None:
+            return self._natural_realization(blueprint, rng)
         self._asks = []
         kind = blueprint.scenario_type
         if kind == "irrelevance":
@@ -159,6 +173,22 @@ class UserSimulator:
         if kind == "multi_step":
             text += f" Then look it up again by the id you get back ({words(blueprint.gold_calls[1].name)})."
         return text, f"o{opener_index}-a" + ".".join(map(str, self._asks))
+
+    def _natural_realization(self, blueprint: Blueprint, rng: random.Random) -> tuple[str, str]:
+        kind = blueprint.scenario_type
+        if kind == "irrelevance":
+            call = blueprint.notes["request_call"]
+            calls = [ToolCall(call["name"], call["arguments"])]
+        else:
+            calls = blueprint.gold_calls[:1] if kind in ("multi_turn", "multi_step") else blueprint.gold_calls
+        then = ""
+        if kind == "multi_step":
+            then = rng.choice(
+                [" Then look it up again with the id it gives back.", " After that, fetch it again by its new id."]
+            )
+        done = self._natural.realize(calls, rng, blueprint.missing_parameter, then)
+        self.surfaces[blueprint.blueprint_id] = done.surfaces
+        return done.text, done.form
 
     # -- requests --------------------------------------------------------------------------
     def requests(self, blueprints: list[Blueprint]) -> list[tuple[str, str]]:
@@ -187,7 +217,10 @@ class UserSimulator:
         generations = self.backend.generate(prompts, SamplingParams(max_new_tokens=96, temperature=0.7, seed=self.seed))
         for i, (b, gens) in enumerate(zip(blueprints, generations)):
             text = gens[0].text.strip().strip('"') if gens[0].ok else ""
-            if b.scenario_type == "irrelevance":
+            if b.blueprint_id in self.surfaces:  # natural: the rewrite keeps every value as phrased
+                kept = text.lower()
+                missing = [v for v in self.surfaces[b.blueprint_id] if v.lower() not in kept] if text else ["(empty)"]
+            elif b.scenario_type == "irrelevance":
                 call = b.notes["request_call"]
                 missing = leaks_all(text, [ToolCall(call["name"], call["arguments"])]) if text else ["(empty)"]
             else:
@@ -211,12 +244,18 @@ class UserSimulator:
     def answer_clarification(self, blueprint: Blueprint) -> str:
         name = blueprint.missing_parameter or ""
         value = blueprint.gold_calls[0].arguments.get(name)
+        if self._natural is not None:
+            rng = random.Random(f"{self.seed}:{blueprint.blueprint_id}:clarify")
+            return f"Oh, sorry: {self._natural.phrase(name, value, rng, [])}."
         return f"Sorry, the {words(name)} is {value_text(value)}."
 
     def next_turn(self, blueprint: Blueprint, turn: int) -> str | None:
         if blueprint.scenario_type != "multi_turn" or turn >= len(blueprint.gold_calls):
             return None
         rng = random.Random(f"{self.seed}:{blueprint.blueprint_id}:turn{turn}")
+        if self._natural is not None:
+            done = self._natural.realize([blueprint.gold_calls[turn]], rng)
+            return rng.choice(["Thanks. ", "Great, thanks! ", "Perfect. ", "Got it. "]) + done.text
         return "Thanks. Now " + _lower_first(self.describe(blueprint.gold_calls[turn], rng))
 
 

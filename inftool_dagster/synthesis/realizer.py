@@ -1,0 +1,229 @@
+"""A natural realizer for the User Simulator: requests that state values in context, as people
+and BFCL's questions do ("What's the forecast in Tokyo for the next 11 days?"), instead of the
+grammar's "get the forecast using city Tokyo and days 11".
+
+Each value is phrased by its parameter's name, format and type, without putting the name in
+front of it: places as "in Tokyo", dates in words ("on March 3, 2026"), counts as "the first
+20", pages as ordinals, ranges as "from … until …", booleans as intent ("including archived
+ones"), lists as enumerations ("cat, dog and bird"), other values before their role ("'cedar'
+as the type"). Requests vary in form — questions, commands, needs, context first, several
+sentences — and in register (openers, casual endings, the odd typo outside the values).
+
+Every scalar value the calls need appears in the request, literally or in the surface form
+recorded in ``Realization.surfaces`` (a date in words), so a leak check can hold an LLM's
+rewrite to the same surfaces.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from inftool_dagster.llm.tool_calls import ToolCall
+
+OPENERS = ["", "", "", "Hi! ", "Hey, ", "Hello. ", "Quick question: ", "Morning! ", "hey ", "So, ", "Okay, "]
+ENDINGS = ["", "", "", " Thanks!", " Thank you.", " Thanks in advance.", " Cheers.", " thx"]
+QUESTION = ["Can you {a}{v}?", "Could you {a}{v}?", "Would you {a}{v}?", "Can you please {a}{v}?"]
+COMMAND = ["{A}{v}.", "Please {a}{v}.", "{A}{v}, please."]
+NEED = ["I need to {a}{v}.", "I want to {a}{v}.", "I'm trying to {a}{v}.", "Help me {a}{v}.", "I'd like to {a}{v}."]
+CONTEXT_FIRST = ["This is about {v}. Can you {a}?", "It's for {v}. Please {a}.", "Regarding {v}: could you {a}?"]
+# the values in a sentence of their own, after the ask (when the action ends on a parameter's noun,
+# "… for a city", so that "… for a city in Tokyo" does not read as name-then-value)
+AFTER = ["It's {v}.", "That's {v}.", "I mean {v}.", "Details: {v}."]
+JOINERS = [" Also, ", " And then ", " After that, ", " Oh, and ", " Once that's done, ", " Plus, "]
+LOCATION = ("city", "location", "country", "region", "place", "address", "area", "town", "destination")
+COUNT = ("limit", "count", "size", "max", "top", "number_of", "num", "per_page", "pagesize", "page_size", "results")
+UNITS = ("days", "hours", "minutes", "seconds", "weeks", "months", "years", "nights", "people", "guests", "items")
+SEARCH = ("query", "q", "search", "keyword", "keywords", "term", "text", "filter")
+NAMED = ("name", "title", "label", "username", "nickname")
+START = ("start", "from", "since", "begin", "after", "min")
+END = ("end", "to", "until", "before", "max")
+
+
+def _words(name: str) -> str:
+    return re.sub(r"[_\-.]+", " ", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)).strip().lower()
+
+
+def _has(name: str, keys: tuple[str, ...]) -> bool:
+    parts = _words(name).split()
+    joined = "_".join(parts)
+    return any(k in parts or joined == k or joined.endswith("_" + k) for k in keys)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _date_words(value: str) -> str | None:
+    """``2026-03-03`` → ``March 3, 2026``; a date-time keeps its clock time; else None."""
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value)
+            return f"{d:%B} {d.day}, {d.year}"
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    zone = " UTC" if moment.tzinfo is not None and moment.utcoffset().total_seconds() == 0 else ""
+    return f"{moment:%B} {moment.day}, {moment.year} at {moment:%H:%M}{zone}"
+
+
+def _enumerate(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@dataclass
+class Realization:
+    text: str
+    form: str  # which phrasing family produced it (for per-template caps)
+    surfaces: list[str] = field(default_factory=list)  # each value as it appears in the text
+
+
+class NaturalRealizer:
+    """Requests from calls, values in context. Deterministic for a given ``rng``."""
+
+    def __init__(self, descriptions: dict[str, str]) -> None:
+        self.descriptions = descriptions
+
+    # -- values ------------------------------------------------------------------------------
+    def phrase(self, name: str, value: Any, rng: random.Random, surfaces: list[str]) -> str:
+        """One argument as people would say it, without its parameter's name in front."""
+        words = _words(name)
+        if isinstance(value, bool):
+            thing = re.sub(r"^(is|has|include|includes|with|enable|enabled|show|use|allow)\s+", "", words) or words
+            if words.startswith("include"):
+                return f"{'including' if value else 'excluding'} {thing}"
+            return f"with {thing} {'on' if value else 'off'}"
+        if isinstance(value, list):
+            items = [self._scalar_text(name, v, surfaces) for v in value if not isinstance(v, (dict, list))]
+            return _enumerate(items) if items else "with no items"
+        if isinstance(value, dict):
+            inner = [re.sub(r"^with ", "", self.phrase(k, v, rng, surfaces)) for k, v in value.items()]
+            return ("with " + _enumerate(inner)) if inner else "with nothing else set"
+        text = self._scalar_text(name, value, surfaces)
+        if isinstance(value, (int, float)):
+            if _has(name, ("page",)) and isinstance(value, int) and value > 0:
+                surfaces[-1] = _ordinal(value)
+                return f"the {_ordinal(value)} page"
+            if _has(name, COUNT):
+                return rng.choice([f"just the first {text}", f"up to {text} of them", f"no more than {text}"])
+            unit = next((u for u in UNITS if u in words.split()), None)
+            if unit in ("days", "weeks", "months", "years", "nights"):
+                return rng.choice([f"for {text} {unit}", f"over the next {text} {unit}", f"{text} {unit}"])
+            if unit:
+                return rng.choice([f"{text} {unit}", f"for {text} {unit}"])
+            if _has(name, START):
+                return f"from {text} upwards"
+            if _has(name, END):
+                return f"up to {text}"
+            return rng.choice([f"{text} as the {words}", f"{text} for the {words}"])
+        if text != str(value):  # a date or time in words
+            if _has(name, START):
+                return f"from {text}"
+            if _has(name, END):
+                return f"until {text}"
+            return rng.choice([f"on {text}", f"for {text}"])
+        if _has(name, LOCATION):
+            return rng.choice([f"in {text}", f"for {text}", f"around {text}"])
+        if _has(name, ("email",)) or "@" in text:
+            return rng.choice([f"to {text}", f"for {text}"])
+        if _has(name, SEARCH):
+            return rng.choice([f"matching “{text}”", f"for “{text}”", f"about {text}"])
+        if _has(name, NAMED):
+            return rng.choice([f"called {text}", f"named {text}", f"“{text}”"])
+        if words.endswith(" id") or words == "id" or _has(name, ("key", "code", "number", "slug", "uuid")):
+            entity = re.sub(r"\s*\b(id|key|code|number|slug|uuid)$", "", words).strip()
+            return rng.choice([f"{entity} #{text}" if entity else f"#{text}", f"{text}"])
+        if _has(name, START):
+            return f"from {text}"
+        if _has(name, END):
+            return f"to {text}"
+        return rng.choice([f"“{text}” as the {words}", f"{text} for the {words}", f"with {text} as {words}"])
+
+    def _scalar_text(self, name: str, value: Any, surfaces: list[str]) -> str:
+        text = str(value)
+        if isinstance(value, str):
+            text = _date_words(value) or value
+        surfaces.append(text)
+        return text
+
+    # -- requests ----------------------------------------------------------------------------
+    def action(self, call: ToolCall) -> str:
+        """What the call does, as a verb phrase from its description ("get the daily forecast")."""
+        desc = (self.descriptions.get(call.name) or "").strip()
+        first = re.split(r"(?<=[.!?])\s", desc, maxsplit=1)[0].rstrip(".!? ").strip() if desc else ""
+        if not first or len(first) > 120:
+            first = _words(call.name.rsplit("_", 1)[0] if re.search(r"_[0-9a-f]{8}$", call.name) else call.name)
+        first = first[0].lower() + first[1:]
+        verb = first.split(" ", 1)[0]
+        if verb.endswith("s") and not verb.endswith("ss") and len(verb) > 3:  # "Returns the …" → "return the …"
+            first = verb[:-1] + first[len(verb) :]
+        elif verb not in _VERBS:
+            first = f"get {first}" if first.startswith(("the ", "a ", "an ")) else f"get the {first}"
+        return first
+
+    def call_text(self, call: ToolCall, rng: random.Random, skip: str | None, surfaces: list[str]) -> tuple[str, str]:
+        """(sentence, form) for one call."""
+        action = self.action(call)
+        phrases = [self.phrase(k, v, rng, surfaces) for k, v in call.arguments.items() if k != skip]
+        values = _enumerate(phrases) if phrases else ""
+        forms = [("question", QUESTION), ("command", COMMAND), ("need", NEED)]
+        if phrases:
+            forms.append(("context", CONTEXT_FIRST))
+        form, templates = rng.choice(forms)
+        template = rng.choice(templates)
+        tail = set(_words(action).split()[-3:])
+        nouns = {w for k in call.arguments if k != skip for w in _words(k).split()}
+        if phrases and form != "context" and tail & nouns:  # "… for a city" + "in Tokyo": say it apart
+            ask = template.format(a=action, A=action[:1].upper() + action[1:], v="")
+            return f"{ask} {rng.choice(AFTER).format(v=values)}", form + "-after"
+        if form == "context":
+            text = template.format(a=action, v=values)
+        else:
+            text = template.format(a=action, A=action[:1].upper() + action[1:], v=(" " + values) if values else "")
+        return text, form
+
+    def realize(
+        self, calls: list[ToolCall], rng: random.Random, skip: str | None = None, then: str = ""
+    ) -> Realization:
+        """The request for ``calls`` (``skip``: a parameter of the first withheld; ``then``: a
+        sentence said after the calls, before any sign-off)."""
+        surfaces: list[str] = []
+        sentences, forms = [], []
+        for i, call in enumerate(calls):
+            text, form = self.call_text(call, rng, skip if i == 0 else None, surfaces)
+            sentences.append(text)
+            forms.append(form)
+        opener = rng.choice(OPENERS)
+        first = sentences[0]
+        casual = opener.endswith(("hey ", ", ")) and not first.startswith(("I ", "I'"))
+        text = opener + (first[:1].lower() + first[1:] if casual else first)
+        for sentence in sentences[1:]:
+            text += rng.choice(JOINERS) + sentence[:1].lower() + sentence[1:]
+        text += then + rng.choice(ENDINGS)
+        if rng.random() < 0.1:
+            text = _typo(text, surfaces, rng)
+        return Realization(text, "n-" + ".".join(forms), surfaces)
+
+
+def _typo(text: str, keep: list[str], rng: random.Random) -> str:
+    """Swap two letters of one longer word that is not part of a value."""
+    protected = " ".join(keep).lower()
+    words = [m for m in re.finditer(r"[A-Za-z]{6,}", text) if m.group().lower() not in protected]
+    if not words:
+        return text
+    m = rng.choice(words)
+    i = rng.randrange(1, len(m.group()) - 2)
+    w = m.group()
+    return text[: m.start()] + w[:i] + w[i + 1] + w[i] + w[i + 2 :] + text[m.end() :]
+
+
+_VERBS = {
+    "add", "book", "cancel", "check", "compute", "calculate", "convert", "count", "create", "delete", "find",
+    "get", "list", "look", "place", "post", "put", "patch", "read", "remove", "retrieve", "return", "scale",
+    "search", "send", "set", "show", "subscribe", "update", "upload", "fetch", "start", "stop", "run", "make",
+    "generate", "download", "register", "reset", "validate", "verify", "assign", "approve", "publish",
+}  # fmt: skip
