@@ -162,6 +162,22 @@ def mcp_serve(
         serve_http(server, host, port)
 
 
+@mcp.command("check")
+@click.option(
+    "--catalog", "catalog_dir", required=True, type=click.Path(exists=True), help="Catalog dir (catalog.parquet)."
+)
+@click.option("--sample", default=None, type=int, help="Check a seeded sample of N tools (default: every tool).")
+@click.option("--seed", default=0, type=int, help="Seeds the sample and every draw.")
+def mcp_check(catalog_dir: str, sample: int | None, seed: int) -> None:
+    """Draw arguments and a result for each tool and validate them against the tool's own schemas."""
+    from inftool_dagster.mcp_server.conformance import check_tools, sample_tools
+    from inftool_dagster.mcp_server.simulator import load_tools
+
+    tools = load_tools(catalog_dir)
+    click.echo(f"checking {min(sample or len(tools), len(tools))} of {len(tools)} tools", err=True)
+    _emit(check_tools(sample_tools(tools, sample, seed), seed=seed).as_dict())
+
+
 # --- synthesis --------------------------------------------------------------
 @main.command("synth")
 @click.option("--catalog", "catalog_dir", required=True, type=click.Path(exists=True))

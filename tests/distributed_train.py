@@ -12,4 +12,5 @@ if __name__ == "__main__":
     data, model, out, config = sys.argv[1:5]
     summary = train(data, model, out, TrainConfig(**json.loads(config)))
     rank = int(os.environ.get("RANK", "0"))
-    print(json.dumps({"rank": rank, "summary": summary, "taken": dict(taken)}), flush=True)
+    sys.stdout.write(json.dumps({"rank": rank, "summary": summary, "taken": dict(taken)}) + "\n")  # one write
+    sys.stdout.flush()

@@ -41,7 +41,12 @@ def _run(data, model, out, config: dict, processes: int) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-4000:]
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"rank"')]
+    # the ranks share stdout, so their lines can interleave: read each record where it starts
+    decoder, lines, at = json.JSONDecoder(), [], done.stdout.find('{"rank"')
+    while at != -1:
+        record, end = decoder.raw_decode(done.stdout, at)
+        lines.append(record)
+        at = done.stdout.find('{"rank"', end)
     assert sorted(line["rank"] for line in lines) == list(range(processes))
     return {"ranks": lines, "log": json.loads((Path(out) / "checkpoint" / "training_log.json").read_text())}
 

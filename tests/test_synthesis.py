@@ -244,7 +244,9 @@ def test_a_result_the_mcp_client_rejects_is_a_recorded_tool_error_not_a_lost_sha
         "get_code",
         "Get the code.",
         {"type": "object", "properties": {}},
-        {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[0-9]{3}$"}}, "required": ["code"]},
+        # a Unicode property class: the simulator satisfies it (ECMA regex), the MCP client validates
+        # structured results with Python's re, which cannot compile it, and rejects the result
+        {"type": "object", "properties": {"code": {"type": "string", "pattern": "^\\p{L}{3}$"}}, "required": ["code"]},
     )
     ok = CatalogTool("get_time", "Get the time.", {"type": "object", "properties": {}}, None)
     server = CatalogServer([strict, ok])

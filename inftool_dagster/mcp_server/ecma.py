@@ -18,7 +18,14 @@ import regex
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 # --- begin: the regex-engine override (keep every use of a pattern engine for validation here) ---
-PATTERN_ERRORS = (re.error, regex.error)
+MATCH_SECONDS = 0.1  # real specs carry nested quantifiers that backtrack for ever on a non-match
+
+
+class PatternTimeout(Exception):
+    """A pattern took longer than ``MATCH_SECONDS`` on one string (catastrophic backtracking)."""
+
+
+PATTERN_ERRORS = (re.error, regex.error, PatternTimeout)  # a pattern that cannot be evaluated
 
 
 @lru_cache(maxsize=8192)
@@ -28,12 +35,23 @@ def compile_pattern(pattern: str) -> regex.Pattern:
 
 
 def pattern_matches(pattern: str, text: str) -> bool:
-    """JSON Schema semantics: the pattern matches anywhere (a search, not a full match)."""
-    return compile_pattern(pattern).search(text) is not None
+    """JSON Schema semantics: the pattern matches anywhere (a search, not a full match);
+    raises ``PatternTimeout`` rather than backtracking without end."""
+    try:
+        return compile_pattern(pattern).search(text, timeout=MATCH_SECONDS) is not None
+    except TimeoutError:
+        raise PatternTimeout(f"{pattern!r} did not finish on a {len(text)}-character string") from None
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not pattern_matches(pattern, instance):
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        matched = pattern_matches(pattern, instance)
+    except PatternTimeout as exc:  # a value that cannot be shown to match within the time is refused
+        yield ValidationError(f"could not be matched in time: {exc}")
+        return
+    if not matched:
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 

@@ -12,25 +12,22 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
 
+from .ecma import PATTERN_ERRORS, schema_validator
 from .state import SessionState
+from .values import _ID_NAME, _by_name, _uuid  # noqa: F401 (_by_name: the name heuristics live in values)
+from .values import generate as generate_value
 
 MAX_ARGUMENT_BYTES = 256 * 1024
 _CREATE = re.compile(r"^(create|add|new|post|insert|register|subscribe|place|book|upload|make)", re.I)
 _READ = re.compile(r"^(get|read|fetch|retrieve|show|describe|find_by_id|lookup)", re.I)
 _DELETE = re.compile(r"^(delete|remove|cancel|destroy|unsubscribe|drop)", re.I)
-_ID_NAME = re.compile(r"(^id$|_id$|Id$|ID$|^uuid$|_key$)")
-_ID_SUFFIX = re.compile(
-    r"(?:[_-]id|Id|ID)$|^id$"
-)  # the suffix itself (rstrip would strip characters: "fieldId" -> "fiel")
-BASE_DATE = date(2026, 1, 15)
 
 
 class ToolCallError(Exception):
@@ -46,8 +43,8 @@ class CatalogTool:
     method: str | None = None
     path: str | None = None
     domain: str = ""
-    _validator: Draft202012Validator | None = field(default=None, repr=False)
-    _response_validator: Draft202012Validator | None = field(default=None, repr=False)
+    _validator: Validator | None = field(default=None, repr=False)
+    _response_validator: Validator | None = field(default=None, repr=False)
 
     @classmethod
     def from_row(cls, row: dict) -> CatalogTool:
@@ -63,15 +60,16 @@ class CatalogTool:
         )
 
     @property
-    def validator(self) -> Draft202012Validator:  # compiled once per tool
+    def validator(self) -> Validator:
+        """Compiled once per tool; ECMA-262 patterns and formats asserted (see ``ecma``)."""
         if self._validator is None:
-            self._validator = Draft202012Validator(self.parameters, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            self._validator = schema_validator(self.parameters)
         return self._validator
 
     @property
-    def response_validator(self) -> Draft202012Validator | None:
+    def response_validator(self) -> Validator | None:
         if self._response_validator is None and self.response_schema is not None:
-            self._response_validator = Draft202012Validator(self.response_schema)
+            self._response_validator = schema_validator(self.response_schema)
         return self._response_validator
 
     @property
@@ -122,9 +120,9 @@ def validate_arguments(tool: CatalogTool, arguments: Any) -> None:
         )
     try:
         error = best_match(tool.validator.iter_errors(arguments))
-    except re.error as exc:  # e.g. an ECMA-only `\p{L}` pattern in a real spec
+    except PATTERN_ERRORS as exc:  # a pattern that does not compile, or backtracks without end
         raise ToolCallError(
-            f"the schema of {tool.name} has a pattern Python cannot evaluate ({exc}); the call cannot be validated"
+            f"the schema of {tool.name} has a pattern that cannot be evaluated ({exc}); the call cannot be validated"
         ) from None
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
@@ -196,65 +194,9 @@ class Simulator:
         result.update({k: v for k, v in arguments.items() if not isinstance(v, (dict, list))})
         return result
 
-    # -- value generation ----------------------------------------------------------
     def generate(self, schema: Any, rng: random.Random, hint: str = "", depth: int = 0) -> Any:
-        if not isinstance(schema, dict) or depth > 8:
-            return None if schema is False else _by_name(hint, rng)
-        if "const" in schema:
-            return schema["const"]
-        if schema.get("enum"):
-            return rng.choice(schema["enum"])
-        if schema.get("examples"):
-            return rng.choice(schema["examples"])
-        if "default" in schema and rng.random() < 0.5:
-            return schema["default"]
-        if schema.get("allOf"):
-            merged: dict[str, Any] = {}
-            for branch in schema["allOf"]:
-                value = self.generate(branch, rng, hint, depth + 1)
-                if isinstance(value, dict):
-                    merged.update(value)
-            own = {k: v for k, v in schema.items() if k != "allOf"}
-            if own.get("properties"):
-                merged.update(self.generate(own, rng, hint, depth + 1) or {})
-            return merged
-        for key in ("oneOf", "anyOf"):
-            if schema.get(key):
-                branches = [b for b in schema[key] if not (isinstance(b, dict) and b.get("type") == "null")]
-                return self.generate((branches or schema[key])[0], rng, hint, depth + 1)
-        kind = schema.get("type")
-        if isinstance(kind, list):
-            kind = next((k for k in kind if k != "null"), "null")
-        if kind is None:
-            kind = "object" if "properties" in schema else "array" if "items" in schema else None
-        if kind == "object":
-            out = {}
-            props = schema.get("properties", {})
-            required = set(schema.get("required", []))
-            for name, sub in props.items():
-                if name in required or depth < 3:
-                    out[name] = self.generate(sub, rng, name, depth + 1)
-            extra = schema.get("additionalProperties")
-            if not props and isinstance(extra, dict):
-                for i in range(rng.randint(1, 3)):
-                    out[f"{hint or 'key'}_{i + 1}"] = self.generate(extra, rng, hint, depth + 1)
-            return out
-        if kind == "array":
-            low = schema.get("minItems", 1 if depth < 3 else 0)
-            high = max(low, min(schema.get("maxItems", 3), 3))
-            singular = hint[:-1] if hint.endswith("s") else hint
-            return [
-                self.generate(schema.get("items", {}), rng, singular, depth + 1) for _ in range(rng.randint(low, high))
-            ]
-        if kind in ("integer", "number"):
-            return _number(schema, kind, hint, rng)
-        if kind == "boolean":
-            return rng.random() < 0.5
-        if kind == "null":
-            return None
-        if kind == "string" or kind is None:
-            return _string(schema, hint, rng)
-        return None
+        """A plausible value satisfying ``schema`` (see ``values``): arguments for planned calls, results."""
+        return generate_value(schema, rng, hint, depth)
 
 
 def _id_argument(tool: CatalogTool, arguments: dict) -> str | None:
@@ -287,94 +229,3 @@ def _echo(result: Any, arguments: dict) -> Any:
         if key in result and not _ID_NAME.search(key):
             result[key] = value
     return result
-
-
-def _uuid(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
-
-
-FIRST = ["Ada", "Grace", "Alan", "Linus", "Maya", "Noah", "Lena", "Omar", "Sofia", "Kenji"]
-LAST = ["Lovelace", "Hopper", "Turing", "Garcia", "Okafor", "Nakamura", "Schmidt", "Rossi"]
-CITIES = ["Berlin", "Lisbon", "Tokyo", "Nairobi", "Toronto", "Austin", "Madrid", "Seoul"]
-COUNTRIES = ["DE", "PT", "JP", "KE", "CA", "US", "ES", "KR"]
-WORDS = ["alpha", "beacon", "cedar", "delta", "ember", "falcon", "garnet", "harbor", "indigo", "juniper"]
-
-
-def _by_name(name: str, rng: random.Random) -> str:
-    lower = name.lower()
-    if "email" in lower:
-        return f"{rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}@example.com"
-    if lower.endswith("name") and ("first" in lower or "user" in lower or lower == "name"):
-        return rng.choice(FIRST) if "first" in lower else f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-    if "city" in lower:
-        return rng.choice(CITIES)
-    if "country" in lower:
-        return rng.choice(COUNTRIES)
-    if "phone" in lower:
-        return f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
-    if "url" in lower or "link" in lower or "href" in lower:
-        return f"https://example.com/{rng.choice(WORDS)}/{rng.randint(1, 999)}"
-    if _ID_NAME.search(name):
-        return f"{(_ID_SUFFIX.sub('', name) or 'id')[:6]}_{rng.randint(10000, 99999)}"
-    if "title" in lower or "summary" in lower:
-        return f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} update"
-    if "description" in lower or "body" in lower or "text" in lower or "message" in lower:
-        return f"Notes about the {rng.choice(WORDS)} {rng.choice(WORDS)} project."
-    if "status" in lower or "state" in lower:
-        return rng.choice(["active", "pending", "completed"])
-    if "currency" in lower:
-        return rng.choice(["USD", "EUR", "JPY", "GBP"])
-    return f"{rng.choice(WORDS)}-{rng.randint(1, 99)}"
-
-
-def _string(schema: dict, hint: str, rng: random.Random) -> str:
-    fmt = schema.get("format")
-    if fmt == "date-time":
-        moment = datetime(2026, 1, 15, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 60 * 24 * 90))
-        return moment.isoformat().replace("+00:00", "Z")
-    if fmt == "date":
-        return (BASE_DATE + timedelta(days=rng.randint(0, 180))).isoformat()
-    if fmt == "time":
-        return f"{rng.randint(0, 23):02d}:{rng.choice([0, 15, 30, 45]):02d}:00"
-    if fmt == "email":
-        return _by_name("email", rng)
-    if fmt == "uuid":
-        return _uuid(rng)
-    if fmt in ("uri", "url", "uri-reference"):
-        return _by_name("url", rng)
-    if fmt == "ipv4":
-        return f"192.0.2.{rng.randint(1, 254)}"
-    if fmt in ("binary", "byte"):
-        return "aGVsbG8gd29ybGQ="
-    value = _by_name(hint, rng)
-    low, high = schema.get("minLength", 0), schema.get("maxLength")
-    if high is not None and len(value) > high:
-        value = value[:high]
-    if len(value) < low:
-        value = value + "x" * (low - len(value))
-    return value
-
-
-def _number(schema: dict, kind: str, hint: str, rng: random.Random) -> int | float:
-    low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
-    high = schema.get(
-        "maximum", schema.get("exclusiveMaximum", low + (1000 if "price" in hint or "amount" in hint else 100))
-    )
-    if high < low:
-        high = low
-    if kind == "integer":
-        lo, hi = int(-(-low // 1)), int(high // 1)
-        if "exclusiveMinimum" in schema and lo <= schema["exclusiveMinimum"]:
-            lo += 1
-        if "exclusiveMaximum" in schema and hi >= schema["exclusiveMaximum"]:
-            hi -= 1
-        value: int | float = rng.randint(lo, max(lo, hi))
-    else:
-        value = round(rng.uniform(low, high), 2)
-        if value == schema.get("exclusiveMinimum") or value == schema.get("exclusiveMaximum"):
-            value = round((low + high) / 2, 2) if high != low else value
-    multiple = schema.get("multipleOf")
-    if multiple:
-        value = type(value)(round(value / multiple) * multiple)
-    return value
