@@ -43,12 +43,13 @@ START = ("start", "from", "since", "begin", "after", "min")
 END = ("end", "to", "until", "before", "max")
 
 
-def _words(name: str) -> str:
+def words(name: str) -> str:
+    """``petId`` / ``from_currency`` → ``pet id`` / ``from currency``."""
     return re.sub(r"[_\-.]+", " ", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)).strip().lower()
 
 
 def _has(name: str, keys: tuple[str, ...]) -> bool:
-    parts = _words(name).split()
+    parts = words(name).split()
     joined = "_".join(parts)
     return any(k in parts or joined == k or joined.endswith("_" + k) for k in keys)
 
@@ -91,10 +92,10 @@ class NaturalRealizer:
     # -- values ------------------------------------------------------------------------------
     def phrase(self, name: str, value: Any, rng: random.Random, surfaces: list[str]) -> str:
         """One argument as people would say it, without its parameter's name in front."""
-        words = _words(name)
+        spoken = words(name)
         if isinstance(value, bool):
-            thing = re.sub(r"^(is|has|include|includes|with|enable|enabled|show|use|allow)\s+", "", words) or words
-            if words.startswith("include"):
+            thing = re.sub(r"^(is|has|include|includes|with|enable|enabled|show|use|allow)\s+", "", spoken) or spoken
+            if spoken.startswith("include"):
                 return f"{'including' if value else 'excluding'} {thing}"
             return f"with {thing} {'on' if value else 'off'}"
         if isinstance(value, list):
@@ -110,7 +111,7 @@ class NaturalRealizer:
                 return f"the {_ordinal(value)} page"
             if _has(name, COUNT):
                 return rng.choice([f"just the first {text}", f"up to {text} of them", f"no more than {text}"])
-            unit = next((u for u in UNITS if u in words.split()), None)
+            unit = next((u for u in UNITS if u in spoken.split()), None)
             if unit in ("days", "weeks", "months", "years", "nights"):
                 return rng.choice([f"for {text} {unit}", f"over the next {text} {unit}", f"{text} {unit}"])
             if unit:
@@ -119,7 +120,7 @@ class NaturalRealizer:
                 return f"from {text} upwards"
             if _has(name, END):
                 return f"up to {text}"
-            return rng.choice([f"{text} as the {words}", f"{text} for the {words}"])
+            return rng.choice([f"{text} as the {spoken}", f"{text} for the {spoken}"])
         if text != str(value):  # a date or time in words
             if _has(name, START):
                 return f"from {text}"
@@ -134,14 +135,14 @@ class NaturalRealizer:
             return rng.choice([f"matching “{text}”", f"for “{text}”", f"about {text}"])
         if _has(name, NAMED):
             return rng.choice([f"called {text}", f"named {text}", f"“{text}”"])
-        if words.endswith(" id") or words == "id" or _has(name, ("key", "code", "number", "slug", "uuid")):
-            entity = re.sub(r"\s*\b(id|key|code|number|slug|uuid)$", "", words).strip()
+        if spoken.endswith(" id") or spoken == "id" or _has(name, ("key", "code", "number", "slug", "uuid")):
+            entity = re.sub(r"\s*\b(id|key|code|number|slug|uuid)$", "", spoken).strip()
             return rng.choice([f"{entity} #{text}" if entity else f"#{text}", f"{text}"])
         if _has(name, START):
             return f"from {text}"
         if _has(name, END):
             return f"to {text}"
-        return rng.choice([f"“{text}” as the {words}", f"{text} for the {words}", f"with {text} as {words}"])
+        return rng.choice([f"“{text}” as the {spoken}", f"{text} for the {spoken}", f"with {text} as {spoken}"])
 
     def _scalar_text(self, name: str, value: Any, surfaces: list[str]) -> str:
         text = str(value)
@@ -156,7 +157,7 @@ class NaturalRealizer:
         desc = (self.descriptions.get(call.name) or "").strip()
         first = re.split(r"(?<=[.!?])\s", desc, maxsplit=1)[0].rstrip(".!? ").strip() if desc else ""
         if not first or len(first) > 120:
-            first = _words(call.name.rsplit("_", 1)[0] if re.search(r"_[0-9a-f]{8}$", call.name) else call.name)
+            first = words(call.name.rsplit("_", 1)[0] if re.search(r"_[0-9a-f]{8}$", call.name) else call.name)
         first = first[0].lower() + first[1:]
         verb = first.split(" ", 1)[0]
         if verb.endswith("s") and not verb.endswith("ss") and len(verb) > 3:  # "Returns the …" → "return the …"
@@ -175,8 +176,8 @@ class NaturalRealizer:
             forms.append(("context", CONTEXT_FIRST))
         form, templates = rng.choice(forms)
         template = rng.choice(templates)
-        tail = set(_words(action).split()[-3:])
-        nouns = {w for k in call.arguments if k != skip for w in _words(k).split()}
+        tail = set(words(action).split()[-3:])
+        nouns = {w for k in call.arguments if k != skip for w in words(k).split()}
         if phrases and form != "context" and tail & nouns:  # "… for a city" + "in Tokyo": say it apart
             ask = template.format(a=action, A=action[:1].upper() + action[1:], v="")
             return f"{ask} {rng.choice(AFTER).format(v=values)}", form + "-after"

@@ -9,7 +9,6 @@ path produced it.
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from inftool_dagster.llm.tool_calls import ToolCall
 from inftool_dagster.llm.types import SamplingParams
 
 from .blueprints import Blueprint
-from .realizer import NaturalRealizer
+from .realizer import NaturalRealizer, words
 
 OPENERS = ["", "Hi! ", "Hello, ", "Hey there. ", "Quick one: ", "Good morning! "]
 ASKS = [
@@ -66,11 +65,6 @@ VERBS = {
     "lists",
 }
 JOINERS = [" Also, ", " And then ", " Additionally, ", " After that, "]
-
-
-def words(name: str) -> str:
-    """``petId`` / ``from_currency`` → ``pet id`` / ``from currency``."""
-    return re.sub(r"[_\-.]+", " ", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)).strip().lower()
 
 
 def value_text(value: Any) -> str:
