@@ -54,7 +54,9 @@ def catalog() -> None:
 @click.option("--max-spec-mb", type=float, default=64.0, help="Specs larger than this are rejected unread.")
 @click.option("--progress/--no-progress", default=True)
 def catalog_build(paths: tuple[str, ...], out_dir: str, workers: int, max_spec_mb: float, progress: bool) -> None:
-    """Ingest OpenAPI/Swagger specs, tool lists, function docs and MCP listings (files, dirs, .tgz)."""
+    """Ingest OpenAPI/Swagger specs, tool lists, function docs and MCP listings (files, dirs, .tgz),
+    and Python functions from a .py file or an importable module named py:package.module (imported
+    only when named here; a directory walk never imports .py files)."""
     from inftool_dagster.catalog import build_catalog
 
     build = build_catalog(

@@ -78,13 +78,14 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
             if e.event_type_value == "ASSET_CHECK_EVALUATION"
             and e.asset_check_evaluation_data.check_name == "catalog_served_over_mcp"
         )
-        assert smoke["called"].value == smoke["listed"].value == 25
+        assert smoke["called"].value == smoke["listed"].value == 38  # 25 spec tools + 13 sample Python functions
         assert smoke["conformance"].value >= 0.9
         materialization = instance.get_latest_materialization_event(dg.AssetKey("tool_catalog")).asset_materialization
         assert materialization.partition == "r0000"
-        assert materialization.metadata["functions"].value == 25
+        assert materialization.metadata["functions"].value == 38
         frame = pl.read_parquet(catalog_dir(WorkspaceResource(root=str(tmp_path)), "r0000") / "catalog.parquet")
-        assert frame.height == 25
+        assert frame.height == 38
+        assert frame.filter(pl.col("source_format") == "python").height == 13
         trajectories = instance.get_latest_materialization_event(
             dg.AssetKey("synthetic_trajectories")
         ).asset_materialization
@@ -96,8 +97,8 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert probe.metadata["prompts"].value == 8 and probe.metadata["heldout_keys"].value
         assert probe.metadata["heldout_by"].value == "cluster"  # whole clusters of the MCP tree
         tree = instance.get_latest_materialization_event(dg.AssetKey("tool_tree")).asset_materialization
-        assert tree.metadata["functions"].value == 25
-        assert 1 <= tree.metadata["canonical_tools"].value <= 25 and tree.metadata["domains"].value >= 2
+        assert tree.metadata["functions"].value == 38
+        assert 1 <= tree.metadata["canonical_tools"].value <= 38 and tree.metadata["domains"].value >= 2
         assert "data:image/png;base64," in tree.metadata["tree"].value
         assert plan.metadata["domains_covered"].value >= 1 and plan.metadata["heldout_twins_excluded"].value == 0
         assert plan.metadata["tools_held_out"].value == probe.metadata["heldout_tools"].value > 0
@@ -240,4 +241,4 @@ def test_definitions_validate():
 
 
 def test_spec_sources_default_to_bundled_samples(samples):
-    assert SpecSourcesResource().resolved_paths() == [str(samples)]
+    assert SpecSourcesResource().resolved_paths() == [str(samples), "py:inftool_dagster.sample_tools.everyday"]

@@ -355,6 +355,6 @@ def test_id_values_keep_the_name_before_its_id_suffix(name, stem):
     'I', 'd', '_' or 'i' character)."""
     import random
 
-    from inftool_dagster.mcp_server.simulator import _by_name
+    from inftool_dagster.mcp_server.plausible import plausible_string
 
-    assert _by_name(name, random.Random(0)).startswith(stem)
+    assert plausible_string(name, random.Random(0)).startswith(stem)

@@ -71,7 +71,7 @@ def test_mix_weights_steer_the_plan(server):
 
 def test_template_requests_carry_every_value_and_withhold_the_missing_one(server):
     blueprints = Planner(list(server.tools.values()), seed=5).plan(0, 200)
-    user = UserSimulator({n: t.description for n, t in server.tools.items()})
+    user = UserSimulator({n: t.description for n, t in server.tools.items()}, realizer="grammar")
     requests = user.requests(blueprints)
     for b, (text, source) in zip(blueprints, requests):
         assert source == "template"
@@ -156,7 +156,11 @@ def test_conversation_loop_executes_calls_through_mcp(server, catalog_dir, tmp_p
         assert len(tool_msgs) == len(flat) and conv.tool_errors == 0
         assert conv.done and conv.final_answer == "Done."
         if conv.blueprint.scenario_type == "missing_parameter":
-            assert conv.messages[2]["role"] == "user" and "Sorry, the" in conv.messages[2]["content"]
+            b = conv.blueprint
+            value = b.gold_calls[0].arguments[b.missing_parameter]
+            said = conv.messages[2]["content"]  # the user's answer carries the withheld value (or its words)
+            assert conv.messages[2]["role"] == "user" and "sorry" in said.lower()
+            assert isinstance(value, (bool, list, dict)) or str(value) in said or any(ch.isalpha() for ch in said)
     assert timings.model_s >= 0 and timings.total_s > 0
 
 
@@ -289,7 +293,7 @@ def test_natural_requests_state_every_value_in_context(server):
     from inftool_dagster.synthesis.request_metrics import names_beside_values
 
     blueprints = Planner(list(server.tools.values()), seed=5).plan(0, 300)
-    grammar = UserSimulator({n: t.description for n, t in server.tools.items()})
+    grammar = UserSimulator({n: t.description for n, t in server.tools.items()}, realizer="grammar")
     natural = UserSimulator({n: t.description for n, t in server.tools.items()}, realizer="natural")
     beside = {"grammar": 0, "natural": 0}
     with_args = 0
@@ -346,3 +350,57 @@ def test_natural_realizer_phrases_values_by_kind():
     assert set(done.surfaces) >= {"Lisbon", "March 3, 2026", "2nd", "quiet", "vegan", "r_991"}
     with pytest.raises(ValueError):
         UserSimulator({}, realizer="poetry")
+
+
+def test_irrelevance_offers_near_misses_that_do_not_serve_the_request(server):
+    from inftool_dagster.synthesis.blueprints import _singular
+
+    tools = list(server.tools.values())
+    only = ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"irrelevance": 1.0})
+    planner = Planner(tools, seed=11, mix=only, near_miss_share=1.0)
+    blueprints = planner.plan(0, 120)
+    kinds = Counter()
+    for b in blueprints:
+        wanted = planner.tools[b.notes["request_call"]["name"]]
+        assert wanted.name not in b.tools and set(b.notes["negatives"]) == set(b.tools)
+        for name, kind in b.notes["negatives"].items():
+            kinds[kind] += 1
+            other = planner.tools[name]
+            if kind == "wrong_entity":  # same kind of action, another resource
+                assert other.action == wanted.action and _singular(other.resource) != _singular(wanted.resource)
+            elif kind == "missing_capability":  # same resource, another action
+                assert _singular(other.resource) == _singular(wanted.resource) and other.action != wanted.action
+            else:
+                assert kind == "other_domain" and other.domain != wanted.domain
+    assert kinds["wrong_entity"] + kinds["missing_capability"] > 0.3 * len(blueprints), kinds
+    shares = planner.negative_shares(blueprints)["irrelevance"]
+    assert shares["blueprints"] == len(blueprints)
+    assert shares["wrong_entity"] == kinds["wrong_entity"] and shares["other_domain"] == kinds["other_domain"]
+    assert 0.3 < shares["with_near_miss_share"] <= 1.0
+    # without near misses every negative comes from another domain
+    far = Planner(tools, seed=11, mix=only, near_miss_share=0.0).plan(0, 60)
+    assert all(set(b.notes["negatives"].values()) == {"other_domain"} for b in far)
+
+
+def test_hard_distractors_prefer_tools_sharing_parameter_names(server):
+    tools = list(server.tools.values())
+    only = ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"multiple": 1.0})
+    planner = Planner(tools, seed=2, mix=only)
+    figures = planner.negative_shares(planner.plan(0, 200))["distractors"]
+    assert figures["same_domain"] + figures["same_cluster"] > 0
+    # the planner's pick beats a random same-domain choice on parameter overlap
+    import random
+
+    from inftool_dagster.synthesis.blueprints import _jaccard, _param_names
+
+    rng = random.Random(0)
+    chosen, random_pick = [], []
+    for name in planner.names:
+        pool = [n for n in planner.by_domain[planner.tools[name].domain] if n != name]
+        if len(pool) < 3:
+            continue
+        mine = _param_names(planner.tools[name])
+        best = planner._closest(rng, pool, name, 1, {name})
+        chosen.append(_jaccard(mine, _param_names(planner.tools[best[0]])))
+        random_pick.append(_jaccard(mine, _param_names(planner.tools[rng.choice(pool)])))
+    assert chosen and sum(chosen) > sum(random_pick)

@@ -7,8 +7,9 @@ import dagster as dg
 import polars as pl
 
 from inftool_dagster.catalog import build_catalog, load_catalog
+from inftool_dagster.catalog.python_tools import fingerprint
 from inftool_dagster.catalog.quality import check_schemas, description_rate, duplicate_names
-from inftool_dagster.catalog.sources import iter_sources
+from inftool_dagster.catalog.sources import is_python_target, iter_sources
 from inftool_dagster.resources import SpecSourcesResource, WorkspaceResource
 
 from .partitions import rounds
@@ -22,12 +23,19 @@ OWNERS = ["team:inftool-data"]
     owners=OWNERS,
 )
 def api_specs(context: dg.AssetExecutionContext, spec_sources: SpecSourcesResource) -> dg.DataVersion:
-    """Data version = hash of every spec's id and bytes, so a changed spec shows as new data."""
+    """Data version = hash of every spec's id and bytes, so a changed spec shows as new data; a
+    Python module of tools counts by its source file's bytes (read, not imported)."""
     digest = hashlib.sha256()
     count = 0
-    for src in iter_sources(spec_sources.resolved_paths(), max_bytes=spec_sources.max_spec_bytes):
+    paths = spec_sources.resolved_paths()
+    for src in iter_sources(paths, max_bytes=spec_sources.max_spec_bytes):
         digest.update(src.spec_id.encode())
         digest.update(hashlib.sha256(src.data or b"").digest())
+        count += 1
+    for target in (p for p in paths if is_python_target(p)):
+        spec_id, data = fingerprint(target)
+        digest.update(spec_id.encode())
+        digest.update(hashlib.sha256(data).digest())
         count += 1
     context.log.info(f"{count} spec documents observed")
     return dg.DataVersion(digest.hexdigest()[:16])

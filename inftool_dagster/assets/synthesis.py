@@ -87,7 +87,7 @@ def scenario_plan(
     frame.write_parquet(path)
     mix = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
     by_domain = frame.group_by("domain").len().sort("len", descending=True) if frame.height else frame
-    hard = _distractor_shares(planner, blueprints)
+    negatives = planner.negative_shares(blueprints)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
@@ -100,7 +100,8 @@ def scenario_plan(
             "domains_covered": frame["domain"].n_unique() if frame.height else 0,
             "domains_in_tree": len(planner.by_domain),
             "by_domain": dg.MetadataValue.md(_table(by_domain)),
-            "distractors": dg.MetadataValue.json(hard),
+            "distractors": dg.MetadataValue.json(negatives["distractors"]),
+            "irrelevance_negatives": dg.MetadataValue.json(negatives["irrelevance"]),
             **parent_inputs(parent),
             "weights_source": source,
             "rejected": sum(planner.rejected.values()),
@@ -108,25 +109,6 @@ def scenario_plan(
         },
         data_version=dg.DataVersion(hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]),
     )
-
-
-def _distractor_shares(planner: Planner, blueprints: list[Blueprint]) -> dict:
-    """Distractors offered beside a target, by how close they sit to it in the tree: its own
-    cluster (hard negatives), its domain, or another domain."""
-    counts = {"same_cluster": 0, "same_domain": 0, "other_domain": 0}
-    for b in blueprints:
-        if not b.targets:
-            continue
-        cluster, domain = planner.cluster(b.targets[0]), planner.tools[b.targets[0]].domain
-        for name in set(b.tools) - set(b.targets):
-            if planner.cluster(name) == cluster:
-                counts["same_cluster"] += 1
-            elif planner.tools[name].domain == domain:
-                counts["same_domain"] += 1
-            else:
-                counts["other_domain"] += 1
-    total = sum(counts.values())
-    return {**counts, **{f"{k}_share": round(v / total, 3) if total else None for k, v in list(counts.items())}}
 
 
 @dg.asset_check(

@@ -1,5 +1,6 @@
 """Build a tool catalog from spec files, directories and archives, in parallel.
 
+Inputs: spec files, directories and archives; ``.py`` files and ``py:`` modules (Python functions).
 Output: ``catalog.parquet`` (one row per function) and ``rejections.parquet`` (every spec
 or operation not taken, with its reason). Nothing a single spec does can stop the batch.
 """
@@ -21,7 +22,7 @@ from .naming import make_unique
 from .openapi import extract_openapi, spec_version
 from .parsing import SpecParseError, parse_document
 from .records import Rejection, ToolFunction, functions_frame, rejections_frame
-from .sources import SpecSource, iter_sources
+from .sources import SpecSource, is_python_target, iter_sources
 
 DEFAULT_MAX_SPEC_BYTES = 64 * 1024 * 1024
 
@@ -106,6 +107,18 @@ def process_source(src: SpecSource) -> SpecResult:
     return SpecResult(src.spec_id, functions, rejections)
 
 
+def process_python(target: str) -> SpecResult:
+    """Tools from one ``.py`` file or ``py:`` module; every failure becomes a rejection."""
+    from .python_tools import extract_python_tools  # imports user code: only when one is named
+
+    try:
+        spec_id, functions, rejections = extract_python_tools(target)
+    except Exception as exc:  # the batch must survive anything one module does
+        reason = f"{type(exc).__name__}: {exc}"[:500]
+        return SpecResult(target, [], [Rejection(target, target, "spec", "internal_error", reason)])
+    return SpecResult(spec_id, functions, rejections)
+
+
 def build_catalog(
     paths: list[str | Path],
     *,
@@ -113,11 +126,17 @@ def build_catalog(
     max_spec_bytes: int = DEFAULT_MAX_SPEC_BYTES,
     progress: bool = False,
 ) -> CatalogBuild:
-    """Ingest every spec under ``paths``; see the module docstring."""
+    """Ingest every spec under ``paths``; see the module docstring.
+
+    A ``.py`` path or ``py:package.module`` names Python functions to take as tools
+    (``python_tools``): imported here, in this process, after the spec workers are done.
+    """
     start = time.perf_counter()
     workers = workers or os.cpu_count() or 1
-    sources = iter_sources(list(paths), max_bytes=max_spec_bytes)
+    python_targets = [str(p) for p in paths if is_python_target(p)]
+    sources = iter_sources([p for p in paths if not is_python_target(p)], max_bytes=max_spec_bytes)
     results = list(_run(sources, workers, progress))
+    results.extend(process_python(target) for target in python_targets)
     functions = [f for r in results for f in r.functions]
     rejections = [x for r in results for x in r.rejections]
     names = make_unique([f.name for f in functions], [f.stable_key for f in functions])

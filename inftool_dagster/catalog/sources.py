@@ -14,6 +14,14 @@ from pathlib import Path
 SPEC_SUFFIXES = (".json", ".yaml", ".yml", ".jsonl")
 ARCHIVE_SUFFIXES = (".tgz", ".tar.gz", ".tar")
 SAMPLE_SPECS = Path(__file__).resolve().parent.parent / "sample_specs"  # the bundled specs of the default round
+PYTHON_PREFIX = "py:"  # ``py:package.module``: tools written as Python functions (python_tools.py)
+SAMPLE_PYTHON_TOOLS = "py:inftool_dagster.sample_tools.everyday"  # the default round's Python-function tools
+
+
+def is_python_target(path: str | Path) -> bool:
+    """A ``py:`` module or a ``.py`` file: imported by ``python_tools``, never read as a spec."""
+    text = str(path)
+    return text.startswith(PYTHON_PREFIX) or (text.lower().endswith(".py") and not Path(text).is_dir())
 
 
 @dataclass
@@ -43,8 +51,14 @@ def _suffix(name: str) -> str:
 
 
 def iter_sources(paths: list[str | Path], *, max_bytes: int) -> Iterator[SpecSource]:
-    """Yield every spec under ``paths`` in a stable order."""
+    """Yield every spec under ``paths`` in a stable order.
+
+    Python targets (``is_python_target``) are skipped: ``python_tools`` handles them, and a
+    directory walk takes spec suffixes only, so it never imports a ``.py`` file.
+    """
     for raw in paths:
+        if is_python_target(raw):
+            continue
         path = Path(raw)
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file()):

@@ -20,8 +20,9 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 
 from .ecma import PATTERN_ERRORS, schema_validator
+from .plausible import ID_NAME
 from .state import SessionState
-from .values import _ID_NAME, _by_name, _uuid  # noqa: F401 (_by_name: the name heuristics live in values)
+from .values import _uuid
 from .values import generate as generate_value
 
 MAX_ARGUMENT_BYTES = 256 * 1024
@@ -43,6 +44,7 @@ class CatalogTool:
     method: str | None = None
     path: str | None = None
     domain: str = ""
+    locations: dict[str, str] = field(default_factory=dict)  # argument → where the API takes it (query, header…)
     _validator: Validator | None = field(default=None, repr=False)
     _response_validator: Validator | None = field(default=None, repr=False)
 
@@ -57,6 +59,7 @@ class CatalogTool:
             method=row.get("method"),
             path=row.get("path"),
             domain=row.get("domain") or "",
+            locations={k: v.get("in", "") for k, v in orjson.loads(row.get("param_locations") or "{}").items()},
         )
 
     @property
@@ -201,7 +204,7 @@ class Simulator:
 
 def _id_argument(tool: CatalogTool, arguments: dict) -> str | None:
     for name in tool.path_ids() or sorted(arguments):
-        if name in arguments and (_ID_NAME.search(name) or name in tool.path_ids()):
+        if name in arguments and (ID_NAME.search(name) or name in tool.path_ids()):
             return str(arguments[name])
     return None
 
@@ -210,7 +213,7 @@ def _id_field(result: dict) -> str | None:
     if "id" in result:
         return "id"
     for key in result:
-        if _ID_NAME.search(key) and isinstance(result[key], (str, int)):
+        if ID_NAME.search(key) and isinstance(result[key], (str, int)):
             return key
     return None
 
@@ -226,6 +229,6 @@ def _echo(result: Any, arguments: dict) -> Any:
     if not isinstance(result, dict):
         return result
     for key, value in arguments.items():
-        if key in result and not _ID_NAME.search(key):
+        if key in result and not ID_NAME.search(key):
             result[key] = value
     return result

@@ -31,6 +31,7 @@ from rstr.xeger import Xeger
 from rstr.xeger import sre_parse as re_parser  # Python's regex parser, the one rstr generates from
 
 from .ecma import PATTERN_ERRORS, compile_pattern, pattern_matches, schema_validator
+from .plausible import plausible_string
 
 MAX_DEPTH = 12  # required structure is followed this deep; below it a minimal value of the right type
 OPTIONAL_DEPTH = 3  # optional properties (and a non-empty array) only this close to the root
@@ -49,15 +50,6 @@ FORMAT_LENGTHS: dict[Any, tuple[int, int | None]] = {
     "ipv6": (2, 45),
     "email": (3, None),
 }
-_ID_NAME = re.compile(r"(^id$|_id$|Id$|ID$|^uuid$|_key$)")
-_ID_SUFFIX = re.compile(
-    r"(?:[_-]id|Id|ID)$|^id$"
-)  # the suffix itself (rstrip would strip characters: "fieldId" -> "fiel")
-
-FIRST = ["Ada", "Grace", "Alan", "Linus", "Maya", "Noah", "Lena", "Omar", "Sofia", "Kenji"]
-LAST = ["Lovelace", "Hopper", "Turing", "Garcia", "Okafor", "Nakamura", "Schmidt", "Rossi"]
-CITIES = ["Berlin", "Lisbon", "Tokyo", "Nairobi", "Toronto", "Austin", "Madrid", "Seoul"]
-COUNTRIES = ["DE", "PT", "JP", "KE", "CA", "US", "ES", "KR"]
 WORDS = ["alpha", "beacon", "cedar", "delta", "ember", "falcon", "garnet", "harbor", "indigo", "juniper"]
 
 
@@ -93,7 +85,7 @@ def _draw(schema: Any, rng: random.Random, hint: str, depth: int) -> Any:
     if schema is False:
         return None
     if not isinstance(schema, dict):
-        return _by_name(hint, rng)
+        return plausible_string(hint, rng)
     schema = normalize(schema)
     if depth > MAX_DEPTH:
         return _minimal(schema, hint, rng)
@@ -238,7 +230,7 @@ def _kinds(schema: dict) -> list[str | None]:
 def _minimal(schema: dict, hint: str, rng: random.Random) -> Any:
     kind = _kinds(schema)[-1]
     return {"object": {}, "array": [], "integer": 0, "number": 0, "boolean": False, "null": None}.get(
-        kind or "", _by_name(hint, rng)
+        kind or "", plausible_string(hint, rng)
     )
 
 
@@ -453,33 +445,6 @@ def _is_multiple(value: int | float, multiple: int | float) -> bool:
 
 
 # -- strings -----------------------------------------------------------------------------
-def _by_name(name: str, rng: random.Random) -> str:
-    lower = name.lower()
-    if "email" in lower:
-        return f"{rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}@example.com"
-    if lower.endswith("name") and ("first" in lower or "user" in lower or lower == "name"):
-        return rng.choice(FIRST) if "first" in lower else f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-    if "city" in lower:
-        return rng.choice(CITIES)
-    if "country" in lower:
-        return rng.choice(COUNTRIES)
-    if "phone" in lower:
-        return f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
-    if "url" in lower or "link" in lower or "href" in lower:
-        return f"https://example.com/{rng.choice(WORDS)}/{rng.randint(1, 999)}"
-    if _ID_NAME.search(name):
-        return f"{(_ID_SUFFIX.sub('', name) or 'id')[:6]}_{rng.randint(10000, 99999)}"
-    if "title" in lower or "summary" in lower:
-        return f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} update"
-    if "description" in lower or "body" in lower or "text" in lower or "message" in lower:
-        return f"Notes about the {rng.choice(WORDS)} {rng.choice(WORDS)} project."
-    if "status" in lower or "state" in lower:
-        return rng.choice(["active", "pending", "completed"])
-    if "currency" in lower:
-        return rng.choice(["USD", "EUR", "JPY", "GBP"])
-    return f"{rng.choice(WORDS)}-{rng.randint(1, 99)}"
-
-
 def _uuid(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
@@ -496,11 +461,11 @@ def format_value(fmt: Any, rng: random.Random) -> str | None:
     if fmt == "time":
         return f"{rng.randint(0, 23):02d}:{rng.choice([0, 15, 30, 45]):02d}:00Z"
     if fmt in ("email", "idn-email"):
-        return _by_name("email", rng)
+        return plausible_string("email", rng)
     if fmt == "uuid":
         return _uuid(rng)
     if fmt in ("uri", "url", "uri-reference", "iri", "iri-reference"):
-        return _by_name("url", rng)
+        return plausible_string("url", rng)
     if fmt in ("hostname", "idn-hostname"):
         return f"{word}.example.com"
     if fmt == "ipv4":
@@ -540,7 +505,7 @@ def _fit_length(value: str, low: int, high: int | None) -> str:
 
 def _string(schema: dict, hint: str, rng: random.Random) -> str:
     """The plausible candidate: the format's usual shape, else a guess from the name, fitted to the lengths."""
-    value = format_value(schema.get("format"), rng) or _by_name(hint, rng)
+    value = format_value(schema.get("format"), rng) or plausible_string(hint, rng)
     if schema.get("format") in ("date-time", "date", "time", "email", "uuid", "uri", "url", "uri-reference"):
         return value
     return _fit_length(value, _count(schema.get("minLength")) or 0, _count(schema.get("maxLength")))
@@ -553,7 +518,7 @@ def _schema_string(schema: dict, hint: str, rng: random.Random) -> str:
     low, high = _count(schema.get("minLength")) or 0, _count(schema.get("maxLength"))
     if not isinstance(pattern, str):
         spellings = _spellings(format_value(schema.get("format"), rng) or "")
-        for value in [*spellings, *(_fit_length(_by_name(hint, rng), low, high) for _ in range(3))]:
+        for value in [*spellings, *(_fit_length(plausible_string(hint, rng), low, high) for _ in range(3))]:
             if fits(schema, value):
                 return value
         return value
@@ -667,7 +632,7 @@ def pattern_string(
             warnings.simplefilter("ignore", FutureWarning)
             value = _Xeger(rng, cap, exact is not None).xeger(_for_generation(pattern))
     except Exception:  # syntax rstr cannot generate from (atomic groups, ...), or a runaway: the caller falls back
-        return _by_name("", rng)
+        return plausible_string("", rng)
     if len(value) < low and not pattern.endswith("$"):
         value += "x" * (low - len(value))
     elif len(value) < low and not pattern.startswith("^"):

@@ -91,7 +91,14 @@ class Planner:
     canonical tools are planned (an alias is the same operation again), each tool's domain is
     its tree domain, a target is drawn domain-first (domains evenly, or by ``domain_weights``;
     weights that gaps set per tool act on their domains), and distractors come from the
-    target's own cluster first: similar but wrong tools (hard negatives)."""
+    target's own cluster first: similar but wrong tools (hard negatives), those sharing the most
+    parameter names with the target preferred.
+
+    Irrelevance blueprints offer, in ``near_miss_share`` of them, a near-miss tool: one from the
+    wanted tool's cluster or domain that almost serves the request but not quite — the same kind
+    of action on another resource (``wrong_entity``: "get an invoice" offered for "get an order")
+    or another action on the same resource (``missing_capability``: "list orders" offered for
+    "cancel an order"). Every offered tool's kind is recorded in ``notes["negatives"]``."""
 
     def __init__(
         self,
@@ -103,6 +110,7 @@ class Planner:
         distractors: int = 3,
         places: Mapping[str, TreePlace] | None = None,
         domain_weights: dict[str, float] | None = None,
+        near_miss_share: float = 0.5,
     ) -> None:
         self.places = dict(places or {})
         if self.places:
@@ -117,6 +125,7 @@ class Planner:
         self.mix = mix or ScenarioMix()
         self.tool_weights = tool_weights or {}
         self.distractors = distractors
+        self.near_miss_share = near_miss_share
         self.simulator = Simulator(seed)
         # Pools and indexes are built once: planning must stay cheap on 100k-tool catalogs.
         self.pools = {
@@ -161,6 +170,54 @@ class Planner:
         place = self.places.get(name)
         return place.cluster if place is not None else self.tools[name].domain
 
+    def negative_shares(self, blueprints: list[Blueprint]) -> dict[str, dict]:
+        """What the plan offers beside (or instead of) the right tool, by kind, with shares:
+        ``distractors`` of scenarios with a target by where they sit in the tree (its own cluster,
+        its domain, another domain) and their mean parameter-name overlap with the target;
+        ``irrelevance`` negatives by kind (near misses: ``wrong_entity``, ``missing_capability``;
+        else ``other_domain``) and the share of irrelevance blueprints with a near miss."""
+        where = {"same_cluster": 0, "same_domain": 0, "other_domain": 0}
+        overlap: list[float] = []
+        kinds = {"wrong_entity": 0, "missing_capability": 0, "other_domain": 0}
+        irrelevance = with_near_miss = 0
+        for b in blueprints:
+            if b.scenario_type == "irrelevance":
+                irrelevance += 1
+                negatives = b.notes.get("negatives", {})
+                for kind in negatives.values():
+                    kinds[kind] = kinds.get(kind, 0) + 1
+                with_near_miss += any(k != "other_domain" for k in negatives.values())
+                continue
+            if not b.targets:
+                continue
+            target = b.targets[0]
+            cluster, domain = self.cluster(target), self.tools[target].domain
+            for name in set(b.tools) - set(b.targets):
+                if self.cluster(name) == cluster:
+                    where["same_cluster"] += 1
+                elif self.tools[name].domain == domain:
+                    where["same_domain"] += 1
+                else:
+                    where["other_domain"] += 1
+                overlap.append(_jaccard(_param_names(self.tools[target]), _param_names(self.tools[name])))
+
+        def shares(counts: dict[str, int]) -> dict:
+            total = sum(counts.values())
+            return {**counts, **{f"{k}_share": round(v / total, 3) if total else None for k, v in counts.items()}}
+
+        return {
+            "distractors": {
+                **shares(where),
+                "mean_param_overlap": round(sum(overlap) / len(overlap), 3) if overlap else None,
+            },
+            "irrelevance": {
+                **shares(kinds),
+                "blueprints": irrelevance,
+                "with_near_miss": with_near_miss,
+                "with_near_miss_share": round(with_near_miss / irrelevance, 3) if irrelevance else None,
+            },
+        }
+
     def plan(self, start: int, count: int) -> list[Blueprint]:
         out = []
         for index in range(start, start + count):
@@ -203,14 +260,21 @@ class Planner:
         return rng.choices(left, weights=[self.tool_weights.get(n, 1.0) for n in left])[0]
 
     def _gold(self, name: str, rng: random.Random) -> ToolCall:
-        """Arguments from the schema: every required parameter and some optional ones; validated."""
+        """Arguments from the schema: every required parameter and some optional ones (never an
+        optional header or cookie: a person asks for what they want, not for transport details);
+        validated."""
         tool = self.tools[name]
         props = tool.parameters.get("properties", {})
         required = set(tool.parameters.get("required", []))
+        optional = [
+            p
+            for p, schema in props.items()
+            if p not in required and not _is_complex(schema) and tool.locations.get(p) not in ("header", "cookie")
+        ]
         for _ in range(8):
             args = {}
             for pname, schema in props.items():
-                if pname in required or (rng.random() < 0.35 and not _is_complex(schema)):
+                if pname in required or (pname in optional and rng.random() < 0.35):
                     args[pname] = self.simulator.generate(schema, rng, hint=pname)
             try:
                 validate_arguments(tool, args)
@@ -220,17 +284,15 @@ class Planner:
         raise _Skip("no valid arguments could be drawn")
 
     def _distractors(self, rng: random.Random, targets: list[str], k: int | None = None) -> list[str]:
-        """Half hard (the first target's tree cluster, then its domain: similar but wrong tools),
-        the rest from other domains; topped up from the domain when other domains run short."""
+        """Half hard (the first target's tree cluster, then its domain: similar but wrong tools,
+        those sharing parameter names with the target first), the rest from other domains;
+        topped up from the domain when other domains run short."""
         k = self.distractors if k is None else k
         domain = self.tools[targets[0]].domain
         hard = (k + 1) // 2
-        same = _sample(rng, self.by_cluster.get(self.cluster(targets[0]), []), hard, lambda n: n not in targets)
+        same = self._closest(rng, self.by_cluster.get(self.cluster(targets[0]), []), targets[0], hard, set(targets))
         if len(same) < hard:
-            taken = set(same)
-            same += _sample(
-                rng, self.by_domain.get(domain, []), hard - len(same), lambda n: n not in targets and n not in taken
-            )
+            same += self._closest(rng, self.by_domain.get(domain, []), targets[0], hard - len(same), {*targets, *same})
         other = _sample(rng, self.names, k - len(same), lambda n: self.tools[n].domain != domain)
         if len(same) + len(other) < k:  # few other domains: top up from the same one
             taken = set(same)
@@ -241,6 +303,31 @@ class Planner:
                 lambda n: n not in targets and n not in taken,
             )
         return same + other
+
+    def _closest(self, rng: random.Random, pool: list[str], target: str, k: int, exclude: set[str]) -> list[str]:
+        """Up to ``k`` of a few candidates from ``pool``, those sharing the most parameter names
+        with ``target`` first (ties in random order)."""
+        candidates = _sample(rng, pool, 4 * k, lambda n: n not in exclude)
+        mine = _param_names(self.tools[target])
+        return sorted(candidates, key=lambda n: -_jaccard(mine, _param_names(self.tools[n])))[:k]
+
+    def near_misses(self, rng: random.Random, wanted: str, k: int = 1) -> dict[str, str]:
+        """Up to ``k`` tools near ``wanted`` (its cluster, then its domain) that do not serve a
+        request for it: name → ``wrong_entity`` | ``missing_capability`` (see the class doc)."""
+        tool = self.tools[wanted]
+        action, resource = tool.action, _singular(tool.resource)
+        found: dict[str, str] = {}
+        for pool in (self.by_cluster.get(self.cluster(wanted), []), self.by_domain.get(tool.domain, [])):
+            for name in _sample(rng, pool, 8 * k, lambda n: n != wanted and n not in found):
+                other = self.tools[name]
+                same_resource = _singular(other.resource) == resource
+                if other.action == action and not same_resource and action != "other":
+                    found[name] = "wrong_entity"
+                elif same_resource and other.action != action:
+                    found[name] = "missing_capability"
+                if len(found) == k:
+                    return found
+        return found
 
     def _make(self, bid, kind, targets, gold, rng, distractors=None, **extra) -> Blueprint:
         offered = list(dict.fromkeys(targets + (distractors or [])))
@@ -286,12 +373,18 @@ class Planner:
     def _irrelevance(self, rng, bid):
         wanted = self._pick(rng)  # the request is about this tool, which is NOT offered
         domain = self.tools[wanted].domain
-        offered = _sample(rng, self.names, self.distractors, lambda n: self.tools[n].domain != domain)
-        if not offered:
+        near = self.near_misses(rng, wanted) if rng.random() < self.near_miss_share else {}
+        far = _sample(
+            rng, self.names, self.distractors - len(near), lambda n: self.tools[n].domain != domain and n not in near
+        )
+        if not near and not far:
             raise _Skip("catalog has a single domain")
-        blueprint = self._make(bid, "irrelevance", [], [], rng, offered)
+        blueprint = self._make(bid, "irrelevance", [], [], rng, [*near, *far])
         blueprint.domain = domain
-        blueprint.notes = {"request_call": orjson.loads(orjson.dumps(asdict(self._gold(wanted, rng))))}
+        blueprint.notes = {
+            "request_call": orjson.loads(orjson.dumps(asdict(self._gold(wanted, rng)))),
+            "negatives": {**near, **dict.fromkeys(far, "other_domain")},
+        }
         return blueprint
 
     def _missing_parameter(self, rng, bid):
@@ -355,6 +448,24 @@ def _sample(rng: random.Random, pool: list[str], k: int, ok) -> list[str]:
             if len(chosen) == k:
                 break
     return chosen
+
+
+def _param_names(tool: CatalogTool) -> set[str]:
+    return {n.lower().replace("_", "") for n in tool.parameters.get("properties", {})}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _singular(resource: str) -> str:
+    """``pets`` / ``addresses`` / ``Pet`` → ``pet`` / ``address`` / ``pet``: resources compared
+    without their plural."""
+    word = resource.lower()
+    for plural, single in (("ies", "y"), ("sses", "ss"), ("ses", "s"), ("s", "")):
+        if word.endswith(plural) and len(word) > len(plural) + 2:
+            return word[: -len(plural)] + single
+    return word
 
 
 def _is_complex(schema: Any) -> bool:

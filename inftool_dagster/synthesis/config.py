@@ -25,4 +25,4 @@ class SynthConfig:
     mix: ScenarioMix | None = None
     tool_weights: dict[str, float] | None = None
     tree_dir: str | None = None  # an MCP tree: plan from its canonical tools, domains and clusters
-    realizer: str = "grammar"  # the User Simulator's requests: "grammar" or "natural" (values in context)
+    realizer: str = "natural"  # the User Simulator's requests: "natural" (values in context) or the old "grammar"

@@ -24,16 +24,55 @@ from typing import Any
 
 from inftool_dagster.llm.tool_calls import ToolCall
 
-OPENERS = ["", "", "", "Hi! ", "Hey, ", "Hello. ", "Quick question: ", "Morning! ", "hey ", "So, ", "Okay, "]
-ENDINGS = ["", "", "", " Thanks!", " Thank you.", " Thanks in advance.", " Cheers.", " thx"]
-QUESTION = ["Can you {a}{v}?", "Could you {a}{v}?", "Would you {a}{v}?", "Can you please {a}{v}?"]
-COMMAND = ["{A}{v}.", "Please {a}{v}.", "{A}{v}, please."]
-NEED = ["I need to {a}{v}.", "I want to {a}{v}.", "I'm trying to {a}{v}.", "Help me {a}{v}.", "I'd like to {a}{v}."]
-CONTEXT_FIRST = ["This is about {v}. Can you {a}?", "It's for {v}. Please {a}.", "Regarding {v}: could you {a}?"]
+OPENERS = [
+    "", "", "", "", "", "Hi! ", "Hey, ", "Hello. ", "Quick question: ", "Morning! ", "hey ", "So, ", "Okay, ",
+    "Hi there, ", "Good afternoon. ", "Hey team, ", "Hello! Small request: ", "Right, ", "Um, ", "Yo, ",
+    "Sorry to bother you, ", "When you get a chance, ", "Hopefully an easy one: ", "Urgent: ", "FYI, ",
+]  # fmt: skip
+ENDINGS = [
+    "", "", "", "", " Thanks!", " Thank you.", " Thanks in advance.", " Cheers.", " thx", " Much appreciated.",
+    " Ty!", " That would help a lot.", " Appreciate it!", " No rush.", " ASAP if possible.", " Let me know.",
+    " Thanks so much!", " Many thanks.",
+]  # fmt: skip
+QUESTION = [
+    "Can you {a}{v}?", "Could you {a}{v}?", "Would you {a}{v}?", "Can you please {a}{v}?",
+    "Any chance you could {a}{v}?", "Is it possible to {a}{v}?", "Mind helping me {a}{v}?",
+]  # fmt: skip
+COMMAND = ["{A}{v}.", "Please {a}{v}.", "{A}{v}, please.", "Go ahead and {a}{v}.", "Let's {a}{v}.", "{A}{v} for me."]
+NEED = [
+    "I need to {a}{v}.", "I want to {a}{v}.", "I'm trying to {a}{v}.", "Help me {a}{v}.", "I'd like to {a}{v}.",
+    "We have to {a}{v}.", "My manager asked me to {a}{v}.", "I was hoping to {a}{v}.", "Need to {a}{v} real quick.",
+    "Our team wants to {a}{v}.", "I'm looking to {a}{v}.",
+]  # fmt: skip
+CONTEXT_FIRST = [
+    "This is about {v}. Can you {a}?", "It's for {v}. Please {a}.", "Regarding {v}: could you {a}?",
+    "So I've got {v}. Could you {a}?", "Working with {v} here. I need to {a}.", "Given {v}, please {a}.",
+]  # fmt: skip
 # the values in a sentence of their own, after the ask (when the action ends on a parameter's noun,
 # "… for a city", so that "… for a city in Tokyo" does not read as name-then-value)
-AFTER = ["It's {v}.", "That's {v}.", "I mean {v}.", "Details: {v}."]
-JOINERS = [" Also, ", " And then ", " After that, ", " Oh, and ", " Once that's done, ", " Plus, "]
+AFTER = ["It's {v}.", "That's {v}.", "I mean {v}.", "Details: {v}.", "Use {v}.", "Go with {v}.", "Specifically {v}."]
+JOINERS = [
+    " Also, ", " And then ", " After that, ", " Oh, and ", " Once that's done, ", " Plus, ", " Next, ",
+    " While you're at it, ", " Separately, ", " On top of that, ", " Then ", " And ",
+]  # fmt: skip
+# other ways to say an action's verb ("get the forecast" → "pull up the forecast")
+SYNONYMS = {
+    "get": ["get", "fetch", "pull up", "look up", "find", "grab", "check", "retrieve", "bring up"],
+    "list": ["list", "show", "list out", "pull up", "enumerate", "give me"],
+    "retrieve": ["retrieve", "get", "fetch", "look up"],
+    "return": ["return", "give me", "show", "get"],
+    "create": ["create", "set up", "make", "add", "open", "start"],
+    "add": ["add", "create", "put in", "register"],
+    "delete": ["delete", "remove", "get rid of", "drop", "erase"],
+    "remove": ["remove", "delete", "take out", "get rid of"],
+    "update": ["update", "change", "modify", "edit", "revise"],
+    "search": ["search", "look for", "search for", "hunt for"],
+    "find": ["find", "look for", "locate", "track down"],
+    "check": ["check", "verify", "look at", "inspect"],
+    "send": ["send", "shoot over", "dispatch", "deliver"],
+}
+# phrasing of a value before its role ("'cedar' as the type")
+ROLE = ["{v} as the {n}", "{v} for the {n}", "{v} as its {n}", "{v} as {n}", "{v} for {n}", "“{v}” as the {n}"]
 LOCATION = ("city", "location", "country", "region", "place", "address", "area", "town", "destination")
 COUNT = ("limit", "count", "size", "max", "top", "number_of", "num", "per_page", "pagesize", "page_size", "results")
 UNITS = ("days", "hours", "minutes", "seconds", "weeks", "months", "years", "nights", "people", "guests", "items")
@@ -100,7 +139,7 @@ class NaturalRealizer:
             return f"with {thing} {'on' if value else 'off'}"
         if isinstance(value, list):
             items = [self._scalar_text(name, v, surfaces) for v in value if not isinstance(v, (dict, list))]
-            return _enumerate(items) if items else "with no items"
+            return _enumerate(items) if items else rng.choice(["with none of those", "with an empty list", "with none"])
         if isinstance(value, dict):
             inner = [re.sub(r"^with ", "", self.phrase(k, v, rng, surfaces)) for k, v in value.items()]
             return ("with " + _enumerate(inner)) if inner else "with nothing else set"
@@ -120,7 +159,7 @@ class NaturalRealizer:
                 return f"from {text} upwards"
             if _has(name, END):
                 return f"up to {text}"
-            return rng.choice([f"{text} as the {spoken}", f"{text} for the {spoken}"])
+            return rng.choice(ROLE).format(v=text, n=spoken)
         if text != str(value):  # a date or time in words
             if _has(name, START):
                 return f"from {text}"
@@ -142,7 +181,7 @@ class NaturalRealizer:
             return f"from {text}"
         if _has(name, END):
             return f"to {text}"
-        return rng.choice([f"“{text}” as the {spoken}", f"{text} for the {spoken}", f"with {text} as {spoken}"])
+        return rng.choice([*ROLE, "with {v} as {n}"]).format(v=text, n=spoken)
 
     def _scalar_text(self, name: str, value: Any, surfaces: list[str]) -> str:
         text = str(value)
@@ -168,11 +207,11 @@ class NaturalRealizer:
 
     def call_text(self, call: ToolCall, rng: random.Random, skip: str | None, surfaces: list[str]) -> tuple[str, str]:
         """(sentence, form) for one call."""
-        action = self.action(call)
+        action = _reword(self.action(call), rng)
         phrases = [self.phrase(k, v, rng, surfaces) for k, v in call.arguments.items() if k != skip]
         values = _enumerate(phrases) if phrases else ""
         forms = [("question", QUESTION), ("command", COMMAND), ("need", NEED)]
-        if phrases:
+        if phrases and not any(p.split(" ", 1)[0] in _LEADING for p in phrases):  # "Given called X" reads wrong
             forms.append(("context", CONTEXT_FIRST))
         form, templates = rng.choice(forms)
         template = rng.choice(templates)
@@ -210,6 +249,21 @@ class NaturalRealizer:
         return Realization(text, "n-" + ".".join(forms), surfaces)
 
 
+# words a phrase can start with that do not read as a thing in "This is about …"
+_LEADING = frozenset(
+    "called named from until on for to in around matching about with including excluding just up no the".split()
+)
+
+
+def _reword(action: str, rng: random.Random) -> str:
+    """The action's leading verb said another way, now and then."""
+    verb, _, rest = action.partition(" ")
+    options = SYNONYMS.get(verb)
+    if not options or rng.random() < 0.3:
+        return action
+    return f"{rng.choice(options)} {rest}".strip()
+
+
 def _typo(text: str, keep: list[str], rng: random.Random) -> str:
     """Swap two letters of one longer word that is not part of a value."""
     protected = " ".join(keep).lower()
@@ -227,4 +281,10 @@ _VERBS = {
     "get", "list", "look", "place", "post", "put", "patch", "read", "remove", "retrieve", "return", "scale",
     "search", "send", "set", "show", "subscribe", "update", "upload", "fetch", "start", "stop", "run", "make",
     "generate", "download", "register", "reset", "validate", "verify", "assign", "approve", "publish",
+    "view", "browse", "edit", "modify", "replace", "submit", "invite", "share", "copy", "move", "rename", "archive",
+    "restore", "enable", "disable", "activate", "deactivate", "import", "export", "sync", "query", "lookup", "open",
+    "close", "accept", "reject", "attach", "detach", "link", "unlink", "tag", "track", "schedule", "refund",
+    "charge", "pay", "transfer", "translate", "analyze", "detect", "recognize", "predict", "estimate", "describe",
+    "login", "logout", "authenticate", "authorize", "revoke", "grant", "retrieves", "invoke", "execute",
+    "trigger", "apply", "resolve", "render", "print", "notify", "mark", "flag", "lock", "unlock", "pause", "resume",
 }  # fmt: skip

@@ -175,6 +175,7 @@ def realize_requests(
         "realizer": config.realizer,
         "templates": len({r["template"] for r in rows}),
         "planner_rejected": sum(planner.rejected.values()),
+        "negatives": planner.negative_shares(blueprints),
         "seconds": round(time.perf_counter() - start, 2),
         "out": str(out / "requests.parquet"),
     }

@@ -115,8 +115,8 @@ class UserSimulator:
     seed: int = 0
     stats: Counter = field(default_factory=Counter)
     templates: dict[str, str] = field(default_factory=dict)  # blueprint id → template id
-    # "grammar": "<opener> <ask> using <param> <value> …"; "natural": values in context (realizer.py)
-    realizer: str = "grammar"
+    # "natural": values in context (realizer.py); "grammar": "<opener> <ask> using <param> <value> …"
+    realizer: str = "natural"
     surfaces: dict[str, list[str]] = field(default_factory=dict)  # blueprint id → values as phrased
     _asks: list[int] = field(default_factory=list, repr=False)
 

@@ -1,0 +1,1 @@
+"""Bundled modules of tools written as Python functions (``inftool catalog build py:...``)."""
