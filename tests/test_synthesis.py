@@ -404,3 +404,31 @@ def test_hard_distractors_prefer_tools_sharing_parameter_names(server):
         chosen.append(_jaccard(mine, _param_names(planner.tools[best[0]])))
         random_pick.append(_jaccard(mine, _param_names(planner.tools[rng.choice(pool)])))
     assert chosen and sum(chosen) > sum(random_pick)
+
+
+def test_natural_requests_say_what_an_unknown_parameter_is_from_its_description():
+    import random
+
+    from inftool_dagster.llm.tool_calls import ToolCall
+    from inftool_dagster.synthesis.realizer import NaturalRealizer
+    from inftool_dagster.synthesis.request_metrics import names_beside_values
+
+    parameters = {
+        "search_web": {
+            "type": "object",
+            "properties": {
+                "mkt": {"type": "string", "description": "The market where the results come from."},
+                "cc": {"type": "string", "description": "Two-letter code; see the table below for values {…}"},
+            },
+        }
+    }
+    realizer = NaturalRealizer({"search_web": "Search the web."}, parameters)
+    said = [
+        realizer.realize([ToolCall("search_web", {"mkt": "en-GB", "cc": "gb"})], random.Random(i)).text
+        for i in range(30)
+    ]
+    assert all("en-GB" in t and "gb" in t for t in said)
+    assert sum("the market where the results come from" in t for t in said) > 20  # the description names it
+    assert not any("the the" in t for t in said)
+    assert any("cc" in t for t in said)  # a description that is no noun phrase: the name in words
+    assert not any(names_beside_values(t, {"mkt": "en-GB"}) for t in said)

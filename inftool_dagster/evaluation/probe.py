@@ -157,7 +157,7 @@ def build_probe(
     probe_planner = Planner([t for t in tools if t.name in held_tools], seed=config.seed + 7919, places=places)
     full = Planner(tools, seed=config.seed, places=places)
     blueprints = _spread(probe_planner, full, config.prompts, config.seed)
-    user = UserSimulator({t.name: t.description for t in tools}, None, config.seed)
+    user = UserSimulator.for_tools(tools, None, config.seed)
     rows = []
     for blueprint, (request, _) in zip(blueprints, user.requests(blueprints)):
         gold = (

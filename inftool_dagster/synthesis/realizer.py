@@ -125,11 +125,20 @@ class Realization:
 class NaturalRealizer:
     """Requests from calls, values in context. Deterministic for a given ``rng``."""
 
-    def __init__(self, descriptions: dict[str, str]) -> None:
+    def __init__(self, descriptions: dict[str, str], parameters: dict[str, dict] | None = None) -> None:
         self.descriptions = descriptions
+        self.parameters = parameters or {}  # tool name → its parameters' JSON Schema (for their descriptions)
+
+    def role(self, tool: str, name: str) -> str:
+        """What a parameter is, in words: its description as a short noun phrase ("the market the
+        results come from") when it has one, else its name in words ("set lang")."""
+        schema = (self.parameters.get(tool) or {}).get("properties", {}).get(name)
+        text = schema.get("description") if isinstance(schema, dict) else None
+        phrase = _noun_phrase(text) if isinstance(text, str) else None
+        return phrase or words(name)
 
     # -- values ------------------------------------------------------------------------------
-    def phrase(self, name: str, value: Any, rng: random.Random, surfaces: list[str]) -> str:
+    def phrase(self, name: str, value: Any, rng: random.Random, surfaces: list[str], tool: str = "") -> str:
         """One argument as people would say it, without its parameter's name in front."""
         spoken = words(name)
         if isinstance(value, bool):
@@ -159,7 +168,7 @@ class NaturalRealizer:
                 return f"from {text} upwards"
             if _has(name, END):
                 return f"up to {text}"
-            return rng.choice(ROLE).format(v=text, n=spoken)
+            return _in_role(rng.choice(ROLE), text, self.role(tool, name))
         if text != str(value):  # a date or time in words
             if _has(name, START):
                 return f"from {text}"
@@ -181,7 +190,9 @@ class NaturalRealizer:
             return f"from {text}"
         if _has(name, END):
             return f"to {text}"
-        return rng.choice([*ROLE, "with {v} as {n}"]).format(v=text, n=spoken)
+        return (
+            rng.choice([*ROLE, "with {v} as {n}"]).format(v=text, n=self.role(tool, name)).replace(" the the ", " the ")
+        )
 
     def _scalar_text(self, name: str, value: Any, surfaces: list[str]) -> str:
         text = str(value)
@@ -208,7 +219,7 @@ class NaturalRealizer:
     def call_text(self, call: ToolCall, rng: random.Random, skip: str | None, surfaces: list[str]) -> tuple[str, str]:
         """(sentence, form) for one call."""
         action = _reword(self.action(call), rng)
-        phrases = [self.phrase(k, v, rng, surfaces) for k, v in call.arguments.items() if k != skip]
+        phrases = [self.phrase(k, v, rng, surfaces, call.name) for k, v in call.arguments.items() if k != skip]
         values = _enumerate(phrases) if phrases else ""
         forms = [("question", QUESTION), ("command", COMMAND), ("need", NEED)]
         if phrases and not any(p.split(" ", 1)[0] in _LEADING for p in phrases):  # "Given called X" reads wrong
@@ -247,6 +258,37 @@ class NaturalRealizer:
         if rng.random() < 0.1:
             text = _typo(text, surfaces, rng)
         return Realization(text, "n-" + ".".join(forms), surfaces)
+
+
+_DESCRIBING = re.compile(
+    r"^(?:specifies|specify|indicates|indicate|defines|define|sets|set|is|denotes|represents|contains|"
+    r"the value of|value of|optional[:,.]?|required[:,.]?)\s+",
+    re.I,
+)
+NOUN_PHRASE_WORDS = 9  # longer descriptions are explanations, not names
+
+
+def _in_role(template: str, value: str, role: str) -> str:
+    """``"{v} as the {n}"`` with a role that has its own article ("the market …") reads once."""
+    if role.split(" ", 1)[0] in ("the", "a", "an", "your", "its", "their"):
+        template = re.sub(r"\b(the|its) \{n\}", "{n}", template)
+    return template.format(v=value, n=role)
+
+
+def _noun_phrase(description: str) -> str | None:
+    """``"The market where the results come from."`` → ``"the market where the results come from"``;
+    ``"Specifies the sort order"`` → ``"the sort order"``; None when it does not read as a short
+    noun phrase (too long, a sentence of its own, markup, a list of values)."""
+    first = re.split(r"(?<=[.!?])\s|\n", description.strip(), maxsplit=1)[0].rstrip(".!? ").strip()
+    first = _DESCRIBING.sub("", first)
+    if not first or len(first.split()) > NOUN_PHRASE_WORDS or re.search(r"[<>`{}\[\]|=*:;()\"]", first):
+        return None
+    if re.search(r"\b(is|are|was|were|must|should|can|will|may|if|e\.g|i\.e)\b", first, re.I):  # a sentence
+        return None
+    lower = first[0].lower() + first[1:]
+    if lower.split(" ", 1)[0] in ("the", "a", "an", "your", "its", "their"):
+        return lower
+    return None
 
 
 # words a phrase can start with that do not read as a thing in "This is about …"

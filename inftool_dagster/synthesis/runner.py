@@ -46,9 +46,7 @@ def synthesize(
     out.mkdir(parents=True, exist_ok=True)
     server = CatalogServer.from_catalog(catalog_dir, seed=config.seed)
     planner = _planner(list(server.tools.values()), config)
-    user = UserSimulator(
-        {n: t.description for n, t in server.tools.items()}, simulator_backend, config.seed, realizer=config.realizer
-    )
+    user = UserSimulator.for_tools(server.tools.values(), simulator_backend, config.seed, config.realizer)
     params = SamplingParams(max_new_tokens=config.max_new_tokens)
     n = len(blueprints) if blueprints is not None else config.n  # the config is never modified
     shards = (n + config.shard_size - 1) // config.shard_size
@@ -145,9 +143,7 @@ def realize_requests(
     tools = load_tools(catalog_dir)
     planner = _planner(tools, config)
     blueprints = planner.plan(0, config.n)
-    user = UserSimulator(
-        {t.name: t.description for t in tools}, simulator_backend, config.seed, realizer=config.realizer
-    )
+    user = UserSimulator.for_tools(tools, simulator_backend, config.seed, config.realizer)
     realized = user.requests(blueprints)
     rows = [
         {

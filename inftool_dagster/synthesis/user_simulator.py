@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,12 +119,27 @@ class UserSimulator:
     # "natural": values in context (realizer.py); "grammar": "<opener> <ask> using <param> <value> …"
     realizer: str = "natural"
     surfaces: dict[str, list[str]] = field(default_factory=dict)  # blueprint id → values as phrased
+    parameters: dict[str, dict] = field(default_factory=dict)  # tool name → parameters schema (their descriptions)
     _asks: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if self.realizer not in REALIZERS:
             raise ValueError(f"unknown realizer {self.realizer!r}; expected one of {REALIZERS}")
-        self._natural = NaturalRealizer(self.descriptions) if self.realizer == "natural" else None
+        self._natural = NaturalRealizer(self.descriptions, self.parameters) if self.realizer == "natural" else None
+
+    @classmethod
+    def for_tools(
+        cls, tools: Iterable[Any], backend: LLMBackend | None = None, seed: int = 0, realizer: str = "natural"
+    ) -> UserSimulator:
+        """The User Simulator for catalog ``tools`` (their descriptions and parameter schemas)."""
+        tools = list(tools)
+        return cls(
+            {t.name: t.description for t in tools},
+            backend,
+            seed,
+            realizer=realizer,
+            parameters={t.name: t.parameters for t in tools},
+        )
 
     # -- grammar realization ---------------------------------------------------------------
     def describe(self, call: ToolCall, rng: random.Random, skip: str | None = None) -> str:
@@ -240,7 +256,7 @@ class UserSimulator:
         value = blueprint.gold_calls[0].arguments.get(name)
         if self._natural is not None:
             rng = random.Random(f"{self.seed}:{blueprint.blueprint_id}:clarify")
-            return f"Oh, sorry: {self._natural.phrase(name, value, rng, [])}."
+            return f"Oh, sorry: {self._natural.phrase(name, value, rng, [], blueprint.gold_calls[0].name)}."
         return f"Sorry, the {words(name)} is {value_text(value)}."
 
     def next_turn(self, blueprint: Blueprint, turn: int) -> str | None:

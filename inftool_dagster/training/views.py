@@ -157,14 +157,13 @@ def training_views(
     grpo_rows, sft_rows = [], []
     counts = {"gold_rejected": 0, "dropped_heldout_distractor": 0}
     users: dict[int, UserSimulator] = {}
-    descriptions = {n: t.description for n, t in server.tools.items()}
     for row in deduped.iter_rows(named=True):
         split = split_of(row["tool_names"], row["target_tools"], heldout or (lambda name: is_heldout_tool(name, 0.2)))
         if split is None:
             counts["dropped_heldout_distractor"] += 1
             continue
         blueprint = Blueprint.from_row(orjson.loads(row["blueprint"]))
-        user = users.setdefault(row["seed"], UserSimulator(descriptions, None, row["seed"]))
+        user = users.setdefault(row["seed"], UserSimulator.for_tools(server.tools.values(), None, row["seed"]))
         try:
             chat, steps = gold_replay(server, user, blueprint, row["request"])
         except GoldReplayError:
