@@ -103,7 +103,13 @@ def test_llm_requests_that_drop_values_are_rejected_and_counted(server):
     out = lossy.requests(blueprints)
     with_values = sum(1 for b in blueprints if b.gold_calls[0].arguments)
     assert sum(1 for _, s in out if s == "template") >= with_values
-    assert lossy.stats["llm_rejected_missing_values"] >= with_values
+    rejected = sum(v for k, v in lossy.stats.items() if k.startswith("llm_rejected_"))
+    assert rejected >= with_values
+    from inftool_dagster.synthesis.runner import leak_check
+
+    assert leak_check(user.stats) == {"tried": 6, "kept": 6, "pass_rate": 1.0, "rejected": {}}
+    checked = leak_check(lossy.stats)
+    assert checked["tried"] == 6 and checked["kept"] == 6 - rejected and sum(checked["rejected"].values()) == rejected
 
 
 class Oracle(LLMBackend):
@@ -178,6 +184,7 @@ def test_synthesize_writes_shards_and_exports(catalog_dir, tmp_path):
     messages = json.loads(row["messages"])
     assert messages[0]["role"] == "user" and messages[1]["role"] == "assistant"
     assert row["policy_model"] == "tiny" and row["request_source"] == "template"
+    assert summary["leak_check"] == {"tried": 0, "kept": 0, "pass_rate": None, "rejected": {}}  # no simulator model
     again = synthesize(catalog_dir, tmp_path / "out", config, backend)
     assert again["resumed_shards"] == 3 and again["produced"] == frame.height
     export_jsonl(frame, tmp_path / "t.jsonl")
@@ -432,3 +439,24 @@ def test_natural_requests_say_what_an_unknown_parameter_is_from_its_description(
     assert not any("the the" in t for t in said)
     assert any("cc" in t for t in said)  # a description that is no noun phrase: the name in words
     assert not any(names_beside_values(t, {"mkt": "en-GB"}) for t in said)
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "problem"),
+    [
+        ("", "empty"),
+        ("Rewrite this request to an assistant: list the pets", "prompt_echo"),
+        ("Dear user, I'm here to assist you with listing pets.", "assistant_voice"),
+        ("Sure! Here is how you list pets in the store.", "assistant_voice"),
+        ("Pets!\nW: WOW\nC: FREE\nR: FREE\nP: PETS", "shape"),
+        ("ok", "shape"),
+        ("What a lovely morning for a long walk by the river today, friend.", "off_topic"),
+        ("Could you show me the cats in the pet store, up to 20 of them?", None),
+    ],
+)
+def test_llm_rewrites_that_are_not_a_users_request_are_rejected(rewrite, problem):
+    from inftool_dagster.synthesis.user_simulator import _unwrap, rewrite_problem
+
+    template = "Can you list the pets in the store matching “cat”, just the first 20?"
+    assert rewrite_problem(_unwrap(rewrite), template) == problem
+    assert _unwrap('Here\'s the request:\n\nRequest: "List cats, 20 max."') == "List cats, 20 max."

@@ -192,6 +192,7 @@ def synthetic_trajectories(
             "trajectories_per_s": summary["trajectories_per_s"],
             "share_with_tool_calls": called,
             "request_sources": dg.MetadataValue.json(summary["request_sources"]),
+            "leak_check": dg.MetadataValue.json(summary["leak_check"]),
             "by_scenario_type": dg.MetadataValue.md(_table(by_type)),
         }
     )

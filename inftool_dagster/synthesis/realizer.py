@@ -206,7 +206,7 @@ class NaturalRealizer:
         """What the call does, as a verb phrase from its description ("get the daily forecast")."""
         desc = (self.descriptions.get(call.name) or "").strip()
         first = re.split(r"(?<=[.!?])\s", desc, maxsplit=1)[0].rstrip(".!? ").strip() if desc else ""
-        if not first or len(first) > 120:
+        if not first or len(first) > 120 or _HTTP_LINE.match(first):  # "GET /v1/items/{id}" says nothing
             first = words(call.name.rsplit("_", 1)[0] if re.search(r"_[0-9a-f]{8}$", call.name) else call.name)
         first = first[0].lower() + first[1:]
         verb = first.split(" ", 1)[0]
@@ -291,6 +291,7 @@ def _noun_phrase(description: str) -> str | None:
     return None
 
 
+_HTTP_LINE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b", re.I)
 # words a phrase can start with that do not read as a thing in "This is about …"
 _LEADING = frozenset(
     "called named from until on for to in around matching about with including excluding just up no the".split()

@@ -102,6 +102,23 @@ def synthesize(
         "trajectories_per_s": round(produced / seconds, 3) if seconds > 0 else None,
         "model_seconds": round(model_s, 2),
         "request_sources": dict(frame.group_by("request_source").len().iter_rows()) if produced else {},
+        "leak_check": leak_check(user.stats),
+    }
+
+
+def leak_check(stats: Counter) -> dict:
+    """The User Simulator's LLM rewrites this run: tried, kept (a user's request that keeps every
+    value as phrased), the pass rate (None when no model rewrote anything) and rejections by reason
+    (``missing_values``: the leak check; ``prompt_echo``, ``assistant_voice``, ``shape``,
+    ``off_topic``: ``user_simulator.rewrite_problem``)."""
+    kept = stats.get("llm", 0)
+    rejected = {k.removeprefix("llm_rejected_"): v for k, v in sorted(stats.items()) if k.startswith("llm_rejected_")}
+    tried = kept + sum(rejected.values())
+    return {
+        "tried": tried,
+        "kept": kept,
+        "pass_rate": round(kept / tried, 4) if tried else None,
+        "rejected": rejected,
     }
 
 
@@ -161,13 +178,13 @@ def realize_requests(
     out.mkdir(parents=True, exist_ok=True)
     frame = pl.DataFrame([{**r, "calls": orjson.dumps(r["calls"]).decode()} for r in rows])
     frame.write_parquet(out / "requests.parquet")
-    llm_tried = user.stats.get("llm", 0) + user.stats.get("llm_rejected_missing_values", 0)
+    checked = leak_check(user.stats)
     return {
         "requested": config.n,
         **request_metrics(rows),
         "sources": dict(Counter(r["source"] for r in rows)),
-        "llm_tried": llm_tried,
-        "leak_check_pass_rate": round(user.stats.get("llm", 0) / llm_tried, 4) if llm_tried else None,
+        "llm_tried": checked["tried"],
+        "leak_check_pass_rate": checked["pass_rate"],
         "realizer": config.realizer,
         "templates": len({r["template"] for r in rows}),
         "planner_rejected": sum(planner.rejected.values()),

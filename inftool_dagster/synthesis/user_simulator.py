@@ -9,6 +9,7 @@ path produced it.
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -226,30 +227,33 @@ class UserSimulator:
             )
         generations = self.backend.generate(prompts, SamplingParams(max_new_tokens=96, temperature=0.7, seed=self.seed))
         for i, (b, gens) in enumerate(zip(blueprints, generations)):
-            text = gens[0].text.strip().strip('"') if gens[0].ok else ""
-            if b.blueprint_id in self.surfaces:  # natural: the rewrite keeps every value as phrased
-                kept = text.lower()
-                missing = [v for v in self.surfaces[b.blueprint_id] if v.lower() not in kept] if text else ["(empty)"]
-            elif b.scenario_type == "irrelevance":
-                call = b.notes["request_call"]
-                missing = leaks_all(text, [ToolCall(call["name"], call["arguments"])]) if text else ["(empty)"]
-            else:
-                calls = b.gold_calls[:1] if b.scenario_type in ("multi_turn", "multi_step") else b.gold_calls
-                missing = leaks_all(text, calls, b.missing_parameter) if text else ["(empty)"]
-                if (
-                    b.missing_parameter
-                    and b.gold_calls[0].arguments.get(b.missing_parameter) is not None
-                    and str(b.gold_calls[0].arguments[b.missing_parameter]).lower() in text.lower()
-                ):
-                    missing = ["(leaked the withheld parameter)"]
-            if missing:
-                self.stats["llm_rejected_missing_values"] += 1
+            text = _unwrap(gens[0].text) if gens[0].ok else ""
+            problem = rewrite_problem(text, out[i][0]) or self._missing_value(b, text)
+            if problem:
+                self.stats[f"llm_rejected_{problem}"] += 1
                 self.stats["template"] += 1
             else:
                 self.stats["llm"] += 1
                 out[i] = (text, "llm")
                 self.templates[b.blueprint_id] = "llm"
         return out
+
+    def _missing_value(self, b: Blueprint, text: str) -> str | None:
+        """``"missing_values"`` when the rewrite dropped a value the calls need (or said the
+        withheld one), else None: the leak check."""
+        if b.blueprint_id in self.surfaces:  # natural: the rewrite keeps every value as phrased
+            kept = text.lower()
+            return "missing_values" if any(v.lower() not in kept for v in self.surfaces[b.blueprint_id]) else None
+        if b.scenario_type == "irrelevance":
+            call = b.notes["request_call"]
+            return "missing_values" if leaks_all(text, [ToolCall(call["name"], call["arguments"])]) else None
+        calls = b.gold_calls[:1] if b.scenario_type in ("multi_turn", "multi_step") else b.gold_calls
+        if leaks_all(text, calls, b.missing_parameter):
+            return "missing_values"
+        withheld = b.gold_calls[0].arguments.get(b.missing_parameter) if b.missing_parameter else None
+        if withheld is not None and str(withheld).lower() in text.lower():
+            return "missing_values"  # leaked the withheld parameter
+        return None
 
     def answer_clarification(self, blueprint: Blueprint) -> str:
         name = blueprint.missing_parameter or ""
@@ -267,6 +271,48 @@ class UserSimulator:
             done = self._natural.realize([blueprint.gold_calls[turn]], rng)
             return rng.choice(["Thanks. ", "Great, thanks! ", "Perfect. ", "Got it. "]) + done.text
         return "Thanks. Now " + _lower_first(self.describe(blueprint.gold_calls[turn], rng))
+
+
+_LABEL = re.compile(
+    r"^\s*(?:here(?:'s| is) (?:the|my|a|your) (?:rewritten )?request[^\n:]*:|request:|rewritten:)\s*", re.I
+)
+_ASSISTANT_VOICE = re.compile(
+    r"^(?:dear |sure|certainly|of course|i'm here to|i am here to|as an ai|i'd be happy|i can help|"
+    r"here(?:'s| is) how|to do this|you can )",
+    re.I,
+)
+_STOP = frozenset("a an the to of for and or in on at by with from as is are be it this that you me my i".split())
+
+
+def _unwrap(text: str) -> str:
+    """A rewrite without the labels small models put in front ("Here's the request: …",
+    "Request: …") or the quotes around it."""
+    text = text.strip()
+    for _ in range(2):
+        text = _LABEL.sub("", text).strip().strip('"“”').strip()
+    return text
+
+
+def rewrite_problem(text: str, template: str) -> str | None:
+    """Why an LLM rewrite of ``template`` is not a user's request, or None: ``empty``,
+    ``prompt_echo`` (it repeats the instruction), ``assistant_voice`` (it answers instead of
+    asking), ``shape`` (far longer or shorter than the request, or many lines), ``off_topic``
+    (it keeps under a quarter of the request's content words)."""
+    if not text:
+        return "empty"
+    lower = text.lower()
+    if "rewrite this request" in lower or "in your own words" in lower or "reply with the request" in lower:
+        return "prompt_echo"
+    if _ASSISTANT_VOICE.match(text):
+        return "assistant_voice"
+    if len(text) > 2.5 * len(template) + 40 or len(text) < 0.3 * len(template) or text.count("\n") > 2:
+        return "shape"
+    # content words compared by their first three letters ("pets" ~ "pet", "listing" ~ "list")
+    content = {w[:3] for w in re.findall(r"[a-z0-9]+", template.lower()) if w not in _STOP and len(w) > 2}
+    said = {w[:3] for w in re.findall(r"[a-z0-9]+", lower) if len(w) > 2}
+    if content and len(content & said) < len(content) / 4:
+        return "off_topic"
+    return None
 
 
 def _lower_first(text: str) -> str:
