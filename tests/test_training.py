@@ -222,3 +222,21 @@ def test_grpo_on_an_unknown_trl_version_trains_with_trls_own_trainer(
         summary = train(training_set, str(tiny_dir), tmp_path, config)
     assert summary["steps"] == 1 and summary["reward_first"] is not None
     assert dict(unknown_versions.taken) == before  # neither the shared-prefix trainer nor the logprob patch ran
+
+
+def test_sft_fast_settings_keep_trls_loss_per_token(training_set, tiny_dir, tmp_path):
+    """Scoring only the loss tokens leaves SFT's loss per token as TRL computes it, step by step
+    (same rows, same batches); bf16 autocast and length-grouped batches still train."""
+    import math
+
+    def losses(name, **settings):
+        config = TrainConfig(method="sft", max_steps=2, learning_rate=1e-3, save_steps=1000, **settings)
+        summary = train(training_set, str(tiny_dir), tmp_path / name, config)
+        log = json.loads((tmp_path / name / "checkpoint" / "training_log.json").read_text())
+        return summary, [h["loss"] for h in log if "loss" in h]
+
+    _, trl = losses("trl", cpu_fast_logprobs=False, sft_bf16=False, group_by_length=False)
+    _, fast = losses("fast", cpu_fast_logprobs=True, sft_bf16=False, group_by_length=False)
+    assert len(trl) == 2 and all(abs(a - b) < 1e-4 * max(1.0, a) for a, b in zip(trl, fast)), (trl, fast)
+    summary, grouped = losses("grouped", sft_bf16=True, group_by_length=True)
+    assert summary["steps"] == 2 and all(math.isfinite(x) and x > 0 for x in grouped)

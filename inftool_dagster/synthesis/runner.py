@@ -185,6 +185,7 @@ def realize_requests(
         "sources": dict(Counter(r["source"] for r in rows)),
         "llm_tried": checked["tried"],
         "leak_check_pass_rate": checked["pass_rate"],
+        "llm_rejected": checked["rejected"],
         "realizer": config.realizer,
         "templates": len({r["template"] for r in rows}),
         "planner_rejected": sum(planner.rejected.values()),

@@ -301,7 +301,7 @@ def rewrite_problem(text: str, template: str) -> str | None:
     if not text:
         return "empty"
     lower = text.lower()
-    if "rewrite this request" in lower or "in your own words" in lower or "reply with the request" in lower:
+    if lower.startswith("rewrit") or any(x in lower for x in ("rewrite this", "own words", "reply with the request")):
         return "prompt_echo"
     if _ASSISTANT_VOICE.match(text):
         return "assistant_voice"

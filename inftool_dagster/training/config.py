@@ -34,6 +34,12 @@ class TrainConfig(BaseModel):
         description="GRPO computes each group's prompt once, in the rollouts and in "
         "the loss (compat/trl_grpo.py), instead of once per completion.",
     )
+    sft_bf16: bool | None = Field(
+        None,
+        description="SFT under bf16 autocast (float32 master weights and optimizer); None: on GPUs and on CPUs "
+        "with native bf16 arithmetic (AVX512-BF16, AMX), where it is faster (benchmarks/bench_sft.py).",
+    )
+    group_by_length: bool = Field(True, description="SFT batches of rows of similar length: less padding.")
     max_prompt_tokens: int = Field(
         1024,
         description="Rows whose prompt is longer are left out (counted in the "

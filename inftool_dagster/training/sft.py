@@ -28,7 +28,12 @@ def sft_trainer(
 
     frame = pl.read_parquet(data / "sft_train.parquet")
     rows, dropped = within_prompt_limit(tokenizer, sft_pairs(frame, tokenizer), config.max_prompt_tokens)
-    args = SFTConfig(**common, per_device_train_batch_size=SFT_BATCH, max_length=sft_max_length(config))
+    args = SFTConfig(
+        **common,
+        per_device_train_batch_size=SFT_BATCH,
+        max_length=sft_max_length(config),
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+    )
     trainer = SFTTrainer(
         model=model,
         args=args,

@@ -24,6 +24,15 @@ from .grpo import grpo_trainer
 from .sft import sft_trainer
 
 
+def sft_bf16(config: TrainConfig) -> bool:
+    """Whether SFT runs under bf16 autocast: as configured, else where the hardware computes bf16 natively."""
+    if config.sft_bf16 is not None:
+        return config.sft_bf16
+    from inftool_dagster.llm.backend import resolve_dtype
+
+    return resolve_dtype("auto", "cpu") == "bfloat16"
+
+
 def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: TrainConfig) -> dict:
     import torch
 
@@ -51,7 +60,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         report_to=[],
         seed=config.seed,
         use_cpu=not gpu,
-        bf16=gpu,
+        bf16=gpu or (config.method == "sft" and sft_bf16(config)),
         disable_tqdm=True,
         deepspeed=config.deepspeed,
         gradient_checkpointing=gpu if config.gradient_checkpointing is None else config.gradient_checkpointing,
@@ -60,7 +69,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
     trainer, dropped = build(model, tokenizer, Path(data_dir), config, common, peft_config)
     resume = last_checkpoint(out / "trainer")
     start = time.perf_counter()
-    with completion_tokens_only(config.cpu_fast_logprobs and config.method == "grpo"):
+    with completion_tokens_only(config.cpu_fast_logprobs):  # GRPO's and SFT's loss tokens only
         trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
     history = [h for h in trainer.state.log_history if "loss" in h or "reward" in h]
