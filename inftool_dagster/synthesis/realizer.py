@@ -330,4 +330,6 @@ _VERBS = {
     "charge", "pay", "transfer", "translate", "analyze", "detect", "recognize", "predict", "estimate", "describe",
     "login", "logout", "authenticate", "authorize", "revoke", "grant", "retrieves", "invoke", "execute",
     "trigger", "apply", "resolve", "render", "print", "notify", "mark", "flag", "lock", "unlock", "pause", "resume",
+    "summarise", "summarize", "work", "quote", "project", "split", "plan", "suggest", "recommend", "rank", "sort",
+    "filter", "merge", "parse", "format", "measure", "simulate", "forecast", "score", "compare", "evaluate",
 }  # fmt: skip
