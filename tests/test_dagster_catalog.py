@@ -114,6 +114,9 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert synth.metadata["policy_round"].value == "base" and synth.metadata["policy_model"].value == str(tiny_dir)
         policy = instance.get_latest_materialization_event(dg.AssetKey("policy_checkpoint")).asset_materialization
         assert set(policy.metadata["stages"].value) == {"sft", "grpo"}
+        grpo_steps = policy.metadata["stages"].value["grpo"]["steps"]
+        assert len(policy.metadata["frac_reward_zero_std"].value) == grpo_steps  # one share per GRPO step
+        assert len(policy.metadata["reward_curve"].value) == grpo_steps
         for split in ("dev", "test"):
             scores = instance.get_latest_materialization_event(
                 dg.AssetKey(f"bfcl_{split}_scores")

@@ -198,6 +198,11 @@ def test_grpo_reward_rises_on_a_tiny_task(tmp_path, tiny_dir):
     first, last = sum(rewards[:10]) / 10, sum(rewards[-10:]) / 10
     assert last > first + 0.05, (first, last, rewards)
     assert grpo["reward_first"] == rewards[0] and grpo["reward_last"] == rewards[-1]
+    # the reward curve and the share of groups without reward variance, one figure per step
+    assert len(grpo["rewards"]) == 40 and len(grpo["frac_reward_zero_std"]) == 40
+    assert all(0.0 <= x <= 1.0 for x in grpo["frac_reward_zero_std"])
+    zero_std = [h["frac_reward_zero_std"] for h in log if "frac_reward_zero_std" in h]
+    assert grpo["frac_reward_zero_std"] == [round(x, 4) for x in zero_std]
 
 
 def test_overlong_training_prompts_are_left_out_and_counted():

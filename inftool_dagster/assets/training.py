@@ -70,5 +70,7 @@ def policy_checkpoint(
             **fields,
             "checkpoint": dg.MetadataValue.path(fields["checkpoint"]),
             "stages": dg.MetadataValue.json(fields["stages"]),
+            "reward_curve": dg.MetadataValue.json(fields["reward_curve"]),
+            "frac_reward_zero_std": dg.MetadataValue.json(fields["frac_reward_zero_std"]),
         }
     )

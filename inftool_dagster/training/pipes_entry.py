@@ -23,6 +23,8 @@ def main() -> None:
                 **fields,
                 "checkpoint": {"raw_value": fields["checkpoint"], "type": "path"},
                 "stages": {"raw_value": fields["stages"], "type": "json"},
+                "reward_curve": {"raw_value": fields["reward_curve"], "type": "json"},
+                "frac_reward_zero_std": {"raw_value": fields["frac_reward_zero_std"], "type": "json"},
                 "out_of_process": True,
             }
         )

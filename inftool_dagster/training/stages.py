@@ -19,7 +19,15 @@ from .config import TrainConfig
 from .trainer import train
 
 log = logging.getLogger(__name__)
-SUMMARY_KEYS = ("steps", "seconds_per_step", "reward_first", "reward_last", "loss_last")
+SUMMARY_KEYS = (
+    "steps",
+    "seconds_per_step",
+    "reward_first",
+    "reward_last",
+    "loss_last",
+    "rewards",
+    "frac_reward_zero_std",
+)
 
 
 class NoTrainingData(ValueError):
@@ -64,4 +72,12 @@ def materialization_fields(result: dict, parent: dict[str, str]) -> dict:
         "stages": result["stages"],
         "reward_first": grpo.get("reward_first"),
         "reward_last": grpo.get("reward_last"),
+        "reward_curve": grpo.get("rewards", []),
+        # the share of GRPO groups without reward variance (no gradient), per step and on average
+        "frac_reward_zero_std": grpo.get("frac_reward_zero_std", []),
+        "frac_reward_zero_std_mean": _mean(grpo.get("frac_reward_zero_std") or []),
     }
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None

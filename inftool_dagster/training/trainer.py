@@ -23,6 +23,8 @@ from .config import TrainConfig
 from .grpo import grpo_trainer
 from .sft import sft_trainer
 
+ZERO_STD = "frac_reward_zero_std"  # TRL's GRPO log key
+
 
 def sft_bf16(config: TrainConfig) -> bool:
     """Whether SFT runs under bf16 autocast: as configured, else where the hardware computes bf16 natively."""
@@ -87,6 +89,11 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         "seconds_per_step": round(seconds / max(1, steps_run), 3),
         "reward_first": rewards[0] if rewards else None,
         "reward_last": rewards[-1] if rewards else None,
+        "rewards": [round(float(r), 4) for r in rewards],  # GRPO: the reward curve, one mean per step
+        # GRPO: per step, the share of prompts whose group had one reward for every completion (no signal)
+        "frac_reward_zero_std": [
+            round(float(h["frac_reward_zero_std"]), 4) for h in history if "frac_reward_zero_std" in h
+        ],
         "loss_last": next((h["loss"] for h in reversed(history) if "loss" in h), None),
         "checkpoint": str(checkpoint),
         "rows_over_max_prompt_tokens": dropped,
