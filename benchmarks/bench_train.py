@@ -40,6 +40,7 @@ CONFIGS = {  # TRL as shipped: every position scored on CPU, every prompt copy p
     },
     "grpo_fast": {"method": "grpo", "lora": False, **FAST},
     "grpo_fast_lora": {"method": "grpo", "lora": True, **FAST},
+    "grpo_fast_bf16": {"method": "grpo", "lora": False, **FAST, "grpo_bf16": True},
     "sft_full": {"method": "sft", "lora": False, **FAST},
 }
 
@@ -82,6 +83,7 @@ def run_one(data: str, model: str, out: str, steps: int, settings: dict, group: 
         cpu_fast_logprobs=settings["cpu_fast_logprobs"],
         shared_prompt=settings["shared_prompt"],
         gradient_checkpointing=settings["gradient_checkpointing"],
+        grpo_bf16=settings.get("grpo_bf16", False),
         prompts_per_step=2,
         max_completion_length=completion,
         save_steps=10_000,

@@ -40,6 +40,11 @@ class TrainConfig(BaseModel):
         "with native bf16 arithmetic (AVX512-BF16, AMX), where it is faster (benchmarks/bench_sft.py).",
     )
     group_by_length: bool = Field(True, description="SFT batches of rows of similar length: less padding.")
+    grpo_bf16: bool = Field(
+        False,
+        description="GRPO's loss under bf16 autocast on CPU (on GPUs the Trainer's bf16 applies anyway); off "
+        "by default: measured for speed only (benchmarks/bench_train.py), not yet for what it does to learning.",
+    )
     max_prompt_tokens: int = Field(
         1024,
         description="Rows whose prompt is longer are left out (counted in the "

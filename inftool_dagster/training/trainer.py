@@ -62,7 +62,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         report_to=[],
         seed=config.seed,
         use_cpu=not gpu,
-        bf16=gpu or (config.method == "sft" and sft_bf16(config)),
+        bf16=gpu or (sft_bf16(config) if config.method == "sft" else config.grpo_bf16),
         disable_tqdm=True,
         deepspeed=config.deepspeed,
         gradient_checkpointing=gpu if config.gradient_checkpointing is None else config.gradient_checkpointing,
