@@ -292,6 +292,43 @@ def _noun_phrase(description: str) -> str | None:
 
 
 _HTTP_LINE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b", re.I)
+# verbs the grammar realizer (user_simulator) recognises at the start of a description
+VERBS = {
+    "add",
+    "book",
+    "cancel",
+    "convert",
+    "count",
+    "create",
+    "delete",
+    "find",
+    "get",
+    "list",
+    "place",
+    "read",
+    "remove",
+    "scale",
+    "search",
+    "subscribe",
+    "update",
+    "upload",
+    "fetch",
+    "show",
+    "send",
+    "set",
+    "check",
+    "compute",
+    "calculate",
+    "look",
+    "retrieve",
+    "post",
+    "put",
+    "patch",
+    "return",
+    "returns",
+    "lists",
+}
+
 # words a phrase can start with that do not read as a thing in "This is about …"
 _LEADING = frozenset(
     "called named from until on for to in around matching about with including excluding just up no the".split()
@@ -319,17 +356,15 @@ def _typo(text: str, keep: list[str], rng: random.Random) -> str:
     return text[: m.start()] + w[:i] + w[i + 1] + w[i] + w[i + 2 :] + text[m.end() :]
 
 
-_VERBS = {
-    "add", "book", "cancel", "check", "compute", "calculate", "convert", "count", "create", "delete", "find",
-    "get", "list", "look", "place", "post", "put", "patch", "read", "remove", "retrieve", "return", "scale",
-    "search", "send", "set", "show", "subscribe", "update", "upload", "fetch", "start", "stop", "run", "make",
-    "generate", "download", "register", "reset", "validate", "verify", "assign", "approve", "publish",
-    "view", "browse", "edit", "modify", "replace", "submit", "invite", "share", "copy", "move", "rename", "archive",
-    "restore", "enable", "disable", "activate", "deactivate", "import", "export", "sync", "query", "lookup", "open",
-    "close", "accept", "reject", "attach", "detach", "link", "unlink", "tag", "track", "schedule", "refund",
-    "charge", "pay", "transfer", "translate", "analyze", "detect", "recognize", "predict", "estimate", "describe",
-    "login", "logout", "authenticate", "authorize", "revoke", "grant", "retrieves", "invoke", "execute",
-    "trigger", "apply", "resolve", "render", "print", "notify", "mark", "flag", "lock", "unlock", "pause", "resume",
-    "summarise", "summarize", "work", "quote", "project", "split", "plan", "suggest", "recommend", "rank", "sort",
-    "filter", "merge", "parse", "format", "measure", "simulate", "forecast", "score", "compare", "evaluate",
+# verbs a tool's description may start with: the grammar's (``VERBS``) and more
+_VERBS = VERBS | {
+    "start", "stop", "run", "make", "generate", "download", "register", "reset", "validate", "verify", "assign",
+    "approve", "publish", "view", "browse", "edit", "modify", "replace", "submit", "invite", "share", "copy", "move",
+    "rename", "archive", "restore", "enable", "disable", "activate", "deactivate", "import", "export", "sync",
+    "query", "lookup", "open", "close", "accept", "reject", "attach", "detach", "link", "unlink", "tag", "track",
+    "schedule", "refund", "charge", "pay", "transfer", "translate", "analyze", "detect", "recognize", "predict",
+    "estimate", "describe", "login", "logout", "authenticate", "authorize", "revoke", "grant", "retrieves", "invoke",
+    "execute", "trigger", "apply", "resolve", "render", "print", "notify", "mark", "flag", "lock", "unlock", "pause",
+    "resume", "summarise", "summarize", "work", "quote", "project", "split", "plan", "suggest", "recommend", "rank",
+    "sort", "filter", "merge", "parse", "format", "measure", "simulate", "forecast", "score", "compare", "evaluate",
 }  # fmt: skip

@@ -20,7 +20,7 @@ from inftool_dagster.llm.tool_calls import ToolCall
 from inftool_dagster.llm.types import SamplingParams
 
 from .blueprints import Blueprint
-from .realizer import NaturalRealizer, words
+from .realizer import VERBS, NaturalRealizer, words
 
 OPENERS = ["", "Hi! ", "Hello, ", "Hey there. ", "Quick one: ", "Good morning! "]
 ASKS = [
@@ -31,41 +31,6 @@ ASKS = [
     "{Action}, please.",
     "I'd like to {action}.",
 ]
-VERBS = {
-    "add",
-    "book",
-    "cancel",
-    "convert",
-    "count",
-    "create",
-    "delete",
-    "find",
-    "get",
-    "list",
-    "place",
-    "read",
-    "remove",
-    "scale",
-    "search",
-    "subscribe",
-    "update",
-    "upload",
-    "fetch",
-    "show",
-    "send",
-    "set",
-    "check",
-    "compute",
-    "calculate",
-    "look",
-    "retrieve",
-    "post",
-    "put",
-    "patch",
-    "return",
-    "returns",
-    "lists",
-}
 JOINERS = [" Also, ", " And then ", " Additionally, ", " After that, "]
 
 
