@@ -16,6 +16,16 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 
 
+_NAME_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+
+
+def name_words(name: str) -> list[str]:
+    """A parameter's name as the words people would read in it: ``petId`` / ``from_currency`` /
+    ``x-amz-date`` → ``["pet", "id"]`` / ``["from", "currency"]`` / ``["x", "amz", "date"]``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    return _NAME_WORD.findall(re.sub(r"[_\-.]+", " ", spaced).lower())
+
+
 def snake(text: str) -> str:
     """``listPets`` / ``pets.list`` / ``GET /pets/{id}`` → ``list_pets`` / ``pets_list`` / ``get_pets_id``."""
     text = _CAMEL.sub("_", text)

@@ -18,6 +18,8 @@ from functools import lru_cache
 
 from faker import Faker
 
+from inftool_dagster.catalog.naming import name_words
+
 LOCALE = "en_US"
 ID_NAME = re.compile(r"(^id$|_id$|Id$|ID$|^uuid$|_key$)")
 _ID_SUFFIX = re.compile(r"(?:[_-]id|Id|ID)$|^id$")  # the suffix itself (rstrip would strip characters)
@@ -27,12 +29,6 @@ PERSON_NAMES = ("first", "last", "full", "user", "customer", "owner", "author", 
 @lru_cache(maxsize=1)
 def _faker() -> Faker:
     return Faker(LOCALE)
-
-
-def words_of(name: str) -> list[str]:
-    """``petName`` / ``from_currency`` → ``["pet", "name"]`` / ``["from", "currency"]``."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
-    return re.sub(r"[^A-Za-z0-9]+", " ", spaced).lower().split()
 
 
 def _slug(fake: Faker) -> str:
@@ -144,7 +140,7 @@ def _rule(parts: tuple[str, ...]) -> Callable[[Faker], str] | None:
 
 @lru_cache(maxsize=4096)
 def _rule_for(name: str) -> Callable[[Faker], str] | None:
-    parts = tuple(words_of(name))
+    parts = tuple(name_words(name))
     if not parts:
         return None
     rule = _rule(parts)  # "file name", "company name", "user name" first

@@ -15,18 +15,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from inftool_dagster.catalog.naming import name_words
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
 NEAR = 1  # words allowed between a parameter's name and its value: "city Tokyo", "city: Tokyo", "city of Tokyo"
 
 
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
-
-
-def name_words(name: str) -> list[str]:
-    """``petId`` / ``from_currency`` → ``["pet", "id"]`` / ``["from", "currency"]``."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
-    return tokens(re.sub(r"[_\-.]+", " ", spaced))
 
 
 def _scalars(key: str, value: Any) -> Iterable[tuple[str, str]]:
