@@ -192,6 +192,7 @@ class Planner:
                 continue
             target = b.targets[0]
             cluster, domain = self.cluster(target), self.tools[target].domain
+            mine = _param_names(self.tools[target])
             for name in set(b.tools) - set(b.targets):
                 if self.cluster(name) == cluster:
                     where["same_cluster"] += 1
@@ -199,7 +200,7 @@ class Planner:
                     where["same_domain"] += 1
                 else:
                     where["other_domain"] += 1
-                overlap.append(_jaccard(_param_names(self.tools[target]), _param_names(self.tools[name])))
+                overlap.append(_jaccard(mine, _param_names(self.tools[name])))
 
         def shares(counts: dict[str, int]) -> dict:
             total = sum(counts.values())
