@@ -7,9 +7,12 @@ merges a pair when cosine ≥ t and the parameters are compatible; the similarit
 (cosine ≥ t) is shown beside it. Writes ``docs/bench/tool_tree_labels.json``.
 
     .venv/bin/python benchmarks/tool_tree_labels.py [--recompute]
+    .venv/bin/python benchmarks/tool_tree_labels.py --max-seq-length 64 --out docs/bench/tool_tree_labels_seq64.json
 
 ``--recompute`` re-embeds both texts of every pair with the default embedder and stores the
 cosine (the pairs were drawn with 128-token vectors; ``similarity_drawn`` keeps that value).
+``--max-seq-length N`` scores the rule with vectors of N tokens per text instead, for this record
+only (the sample's stored cosines are left as they are).
 """
 
 from __future__ import annotations
@@ -35,21 +38,23 @@ def main() -> None:
     parser.add_argument(
         "--recompute", action="store_true", help="re-embed the pairs with the default embedder and store the cosines"
     )
+    parser.add_argument("--max-seq-length", type=int, default=None, help="score with N-token vectors (not stored)")
     parser.add_argument("--min-precision", type=float, default=0.9)
     parser.add_argument("--out", default=str(ROOT / "docs" / "bench" / "tool_tree_labels.json"))
     args = parser.parse_args()
 
     labels = load_labels(args.labels)
-    if args.recompute:  # the default embedder's cosine for every pair, written back to the sample
-        from inftool_dagster.catalog.embeddings import ToolEmbedder
+    if args.recompute or args.max_seq_length:  # the embedder's cosine for every pair
+        from inftool_dagster.catalog.embeddings import MAX_SEQ_LENGTH, ToolEmbedder
 
-        embedder = ToolEmbedder()
+        embedder = ToolEmbedder(max_seq_length=args.max_seq_length or MAX_SEQ_LENGTH)
         a = embedder.embed([x["a_text"] for x in labels])
         b = embedder.embed([x["b_text"] for x in labels])
         for x, sim in zip(labels, (a * b).sum(axis=1).tolist()):
             x.setdefault("similarity_drawn", x["similarity"])
             x["similarity"] = round(float(sim), 4)
-        Path(args.labels).write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels))
+        if args.recompute:  # the default embedder's cosines, written back to the sample
+            Path(args.labels).write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels))
     table = threshold_table(labels)
     similarity_only = threshold_table([x | {"params_compatible": True} for x in labels])
     chosen = choose_threshold(table, min_precision=args.min_precision)
@@ -62,6 +67,7 @@ def main() -> None:
         bins[key]["duplicates"] += int(bool(x["label"]))
     record = {
         "labels": str(Path(args.labels).relative_to(ROOT)) if Path(args.labels).is_relative_to(ROOT) else args.labels,
+        "max_seq_length": args.max_seq_length,
         "pairs": len(labels),
         "duplicates": sum(bool(x["label"]) for x in labels),
         "params_compatible": sum(bool(x["params_compatible"]) for x in labels),

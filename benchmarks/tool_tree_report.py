@@ -32,6 +32,14 @@ def _run_row(label: str, record: dict) -> str:
     )
 
 
+def _ci(correct: int, total: int) -> str:
+    """A proportion's Wilson 95 % interval, as the docs write it."""
+    from inftool_dagster.evaluation.intervals import wilson
+
+    interval = wilson(correct, total)
+    return f"[{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""
+
+
 def figures(tree: dict, seq64: dict | None, labels: dict, domains: dict | None) -> str:
     lines = ["### Scale: the whole APIs.guru catalog on 2 cores", ""]
     lines += [
@@ -56,7 +64,7 @@ def figures(tree: dict, seq64: dict | None, labels: dict, domains: dict | None) 
         f"{labels['pairs']} pairs ({labels['duplicates']} duplicates), rule: {labels['rule']}; chosen: best F1 "
         f"with precision ≥ {labels['min_precision']}.",
         "",
-        "| threshold | precision | recall | F1 | tp / fp / fn | similarity alone: P / R |",
+        "| threshold | precision [95 %] | recall [95 %] | F1 | tp / fp / fn | similarity alone: P / R |",
         "|---|---|---|---|---|---|",
     ]
     alone = {r["threshold"]: r for r in labels["similarity_only"]}
@@ -65,7 +73,8 @@ def figures(tree: dict, seq64: dict | None, labels: dict, domains: dict | None) 
             mark = " **(chosen)**" if row["threshold"] == labels["chosen"]["threshold"] else ""
             a = alone[row["threshold"]]
             lines.append(
-                f"| {row['threshold']:.2f}{mark} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | "
+                f"| {row['threshold']:.2f}{mark} | {row['precision']:.3f} {_ci(row['tp'], row['tp'] + row['fp'])} | "
+                f"{row['recall']:.3f} {_ci(row['tp'], row['tp'] + row['fn'])} | {row['f1']:.3f} | "
                 f"{row['tp']} / {row['fp']} / {row['fn']} | {a['precision']:.3f} / {a['recall']:.3f} |"
             )
     lines += [

