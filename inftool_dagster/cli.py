@@ -331,6 +331,13 @@ def verify_cmd(trajectories, catalog_dir, out_dir, heldout_fraction, max_per_too
 @click.option("--max-completion-length", default=_default(TrainConfig, "max_completion_length"), type=int)
 @click.option("--learning-rate", default=_default(TrainConfig, "learning_rate"), type=float, show_default=True)
 @click.option(
+    "--boundary-candidates",
+    default=_default(TrainConfig, "boundary_candidates"),
+    type=int,
+    show_default=True,
+    help="GRPO: sample a group for this many prompts first and train only on those with reward variance (0: off).",
+)
+@click.option(
     "--reward-weights",
     default=None,
     help='JSON weights of the gated rewards, e.g. \'{"format":0.2,"name":0.2,"arguments":0.4,"execution":0.2}\'.',
@@ -358,6 +365,7 @@ def train_cmd(
     num_generations,
     max_completion_length,
     learning_rate,
+    boundary_candidates,
     reward_weights,
     catalog_dir,
     deepspeed,
@@ -373,6 +381,7 @@ def train_cmd(
         num_generations=num_generations,
         max_completion_length=max_completion_length,
         learning_rate=learning_rate,
+        boundary_candidates=boundary_candidates,
         catalog_dir=catalog_dir,
         deepspeed=deepspeed,
         **extra,

@@ -190,6 +190,7 @@ def test_grpo_reward_rises_on_a_tiny_task(tmp_path, tiny_dir):
             prompts_per_step=4,
             max_completion_length=24,
             save_steps=1000,
+            boundary_candidates=0,  # every prompt: this is plain GRPO learning
         ),
     )
     log = json.loads((tmp_path / "grpo" / "checkpoint" / "training_log.json").read_text())
@@ -203,6 +204,34 @@ def test_grpo_reward_rises_on_a_tiny_task(tmp_path, tiny_dir):
     assert all(0.0 <= x <= 1.0 for x in grpo["frac_reward_zero_std"])
     zero_std = [h["frac_reward_zero_std"] for h in log if "frac_reward_zero_std" in h]
     assert grpo["frac_reward_zero_std"] == [round(x, 4) for x in zero_std]
+
+
+def test_boundary_selection_keeps_only_groups_with_reward_variance(monkeypatch):
+    """Prompts whose sampled group all agree (all right, all wrong) carry no GRPO signal and are
+    left out; with none at the boundary GRPO falls back to every candidate, and says so."""
+    from inftool_dagster.training import boundary
+
+    gold = json.dumps([{"name": "get_weather", "arguments": {"city": "Paris"}}])
+    right, wrong = '[get_weather(city="Paris")]', "I cannot help with that."
+    groups = {"mixed": [right, wrong, right, wrong], "all_right": [right] * 4, "all_wrong": [wrong] * 4}
+    monkeypatch.setattr(boundary, "sample_groups", lambda model, tok, prompts, config: [groups[p] for p in prompts])
+    rows = {"prompt": ["all_right", "mixed", "all_wrong", "mixed"], "gold_calls": [gold] * 4}
+    kept, stats = boundary.boundary_rows(None, None, rows, TrainConfig(boundary_candidates=4))
+    assert kept == {"prompt": ["mixed", "mixed"], "gold_calls": [gold, gold]}
+    assert stats | {"seconds": 0} == {
+        "candidates": 4,
+        "kept": 2,
+        "all_same_reward": 2,
+        "all_zero": 1,
+        "all_full": 1,
+        "mean_reward": 0.5,
+        "seconds": 0,
+    }
+    few, stats = boundary.boundary_rows(None, None, rows, TrainConfig(boundary_candidates=2, seed=1))
+    assert stats["candidates"] == 2 and len(few["prompt"]) == max(1, stats["kept"])
+    flat = {"prompt": ["all_right", "all_wrong"], "gold_calls": [gold] * 2}
+    kept, stats = boundary.boundary_rows(None, None, flat, TrainConfig(boundary_candidates=8))
+    assert sorted(kept["prompt"]) == ["all_right", "all_wrong"] and "fallback" in stats
 
 
 def test_overlong_training_prompts_are_left_out_and_counted():

@@ -12,8 +12,15 @@ from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.synthesis import Planner
 from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA
 from inftool_dagster.synthesis.user_simulator import UserSimulator
-from inftool_dagster.training.views import gold_trajectory_rows, is_heldout_tool
-from inftool_dagster.verification import CorruptTrajectories, GateConfig, Verifier, read_trajectories, verify
+from inftool_dagster.training.views import build_views, gold_trajectory_rows, is_heldout_tool, planned_rows
+from inftool_dagster.verification import (
+    CorruptTrajectories,
+    GateConfig,
+    Verifier,
+    VerifyConfig,
+    read_trajectories,
+    verify,
+)
 from inftool_dagster.verification.dedup import DedupConfig, dedup, diversity
 from inftool_dagster.verification.matching import calls_mismatch, standardize_string, values_match
 from inftool_dagster.verification.quality import QualityBounds, reverify, trajectory_suite, verified_suite
@@ -251,6 +258,36 @@ def test_verify_writes_views_split_by_tool(server, gold, tmp_path):
     assert set(sft["source"]) == {"policy"}  # gold replays verify, so they are kept as they are
     chat = json.loads(sft["messages"][0])
     assert chat[0]["role"] == "user" and chat[-1]["role"] == "assistant"
+
+
+def test_gold_only_blueprints_become_gold_replays_beside_the_policys_rows(server, gold, tmp_path):
+    """Volume without model time: blueprints no assistant ran are gold-replayed into both views,
+    counted as ``gold_only``; the policy's own verified rows keep their source and win the dedup."""
+    planner = Planner(list(server.tools.values()), seed=11)
+    policy_bps, extra_bps = planner.plan(0, 6), planner.plan(6, 40)
+    user = UserSimulator.for_tools(server.tools.values(), None, 11)
+    gated = Verifier(server.tools).run(
+        pl.DataFrame(gold_trajectory_rows(policy_bps, server, user), schema=TRAJECTORY_SCHEMA)
+    )
+    planned = planned_rows(extra_bps, server, user, "r0000")
+    assert planned.height == len(extra_bps) and not planned["verified"].any()
+    assert all(len(json.loads(m)) == 1 for m in planned["messages"].to_list())  # the request, no assistant
+    config = VerifyConfig(heldout_tools=[])
+    summary = build_views(gated, server, tmp_path / "views", config, planned)
+    sft = pl.read_parquet(tmp_path / "views" / "sft_train.parquet")
+    by_source = dict(sft.group_by("source").len().iter_rows())
+    alone = build_views(gated, server, tmp_path / "alone", config)  # the policy's rows without the planned ones
+    assert by_source["policy"] == alone["rows_by_source"]["sft"]["policy"] > 0
+    assert set(alone["rows_by_source"]["sft"]) == {"policy"}
+    assert by_source["gold_only"] > 0.8 * len(extra_bps)  # a few fall to the dedup
+    assert summary["rows_by_source"]["sft"] == by_source
+    replays = sft.filter(pl.col("source") == "gold_only")
+    for messages, kind in zip(replays["messages"].to_list(), replays["scenario_type"].to_list()):
+        chat = json.loads(messages)
+        assert chat[-1]["role"] == "assistant"
+        assert any(m.get("tool_calls") for m in chat) == (kind != "irrelevance")
+    grpo = pl.read_parquet(tmp_path / "views" / "grpo_train.parquet")
+    assert set(grpo["trajectory_id"]) >= set(replays["trajectory_id"])  # every replay also gives GRPO prompts
 
 
 def test_corrupted_trajectories_give_a_clear_error(server, tmp_path):

@@ -22,6 +22,17 @@ from .tree import tool_tree
 OWNERS = ["team:inftool-data"]
 
 
+def planned_blueprints(path, assistant: str) -> list[Blueprint]:
+    """The plan's blueprints for the policy (``"policy"``) or for gold replay only (``"gold"``);
+    a plan written before the split is all for the policy."""
+    plan = pl.read_parquet(path)
+    if "assistant" in plan.columns:
+        plan = plan.filter(pl.col("assistant") == assistant)
+    elif assistant != "policy":
+        return []
+    return [Blueprint.from_row(r) for r in plan.iter_rows(named=True)]
+
+
 def policy_source(
     context: dg.AssetExecutionContext, workspace: WorkspaceResource, policy_model: PolicyModelResource
 ) -> dict:
@@ -43,7 +54,10 @@ def policy_source(
 
 
 class ScenarioPlanConfig(dg.Config):
-    n: int = 16
+    n: int = 16  # blueprints the round's policy converses on (its own data, and its yield)
+    # more blueprints, planned the same way, that no model runs: gold-replayed into the training
+    # set (source "gold_only"), volume at the price of realization and MCP calls only
+    gold_only: int = 48
     seed: int = 0  # each round plans with seed + 7919 × round index: new blueprints every round
     mix: dict[str, float] = {}  # scenario type → weight (empty: defaults; the gaps asset will set it)
     tool_weights: dict[str, float] = {}
@@ -82,7 +96,11 @@ def scenario_plan(
     seed = config.seed + 7919 * int(context.partition_key.lstrip("r") or 0)
     planner = Planner(tools, seed=seed, mix=ScenarioMix(**mix), tool_weights=tool_weights, places=tree_places(tree))
     blueprints = planner.plan(0, config.n)
-    frame = pl.DataFrame([b.to_row() for b in blueprints])
+    policy_ids = {b.blueprint_id for b in blueprints}
+    blueprints += planner.plan(config.n, config.gold_only)
+    frame = pl.DataFrame(
+        [{**b.to_row(), "assistant": "policy" if b.blueprint_id in policy_ids else "gold"} for b in blueprints]
+    )
     path = layout.scenario_plan()
     frame.write_parquet(path)
     mix = frame.group_by("scenario_type").len().sort("scenario_type") if frame.height else frame
@@ -92,6 +110,8 @@ def scenario_plan(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
             "blueprints": frame.height,
+            "for_policy": len(policy_ids),
+            "gold_only": frame.height - len(policy_ids),
             "seed": seed,
             "tools_available": len(tools),
             "canonical_tools_planned_from": len(planner.names),
@@ -156,8 +176,7 @@ def synthetic_trajectories(
     """The Assistant is the parent round's policy checkpoint (round 0: the configured base model):
     the improved model writes the next round's data."""
     key = context.partition_key
-    plan = pl.read_parquet(workspace.round(key).scenario_plan())
-    blueprints = [Blueprint.from_row(r) for r in plan.iter_rows(named=True)]
+    blueprints = planned_blueprints(workspace.round(key).scenario_plan(), "policy")
     out = workspace.round(key).trajectories()
     source = policy_source(context, workspace, policy_model)
     policy = policy_model.policy_backend(source["policy_model"])

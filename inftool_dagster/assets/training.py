@@ -72,5 +72,6 @@ def policy_checkpoint(
             "stages": dg.MetadataValue.json(fields["stages"]),
             "reward_curve": dg.MetadataValue.json(fields["reward_curve"]),
             "frac_reward_zero_std": dg.MetadataValue.json(fields["frac_reward_zero_std"]),
+            "boundary": dg.MetadataValue.json(fields["boundary"]),
         }
     )

@@ -9,7 +9,8 @@ import polars as pl
 from inftool_dagster.catalog import load_catalog
 from inftool_dagster.mcp_server import CatalogServer
 from inftool_dagster.resources import DataQualityResource, WorkspaceResource
-from inftool_dagster.training.views import build_views
+from inftool_dagster.synthesis.user_simulator import UserSimulator
+from inftool_dagster.training.views import build_views, planned_rows
 from inftool_dagster.verification import VerifyConfig, read_trajectories
 from inftool_dagster.verification.dedup import DedupConfig
 from inftool_dagster.verification.gates import GateConfig
@@ -19,7 +20,7 @@ from inftool_dagster.verification.runner import gate_and_dedup
 from .catalog import _table, catalog_dir, tool_catalog
 from .partitions import rounds
 from .probe import heldout_probe, probe_tools
-from .synthesis import synthetic_trajectories
+from .synthesis import planned_blueprints, scenario_plan, synthetic_trajectories
 
 OWNERS = ["team:inftool-data"]
 
@@ -89,13 +90,14 @@ def verified_trajectories(
 
 @dg.asset(
     partitions_def=rounds,
-    deps=[verified_trajectories, heldout_probe],
+    deps=[verified_trajectories, scenario_plan, heldout_probe],
     group_name="verification",
     kinds={"python", "parquet"},
     owners=OWNERS,
     code_version="views-v2",
-    description="GRPO prompts (gold calls for the reward) and SFT chats (the policy's verified conversations "
-    "and gold replays), never offering a held-out probe tool; rows counted by source.",
+    description="GRPO prompts (gold calls for the reward) and SFT chats (the policy's verified conversations, "
+    "gold replays of its failures and of the plan's gold-only blueprints), never offering a held-out probe tool; "
+    "rows counted by source.",
 )
 def training_set(
     context: dg.AssetExecutionContext, config: VerificationConfig, workspace: WorkspaceResource
@@ -104,7 +106,10 @@ def training_set(
     server = CatalogServer.from_catalog(catalog_dir(workspace, key))
     gated = pl.read_parquet(workspace.round(key).gated())
     out = workspace.round(key).training_set()
-    summary = build_views(gated, server, out, _verify_config(config, workspace))
+    gold = planned_blueprints(workspace.round(key).scenario_plan(), "gold")
+    user = UserSimulator.for_tools(server.tools.values())  # the template User Simulator synthesis uses
+    planned = planned_rows(gold, server, user, key)
+    summary = build_views(gated, server, out, _verify_config(config, workspace), planned)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     sources = summary["rows_by_source"]["sft"]
     return dg.MaterializeResult(
@@ -116,6 +121,8 @@ def training_set(
             "sft_heldout": summary["sft_chats"]["heldout"],
             "sft_from_policy": sources.get("policy", 0),
             "sft_from_gold_replay": sources.get("gold_replay", 0),
+            "sft_from_gold_only": sources.get("gold_only", 0),
+            "gold_only_planned": len(gold),
             "rows_by_source": dg.MetadataValue.json(summary["rows_by_source"]),
             "dropped": dg.MetadataValue.json(summary["views"]),
         }

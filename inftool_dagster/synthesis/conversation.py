@@ -65,6 +65,20 @@ def openai_tools(server: CatalogServer, names: list[str]) -> list[dict]:
     ]
 
 
+def opened_conversations(blueprints: list[Blueprint], server: CatalogServer, user: UserSimulator) -> list[Conversation]:
+    """One conversation per blueprint: its tools offered and the User Simulator's first request."""
+    return [
+        Conversation(
+            b,
+            openai_tools(server, b.tools),
+            [{"role": "user", "content": text}],
+            source,
+            user.templates.get(b.blueprint_id, "unknown"),
+        )
+        for b, (text, source) in zip(blueprints, user.requests(blueprints))
+    ]
+
+
 def run_conversations(
     blueprints: list[Blueprint],
     server: CatalogServer,
@@ -75,18 +89,8 @@ def run_conversations(
     timings = ShardTimings()
     start = time.perf_counter()
     t0 = time.perf_counter()
-    requests = user.requests(blueprints)
+    conversations = opened_conversations(blueprints, server, user)
     timings.user_s += time.perf_counter() - t0
-    conversations = [
-        Conversation(
-            b,
-            openai_tools(server, b.tools),
-            [{"role": "user", "content": text}],
-            source,
-            user.templates.get(b.blueprint_id, "unknown"),
-        )
-        for b, (text, source) in zip(blueprints, requests)
-    ]
 
     async def loop() -> None:
         async with Client(server.server) as client:

@@ -45,6 +45,12 @@ class TrainConfig(BaseModel):
         description="GRPO's loss under bf16 autocast on CPU (on GPUs the Trainer's bf16 applies anyway); off "
         "by default: measured for speed only (benchmarks/bench_train.py), not yet for what it does to learning.",
     )
+    boundary_candidates: int = Field(
+        32,
+        ge=0,
+        description="GRPO trains only on prompts at the policy's boundary: this many candidates get a sampled "
+        "group each before training, those whose rewards all agree are left out (training/boundary.py); 0: off.",
+    )
     max_prompt_tokens: int = Field(
         1024,
         description="Rows whose prompt is longer are left out (counted in the "
@@ -84,6 +90,7 @@ class RoundTraining(BaseModel):
     max_completion_length: int = _train_default("max_completion_length")
     lora: bool = _train_default("lora")
     learning_rate: float = _train_default("learning_rate")
+    boundary_candidates: int = _train_default("boundary_candidates")
 
     def steps(self) -> dict[str, int]:
         return {"sft": self.sft_steps, "grpo": self.grpo_steps}
@@ -96,4 +103,5 @@ class RoundTraining(BaseModel):
             "round_key": round_key,
             "max_completion_length": self.max_completion_length,
             "learning_rate": self.learning_rate,
+            "boundary_candidates": self.boundary_candidates,
         }

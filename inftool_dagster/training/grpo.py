@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from .boundary import boundary_rows
 from .config import TrainConfig
 from .datasets import prompt_texts, within_prompt_limit
 from .rewards import reward_functions
@@ -16,8 +17,9 @@ from .rewards import reward_functions
 
 def grpo_trainer(
     model: Any, tokenizer: Any, data: Path, config: TrainConfig, common: dict, peft_config: Any
-) -> tuple[Any, int]:
-    """The GRPO trainer on ``data/grpo_train.parquet`` and the number of rows left out."""
+) -> tuple[Any, dict]:
+    """The GRPO trainer on ``data/grpo_train.parquet`` (its prompts at the policy's boundary when
+    ``boundary_candidates``), and what was left out and why."""
     import torch
     from datasets import Dataset
     from trl import GRPOConfig
@@ -32,6 +34,10 @@ def grpo_trainer(
         {"prompt": prompt_texts(frame, tokenizer), "gold_calls": frame["gold_calls"].to_list()},
         config.max_prompt_tokens,
     )
+    info: dict[str, Any] = {"rows_over_max_prompt_tokens": dropped}
+    if config.boundary_candidates:
+        rows, info["boundary"] = boundary_rows(model, tokenizer, rows, config)
+    info["prompts"] = len(rows["prompt"])
     names = list(config.reward_weights)
     gpu = torch.cuda.is_available()
     use_vllm = config.use_vllm if config.use_vllm is not None else gpu and importlib.util.find_spec("vllm") is not None
@@ -58,4 +64,4 @@ def grpo_trainer(
         from inftool_dagster.llm.backend import resolve_dtype
 
         trainer.rollout_dtype = resolve_dtype(config.rollout_dtype, "cuda" if gpu else "cpu")
-    return trainer, dropped
+    return trainer, info

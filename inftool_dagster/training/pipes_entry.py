@@ -25,6 +25,7 @@ def main() -> None:
                 "stages": {"raw_value": fields["stages"], "type": "json"},
                 "reward_curve": {"raw_value": fields["reward_curve"], "type": "json"},
                 "frac_reward_zero_std": {"raw_value": fields["frac_reward_zero_std"], "type": "json"},
+                "boundary": {"raw_value": fields["boundary"], "type": "json"},
                 "out_of_process": True,
             }
         )

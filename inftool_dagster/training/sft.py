@@ -21,8 +21,8 @@ def sft_max_length(config: TrainConfig) -> int:
 
 def sft_trainer(
     model: Any, tokenizer: Any, data: Path, config: TrainConfig, common: dict, peft_config: Any
-) -> tuple[Any, int]:
-    """The SFT trainer on ``data/sft_train.parquet`` and the number of rows left out."""
+) -> tuple[Any, dict]:
+    """The SFT trainer on ``data/sft_train.parquet``, and what was left out."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -41,4 +41,4 @@ def sft_trainer(
         processing_class=tokenizer,
         peft_config=peft_config,
     )
-    return trainer, dropped
+    return trainer, {"rows_over_max_prompt_tokens": dropped, "pairs": len(rows["prompt"])}

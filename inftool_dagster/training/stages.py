@@ -27,6 +27,8 @@ SUMMARY_KEYS = (
     "loss_last",
     "rewards",
     "frac_reward_zero_std",
+    "boundary",  # GRPO: what the boundary selection kept (training/boundary.py)
+    "pairs",  # SFT: prompt/completion pairs available
 )
 
 
@@ -57,7 +59,7 @@ def train_stages(
     return {
         "checkpoint": model,
         "base_model": base_model,
-        "stages": {m: {k: s[k] for k in SUMMARY_KEYS} for m, s in stages.items()},
+        "stages": {m: {k: s[k] for k in SUMMARY_KEYS if k in s} for m, s in stages.items()},
     }
 
 
@@ -76,6 +78,7 @@ def materialization_fields(result: dict, parent: dict[str, str]) -> dict:
         # the share of GRPO groups without reward variance (no gradient), per step and on average
         "frac_reward_zero_std": grpo.get("frac_reward_zero_std", []),
         "frac_reward_zero_std_mean": _mean(grpo.get("frac_reward_zero_std") or []),
+        "boundary": grpo.get("boundary", {}),
     }
 
 

@@ -68,7 +68,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         gradient_checkpointing=gpu if config.gradient_checkpointing is None else config.gradient_checkpointing,
     )
     build = grpo_trainer if config.method == "grpo" else sft_trainer
-    trainer, dropped = build(model, tokenizer, Path(data_dir), config, common, peft_config)
+    trainer, info = build(model, tokenizer, Path(data_dir), config, common, peft_config)
     resume = last_checkpoint(out / "trainer")
     start = time.perf_counter()
     with completion_tokens_only(config.cpu_fast_logprobs):  # GRPO's and SFT's loss tokens only
@@ -96,6 +96,6 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         ],
         "loss_last": next((h["loss"] for h in reversed(history) if "loss" in h), None),
         "checkpoint": str(checkpoint),
-        "rows_over_max_prompt_tokens": dropped,
+        **info,
         "processes": trainer.accelerator.num_processes,
     }

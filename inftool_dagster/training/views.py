@@ -5,7 +5,9 @@ deduplicated trajectory whose gold calls replay cleanly on the MCP Server yields
 (the conversation up to the step, the tools, the gold calls of that step; ``[]`` = the
 right move is not to call: irrelevance, or asking for a withheld value). SFT warm-start
 chats are the verified policy trajectories plus *gold replays* (the gold calls executed on
-the MCP Server, real results, a short answer) for the rest, marked by ``source``.
+the MCP Server, real results, a short answer) for the rest, marked by ``source``: ``policy``,
+``gold_replay`` (the policy tried and failed a gate) or ``gold_only`` (planned for volume: the
+policy never ran it, ``planned_rows``).
 
 The split is by tool: in a round, the held-out probe's tools (whole specs, evaluation/probe.py);
 standalone (``inftool verify``), a hash of the tool name puts ``heldout_fraction`` of the
@@ -53,6 +55,8 @@ SFT_SCHEMA = {
     "target_tools": pl.List(pl.Utf8),
     "split": pl.Utf8,
 }
+
+GOLD_ONLY = "gold_only"  # ``policy_model`` of a planned row no assistant ran (``planned_rows``)
 
 
 def is_heldout_tool(name: str, fraction: float, seed: int = 0) -> bool:
@@ -190,12 +194,34 @@ def training_views(
                 "scenario_type": row["scenario_type"],
                 "messages": row["messages"] if verified else json.dumps(chat, ensure_ascii=False),
                 "tools": row["tools"],
-                "source": "policy" if verified else "gold_replay",
+                "source": _source(row),
                 "target_tools": row["target_tools"],
                 "split": split,
             }
         )
     return pl.DataFrame(grpo_rows, schema=GRPO_SCHEMA), pl.DataFrame(sft_rows, schema=SFT_SCHEMA), counts
+
+
+def _source(row: dict) -> str:
+    if row.get("verified"):
+        return "policy"
+    return GOLD_ONLY if row.get("policy_model") == GOLD_ONLY else "gold_replay"
+
+
+def planned_rows(
+    blueprints: list[Blueprint], server: CatalogServer, user: UserSimulator, round_key: str
+) -> pl.DataFrame:
+    """Blueprints planned for volume, not for the policy: the User Simulator's request and nothing
+    else, shaped like gated trajectories that passed no gate, so that ``training_views`` gold-replays
+    them (source ``gold_only``) beside the policy's own conversations. Costs no model time."""
+    from inftool_dagster.synthesis.config import SynthConfig
+    from inftool_dagster.synthesis.conversation import ShardTimings, opened_conversations
+    from inftool_dagster.synthesis.trajectories import TRAJECTORY_SCHEMA, trajectory_rows
+
+    conversations = opened_conversations(blueprints, server, user)
+    config = SynthConfig(n=len(blueprints), seed=user.seed, round_key=round_key, policy_model=GOLD_ONLY)
+    frame = pl.DataFrame(trajectory_rows(conversations, config, ShardTimings()), schema=TRAJECTORY_SCHEMA)
+    return frame.with_columns(verified=pl.lit(False), rejected_by=pl.lit(GOLD_ONLY))
 
 
 def gold_trajectory_rows(
@@ -237,9 +263,14 @@ def gold_trajectory_rows(
     return trajectory_rows(conversations, config, ShardTimings())
 
 
-def build_views(gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path, config: Any) -> dict:
-    """GRPO prompts and SFT chats, train/held-out by tool, from every trajectory with a sound gold.
+def build_views(
+    gated: pl.DataFrame, server: CatalogServer, out_dir: str | Path, config: Any, planned: pl.DataFrame | None = None
+) -> dict:
+    """GRPO prompts and SFT chats, train/held-out by tool, from every trajectory with a sound gold
+    and every ``planned`` row (``planned_rows``; after the policy's in the dedup's order).
     ``config``: a ``verification.VerifyConfig`` (dedup, held-out tools or fraction, BFCL exclusion)."""
+    if planned is not None and planned.height:
+        gated = pl.concat([gated, planned], how="diagonal_relaxed")
     candidates, _ = dedup(gated, config.dedup)
     dropped_bfcl = 0
     if config.exclude_bfcl and candidates.height:
