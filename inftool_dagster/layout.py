@@ -97,6 +97,10 @@ class RoundLayout:
     def policy(self) -> Path:
         return self.artifact("policy")
 
+    def policy_stages(self) -> Path:
+        """What the round's training stages reported (``training.stages.train_stages``)."""
+        return self.policy() / "stages.json"
+
     def latest_checkpoint(self) -> Path | None:
         """The checkpoint the round's training ended with (None before it ran)."""
         policy = self.policy()

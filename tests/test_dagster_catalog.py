@@ -24,7 +24,7 @@ def _run(instance, tmp_path, tiny_dir, paths=None, key="r0000", tags=None):
             "policy_model": {"config": {"model": str(tiny_dir)}},
         },
         "ops": {
-            "scenario_plan": {"config": {"n": 6}},
+            "scenario_plan": {"config": {"n": 6, "gold_only": 10}},
             "policy_checkpoint": {
                 "config": {"sft_steps": 1, "grpo_steps": 1, "num_generations": 2, "max_completion_length": 4}
             },
@@ -92,7 +92,8 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert trajectories.partition == "r0000"
         assert trajectories.metadata["trajectories"].value == 6
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
-        assert plan.metadata["blueprints"].value == 6
+        assert plan.metadata["blueprints"].value == 16  # 6 for the policy, 10 gold-replayed only (volume)
+        assert plan.metadata["for_policy"].value == 6 and plan.metadata["gold_only"].value == 10
         probe = instance.get_latest_materialization_event(dg.AssetKey("heldout_probe")).asset_materialization
         assert probe.metadata["prompts"].value == 8 and probe.metadata["heldout_keys"].value
         assert probe.metadata["heldout_by"].value == "cluster"  # whole clusters of the MCP tree
@@ -109,6 +110,7 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert views.metadata["grpo_train"].value >= 6 and views.metadata["grpo_heldout"].value == 0
         sources = views.metadata["rows_by_source"].value
         assert sum(sources["sft"].values()) == views.metadata["sft_train"].value
+        assert views.metadata["gold_only_planned"].value == 10 and views.metadata["sft_from_gold_only"].value > 0
         assert sources["grpo_prompts"]["gold"] == views.metadata["grpo_train"].value
         synth = instance.get_latest_materialization_event(dg.AssetKey("synthetic_trajectories")).asset_materialization
         assert synth.metadata["policy_round"].value == "base" and synth.metadata["policy_model"].value == str(tiny_dir)
@@ -117,6 +119,8 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         grpo_steps = policy.metadata["stages"].value["grpo"]["steps"]
         assert len(policy.metadata["frac_reward_zero_std"].value) == grpo_steps  # one share per GRPO step
         assert len(policy.metadata["reward_curve"].value) == grpo_steps
+        boundary = policy.metadata["boundary"].value  # GRPO's prompts at the policy's boundary
+        assert boundary["kept"] + boundary["all_same_reward"] == boundary["candidates"] > 0
         for split in ("dev", "test"):
             scores = instance.get_latest_materialization_event(
                 dg.AssetKey(f"bfcl_{split}_scores")
@@ -175,6 +179,64 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
             for k in ("r0000", "r0001")
         ]
         assert probes[0] == probes[1]
+        _export_reproduces_the_card(tmp_path)
+
+
+def _export_reproduces_the_card(home: Path) -> None:
+    """`inftool export` takes the best dev round away as a Hugging Face directory whose chat template
+    renders tools as the policy was trained, and `inftool bfcl eval` with the card's command gives
+    the card's numbers (the same outputs, entry by entry)."""
+    import shlex
+
+    from click.testing import CliRunner
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from inftool_dagster.cli import main
+    from inftool_dagster.evolution import best_round
+    from inftool_dagster.llm.prompts import render_prompt
+
+    out = home / "export"
+    gaps = {k: json.loads((home / "rounds" / k / "gaps" / "gaps.json").read_text()) for k in ("r0000", "r0001")}
+    scores = {k: g["score"] for k, g in gaps.items()}
+    chosen = best_round(list(scores), list(scores.values()))
+    args = ["export", "--home", str(home), "--out", str(out)]
+    if chosen is None:  # these rounds' dev sample has no summary score: the export asks for a round
+        refused = CliRunner().invoke(main, args)
+        assert refused.exit_code == 1 and "has a dev score" in refused.output and not out.exists()
+        chosen, args = "r0001", [*args, "--round", "r0001"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.output.strip().splitlines()[-1])
+    assert line["dev_scores"] == scores and line["round"] == chosen
+    record = json.loads((out / "inftool_eval.json").read_text())
+    card = (out / "README.md").read_text()
+    test = json.loads((home / "rounds" / record["round"] / "bfcl" / "test" / "summary.json").read_text())
+    for category, figures in test["categories"].items():
+        assert f"| {category} | " in card and f"({figures['correct']}/{figures['total']})" in card
+    assert AutoModelForCausalLM.from_pretrained(out).num_parameters() > 0
+    exported = AutoTokenizer.from_pretrained(out)
+    trained = AutoTokenizer.from_pretrained(record["checkpoint"])
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather.", "parameters": schema}}]
+    messages = [{"role": "user", "content": "Weather in Paris?"}]
+    assert exported.apply_chat_template(
+        messages, tools=tools, add_generation_prompt=True, tokenize=False
+    ) == render_prompt(trained, messages, tools, "prompt")
+    command = shlex.split(record["reproduce"].replace("/tmp/bfcl-recheck", str(home / "recheck")))
+    assert command[:3] == ["inftool", "bfcl", "eval"]
+    rerun = CliRunner().invoke(main, command[1:])
+    assert rerun.exit_code == 0, rerun.output
+    again = json.loads((home / "recheck" / "summary.json").read_text())
+    assert {c: (v["correct"], v["total"]) for c, v in again["categories"].items()} == {
+        c: (v["correct"], v["total"]) for c, v in test["categories"].items()
+    }
+    for category in test["categories"]:
+        name = f"BFCL_v4_{category}_result.json"
+        first = (home / "rounds" / record["round"] / "bfcl" / "test" / "result" / "policy" / name).read_text()
+        second = next((home / "recheck" / "result").glob(f"*/{name}")).read_text()
+        assert [json.loads(x)["result"] for x in first.splitlines()] == [
+            json.loads(x)["result"] for x in second.splitlines()
+        ]
 
 
 def test_invalid_catalog_fails_blocking_check(tmp_path, samples, monkeypatch, tiny_dir):

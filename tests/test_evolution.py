@@ -7,7 +7,7 @@ import polars as pl
 
 from inftool_dagster.assets.evolution import evolution_sensor, nightly_evolution
 from inftool_dagster.assets.partitions import PARENT_TAG
-from inftool_dagster.evolution import StopRule, capability_gaps, error_kind, should_stop
+from inftool_dagster.evolution import StopRule, best_round, capability_gaps, error_kind, should_stop
 from inftool_dagster.resources import EvolutionResource, WorkspaceResource
 
 
@@ -53,6 +53,14 @@ def test_stop_rule():
     assert should_stop([0.1, 0.2, 0.3, 0.4], rule)[0]  # max rounds
     assert should_stop([0.1, 0.3, 0.2, 0.3], StopRule(max_rounds=9, patience=2))[0]  # no improvement for 2
     assert not should_stop([0.1, 0.3, 0.2, 0.35], StopRule(max_rounds=9, patience=2))[0]
+
+
+def test_the_kept_checkpoint_is_the_best_dev_round_and_a_tie_keeps_the_earlier():
+    keys = ["r0000", "r0001", "r0002", "r0003"]
+    assert best_round(keys, [0.1, 0.3, 0.2, 0.25]) == "r0001"
+    assert best_round(keys, [0.1, 0.3, None, 0.3]) == "r0001"  # a later round must beat it, not match it
+    assert best_round(keys, [None, None, 0.05, None]) == "r0002"
+    assert best_round(keys, [None] * 4) is None
 
 
 def _tick(instance, resources, cursor=None):

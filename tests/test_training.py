@@ -274,3 +274,42 @@ def test_sft_fast_settings_keep_trls_loss_per_token(training_set, tiny_dir, tmp_
     assert len(trl) == 2 and all(abs(a - b) < 1e-4 * max(1.0, a) for a, b in zip(trl, fast)), (trl, fast)
     summary, grouped = losses("grouped", sft_bf16=True, group_by_length=True)
     assert summary["steps"] == 2 and all(math.isfinite(x) and x > 0 for x in grouped)
+
+
+def test_whole_chat_sequences_learn_the_same_tokens_in_the_same_contexts_as_pairs(training_set):
+    """A chat as one sequence with a completion mask puts the loss on exactly the tokens the
+    per-step prompt/completion pairs do, each scored in the same context: the summed log-prob of
+    the loss tokens is the same, from fewer tokens through the model."""
+    import polars as pl
+    import torch
+
+    from inftool_dagster.training.datasets import sft_pairs, sft_sequences
+
+    from .tiny_model import tiny_model
+
+    model, tokenizer = tiny_model()
+    frame = pl.read_parquet(training_set / "sft_train.parquet")
+    frame = frame.filter(pl.col("messages").str.len_chars() < 6000).head(6)
+    sequences, pairs = sft_sequences(frame, tokenizer), sft_pairs(frame, tokenizer)
+    assert len(sequences["input_ids"]) == frame.height < len(pairs["prompt"])  # several steps per chat
+
+    def logp(ids: list[int], mask: list[int]) -> float:
+        with torch.no_grad():
+            logits = model(torch.tensor([ids])).logits[0, :-1].float()
+        scores = torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids[1:])[:, None])[:, 0]
+        return float((scores * torch.tensor(mask[1:], dtype=torch.float32)).sum())
+
+    chat_logp = sum(logp(ids, mask) for ids, mask in zip(sequences["input_ids"], sequences["completion_mask"]))
+    chat_tokens = sum(map(sum, sequences["completion_mask"]))
+    pair_logp, pair_tokens, pair_length = 0.0, 0, 0
+    for prompt, completion in zip(pairs["prompt"], pairs["completion"]):
+        head = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        ids = tokenizer(prompt + completion, add_special_tokens=False)["input_ids"]
+        assert ids[: len(head)] == head
+        mask = [0] * len(head) + [1] * (len(ids) - len(head))
+        pair_logp += logp(ids, mask)
+        pair_tokens += len(ids) - len(head)
+        pair_length += len(ids)
+    assert chat_tokens == pair_tokens > 0
+    assert abs(chat_logp - pair_logp) < 1e-3 * abs(pair_logp)
+    assert sum(map(len, sequences["input_ids"])) < 0.8 * pair_length  # the shared prompt once per chat

@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from inftool_dagster.catalog import load_catalog
-from inftool_dagster.evolution import DevSplitRequired, should_stop, tool_weights
+from inftool_dagster.evolution import DevSplitRequired, best_round, should_stop, tool_weights
 from inftool_dagster.evolution import capability_gaps as compute_gaps
 from inftool_dagster.evolution.plots import markdown_image, score_by_round_png
 from inftool_dagster.resources import EvolutionResource, WorkspaceResource
@@ -53,6 +53,7 @@ def capability_gaps(
     gaps_path(workspace, key).write_text(json.dumps(gaps, indent=1))
     history = sorted(set(context.instance.get_materialized_partitions(context.asset_key)) | {key})
     past = [_read_json(gaps_path(workspace, k)) for k in history]
+    best = best_round(history, [g.get("score") for g in past])
     png = score_by_round_png(history, {f"BFCL dev {evolution.score_key}": [g.get("score") for g in past]})
     (gaps_path(workspace, key).parent / "score_by_round.png").write_bytes(png)
     weights = pl.DataFrame(
@@ -63,6 +64,7 @@ def capability_gaps(
             "dev_score": gaps["score"],
             "dev_score_ci95": dg.MetadataValue.json(gaps["score_ci95"]),
             "score_split": gaps["score_split"],
+            "best_round_by_dev": best or "none",  # the checkpoint to keep (export, headline): chosen on dev
             "dev_score_by_round": dg.MetadataValue.md(markdown_image(png, "dev score by round")),
             "path": dg.MetadataValue.path(str(gaps_path(workspace, key))),
             "bfcl_dev_error_rate": dg.MetadataValue.json(gaps["bfcl_error_rate"]),

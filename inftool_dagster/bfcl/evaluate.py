@@ -253,7 +253,12 @@ def evaluate(
         split=split,
         sample=limit,
         seconds=time.perf_counter() - start,
-        generation=_describe(backend),
+        generation={
+            **_describe(backend),
+            "max_new_tokens": max_new_tokens,
+            "stop_after_calls": stop_after_calls,
+            "stop_hopeless": stop_hopeless,
+        },
     )
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary

@@ -30,6 +30,7 @@ def round_record(layout: RoundLayout) -> dict:
     heldout = {k: v for k, v in _json(layout.heldout_scores()).items() if k != "outputs"}
     yielded = _json(layout.yield_scores())
     training = _json(layout.training_summary())
+    stages = _json(layout.policy_stages()).get("stages", {})
     rows = ["| category | accuracy [95% CI] (correct/total) |", "|---|---|"]
     rows += [f"| {c} | {fmt(r)} |" for c, r in test.get("categories", {}).items()]
     rows += [f"| **{c}** | {fmt(r)} |" for c, r in test.get("summaries", {}).items()]
@@ -47,6 +48,21 @@ def round_record(layout: RoundLayout) -> dict:
         "heldout": heldout,
         "yield": yielded,
         "training_rows": training.get("rows_by_source", {}),
+        "training": _training_figures(stages),
+    }
+
+
+def _training_figures(stages: dict) -> dict:
+    """The round's training in a few figures: steps per stage, GRPO's boundary selection, reward
+    curve and mean share of groups without reward variance."""
+    grpo = stages.get("grpo", {})
+    zero = grpo.get("frac_reward_zero_std") or []
+    return {
+        "steps": {m: s.get("steps") for m, s in stages.items()},
+        "seconds_per_step": {m: s.get("seconds_per_step") for m, s in stages.items()},
+        "boundary": grpo.get("boundary", {}),
+        "rewards": grpo.get("rewards", []),
+        "frac_reward_zero_std_mean": round(sum(zero) / len(zero), 4) if zero else None,
     }
 
 

@@ -1,7 +1,7 @@
 """Self-evolution: capability gaps → next round's targets; stop rules (no Dagster imports)."""
 
 from .gaps import DevSplitRequired, capability_gaps, dev_results, error_kind, tool_weights
-from .stopping import EvolutionSettings, StopRule, should_stop
+from .stopping import EvolutionSettings, StopRule, best_round, should_stop
 
 __all__ = [
     "DevSplitRequired",
@@ -12,4 +12,5 @@ __all__ = [
     "EvolutionSettings",
     "StopRule",
     "should_stop",
+    "best_round",
 ]

@@ -32,3 +32,11 @@ def should_stop(scores: list[float | None], rule: StopRule) -> tuple[bool, str]:
         if max(known[-rule.patience :]) <= best_before + rule.min_improvement:
             return True, f"no improvement over {best_before:.4f} for {rule.patience} rounds"
     return False, "continue"
+
+
+def best_round(keys: list[str], scores: list[float | None]) -> str | None:
+    """The round whose checkpoint to keep: the highest dev score, the earlier round on a tie
+    (a later round must beat it, not match it); None when no round has a score. The scores are
+    dev scores (``capability_gaps`` refuses any other split): test never chooses a checkpoint."""
+    known = [(s, -i, k) for i, (k, s) in enumerate(zip(keys, scores)) if s is not None]
+    return max(known)[2] if known else None

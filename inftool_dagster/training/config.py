@@ -40,6 +40,11 @@ class TrainConfig(BaseModel):
         "with native bf16 arithmetic (AVX512-BF16, AMX), where it is faster (benchmarks/bench_sft.py).",
     )
     group_by_length: bool = Field(True, description="SFT batches of rows of similar length: less padding.")
+    sft_whole_chats: bool = Field(
+        True,
+        description="SFT on each chat as one sequence, the loss on every assistant step (the prompt computed once); "
+        "False: one prompt/completion pair per step (the prompt computed again for every step).",
+    )
     grpo_bf16: bool = Field(
         False,
         description="GRPO's loss under bf16 autocast on CPU (on GPUs the Trainer's bf16 applies anyway); off "
@@ -91,6 +96,7 @@ class RoundTraining(BaseModel):
     lora: bool = _train_default("lora")
     learning_rate: float = _train_default("learning_rate")
     boundary_candidates: int = _train_default("boundary_candidates")
+    seed: int = _train_default("seed")
 
     def steps(self) -> dict[str, int]:
         return {"sft": self.sft_steps, "grpo": self.grpo_steps}
@@ -104,4 +110,5 @@ class RoundTraining(BaseModel):
             "max_completion_length": self.max_completion_length,
             "learning_rate": self.learning_rate,
             "boundary_candidates": self.boundary_candidates,
+            "seed": self.seed,
         }

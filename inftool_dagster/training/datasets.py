@@ -37,6 +37,38 @@ def sft_pairs(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[str]]:
     return {"prompt": prompts, "completion": completions}
 
 
+def sft_sequences(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[list[int]]]:
+    """One token sequence per chat (prompt format) with ``completion_mask`` on every assistant step:
+    each step is learnt on the same context and the same completion text as ``sft_pairs`` gives it,
+    but the shared prompt (system prompt, tool list, earlier turns) is computed once per chat
+    instead of once per step."""
+    input_ids, masks = [], []
+    for messages, tools in zip(frame["messages"].to_list(), frame["tools"].to_list()):
+        chat = prompt_mode_messages(json.loads(messages), json.loads(tools))
+        text = tokenizer.apply_chat_template(chat, tokenize=False)
+        spans = []
+        for i, message in enumerate(chat):
+            if message["role"] != "assistant":
+                continue
+            prompt = tokenizer.apply_chat_template(chat[:i], add_generation_prompt=True, tokenize=False)
+            full = tokenizer.apply_chat_template(chat[: i + 1], tokenize=False)
+            if not (text.startswith(full) and full.startswith(prompt)):
+                raise ValueError("the chat template does not render a chat as the prefix of its continuation")
+            spans.append((len(prompt), len(full)))
+        encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        input_ids.append(encoded["input_ids"])
+        masks.append([int(any(a <= start < b for a, b in spans)) for start, _ in encoded["offset_mapping"]])
+    return {"input_ids": input_ids, "completion_mask": masks}
+
+
+def within_length(columns: dict[str, list], max_tokens: int) -> tuple[dict[str, list], int]:
+    """The tokenized rows of at most ``max_tokens`` tokens, and how many were left out."""
+    keep = [i for i, ids in enumerate(columns["input_ids"]) if len(ids) <= max_tokens]
+    if not keep:
+        raise ValueError(f"every training sequence is longer than {max_tokens} tokens")
+    return {k: [v[i] for i in keep] for k, v in columns.items()}, len(columns["input_ids"]) - len(keep)
+
+
 def within_prompt_limit(tokenizer: Any, columns: dict[str, list], max_tokens: int) -> tuple[dict[str, list], int]:
     """The rows whose prompt fits ``max_tokens``, and how many were left out."""
     lengths = [len(ids) for ids in tokenizer(columns["prompt"], add_special_tokens=False)["input_ids"]]

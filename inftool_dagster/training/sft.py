@@ -1,5 +1,6 @@
 """SFT warm start on the verified chats (TRL's ``SFTTrainer``): loss on the assistant's steps
-only, prompt/completion pairs from ``datasets.sft_pairs``."""
+only; a chat is one sequence with a completion mask (``datasets.sft_sequences``, the default) or
+one prompt/completion pair per assistant step (``datasets.sft_pairs``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from .config import TrainConfig
-from .datasets import sft_pairs, within_prompt_limit
+from .datasets import sft_pairs, sft_sequences, within_length, within_prompt_limit
 
 SFT_BATCH = 4
 
@@ -27,12 +28,16 @@ def sft_trainer(
     from trl import SFTConfig, SFTTrainer
 
     frame = pl.read_parquet(data / "sft_train.parquet")
-    rows, dropped = within_prompt_limit(tokenizer, sft_pairs(frame, tokenizer), config.max_prompt_tokens)
+    if config.sft_whole_chats:
+        rows, dropped = within_length(sft_sequences(frame, tokenizer), sft_max_length(config))
+    else:
+        rows, dropped = within_prompt_limit(tokenizer, sft_pairs(frame, tokenizer), config.max_prompt_tokens)
     args = SFTConfig(
         **common,
         per_device_train_batch_size=SFT_BATCH,
         max_length=sft_max_length(config),
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        completion_only_loss=True,  # the assistant's steps only (pairs: the completion; chats: completion_mask)
     )
     trainer = SFTTrainer(
         model=model,
@@ -41,4 +46,5 @@ def sft_trainer(
         processing_class=tokenizer,
         peft_config=peft_config,
     )
-    return trainer, {"rows_over_max_prompt_tokens": dropped, "pairs": len(rows["prompt"])}
+    rows_kind = "chats" if config.sft_whole_chats else "pairs"
+    return trainer, {"rows_over_max_prompt_tokens": dropped, "rows": {rows_kind: len(next(iter(rows.values())))}}

@@ -28,7 +28,7 @@ SUMMARY_KEYS = (
     "rewards",
     "frac_reward_zero_std",
     "boundary",  # GRPO: what the boundary selection kept (training/boundary.py)
-    "pairs",  # SFT: prompt/completion pairs available
+    "rows",  # SFT: the chats (or prompt/completion pairs) it could draw from
 )
 
 
@@ -56,11 +56,13 @@ def train_stages(
     if not stages:
         raise NoTrainingData("no training data: both the SFT and the GRPO views are empty")
     write_latest(out, Path(model))
-    return {
+    result = {
         "checkpoint": model,
         "base_model": base_model,
         "stages": {m: {k: s[k] for k in SUMMARY_KEYS if k in s} for m, s in stages.items()},
     }
+    (out / "stages.json").write_text(json.dumps(result, indent=1))  # RoundLayout.policy_stages
+    return result
 
 
 def materialization_fields(result: dict, parent: dict[str, str]) -> dict:
