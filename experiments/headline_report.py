@@ -10,6 +10,40 @@ from inftool_dagster.evaluation.report import REPORT_SERIES, report_png, series_
 from inftool_dagster.evolution import best_round
 
 SUMMARY = "non_live_python_ast_summary"
+# issue 22's aims for the best loop round (by dev), on the test split; "heldout_exact": the probe
+AIMS = {
+    "simple_python": 0.60,
+    "multiple": 0.50,
+    "parallel": 0.30,
+    "irrelevance": 0.70,
+    SUMMARY: 0.40,
+    "live_simple": 0.40,
+    "heldout_exact": 0.30,
+}
+
+
+def _aim_value(row: dict, key: str) -> dict | None:
+    if key == "heldout_exact":
+        return row.get("heldout", {}).get("exact")
+    test = row.get("bfcl_test", {})
+    return test.get("summaries", {}).get(key) or test.get("categories", {}).get(key)
+
+
+def _aims_table(results: dict) -> list[str]:
+    """The aims against the loop round chosen on dev, with the base model beside it; an aim counts
+    as met when the point estimate reaches it (the interval says how surely)."""
+    best, base = _chosen_loop_round(results), results.get("base")
+    if not best:
+        return ["- (no loop round yet)"]
+    lines = [
+        f"| figure (test split) | aim | base | loop {best['round']} (best dev) | met |",
+        "|---|---|---|---|---|",
+    ]
+    for key, aim in AIMS.items():
+        value = _aim_value(best, key)
+        met = "—" if not value or value.get("accuracy") is None else ("yes" if value["accuracy"] >= aim else "no")
+        lines.append(f"| {key} | ≥ {aim:.2f} | {fmt(_aim_value(base, key)) if base else '—'} | {fmt(value)} | {met} |")
+    return lines
 
 
 def _cell(result: dict | None) -> str:
@@ -182,6 +216,10 @@ def write_report(results: dict, docs: Path, command: str) -> Path:
         "",
         "![headline](img/headline.png)",
         "",
+        "## Aims (issue 22) against the loop round chosen on dev",
+        "",
+        *_aims_table(results),
+        "",
         "## Differences and noise",
         "",
         *(_comparisons(results) or ["- (no comparison yet)"]),
@@ -223,7 +261,16 @@ def write_readme_block(readme: Path, results: dict, command: str, scope: str) ->
     pick = lambda r, c: r["bfcl_test"]["summaries"].get(c) or r["bfcl_test"]["categories"].get(c)  # noqa: E731
     cats = [
         c
-        for c in ("simple_python", "multiple", "irrelevance", "live_simple", "live_irrelevance")
+        for c in (
+            "simple_python",
+            "multiple",
+            "parallel",
+            "parallel_multiple",
+            "irrelevance",
+            "live_simple",
+            "live_multiple",
+            "live_irrelevance",
+        )
         if pick(base, c) and pick(best, c)
     ]
     lines = [
