@@ -306,11 +306,24 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--dtype", default="bfloat16")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from headline.json")
+    parser.add_argument(
+        "--base-only",
+        action="store_true",
+        help="score the base model now (on the first variant's probe and test entries) if not yet scored, "
+        "then write the report: for a variant stopped between rounds (it resumes with the same command)",
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = json.loads((out / "headline.json").read_text()) if (out / "headline.json").exists() else {"variants": {}}
-    if not args.report_only:
+    if args.base_only:
+        name = next(iter(results.get("settings", {})), None)
+        if name is None:
+            raise SystemExit("no variant has run yet: the base model is scored on its first round's probe")
+        if not results.get("base"):
+            results["base"] = base_row(results["settings"][name], out / name, out / "base")
+            save(out, results)
+    elif not args.report_only:
         specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
         for name in args.variants.split(","):
             settings = fix_settings(out / name, variant_settings(args, name))
