@@ -204,7 +204,12 @@ def write_report(results: dict, docs: Path, command: str) -> Path:
         f"≤ {settings.get('max_new_tokens')} new tokens, {settings.get('dtype')}, the project's compact prompt.",
         "",
         "Variants run: " + ", ".join(results.get("variants", {})) + " (and the base model); a variant not "
-        "listed was not run under this protocol.",
+        "listed was not run under this protocol. Rounds done: "
+        + "; ".join(
+            f"{name} {len(rows)} of {results.get('settings', {}).get(name, {}).get('rounds', '?')}"
+            for name, rows in results.get("variants", {}).items()
+        )
+        + " (the command above resumes a variant where it stopped).",
         "",
         "## BFCL test split",
         "",
