@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,8 +159,57 @@ def _json_call(item: Any) -> ToolCall | str:
     return ToolCall(name, args)
 
 
+_KEYWORD = re.compile(r"[^\s=,()\[\]{}'\"]+(?=\s*=(?!=))")
+
+
+def _keyword_names(text: str) -> tuple[str, dict[str, str]]:
+    """Real APIs name parameters ``api-version``, ``$.xgafv``, ``X-Amz-Date`` or ``from``, which a
+    Python call cannot spell (``f(api-version="1")`` is not Python): outside string literals, each
+    such keyword directly inside a call's parentheses is replaced by a placeholder identifier, and
+    the mapping back is returned. Identifiers that are not Python keywords are left as they are."""
+    out: list[str] = []
+    names: dict[str, str] = {}
+    stack: list[str] = []
+    i, quote, expect_key = 0, "", False
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            out.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                out.append(text[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = ""
+            i += 1
+            continue
+        if ch in "'\"":
+            quote, expect_key = ch, False
+        elif ch in "([{":
+            stack.append(ch)
+            expect_key = ch == "("
+        elif ch in ")]}":
+            stack = stack[:-1]
+            expect_key = False
+        elif ch == ",":
+            expect_key = bool(stack) and stack[-1] == "("
+        elif not ch.isspace() and expect_key:
+            expect_key = False
+            match = _KEYWORD.match(text, i)
+            if match:
+                key = match.group(0)
+                if not key.isidentifier() or keyword.iskeyword(key):
+                    placeholder = f"__inftool_kw{len(names)}__"
+                    names[placeholder] = key
+                    out.append(placeholder)
+                    i = match.end()
+                    continue
+        out.append(ch)
+        i += 1
+    return "".join(out), names
+
+
 def _parse_python(text: str) -> ParseResult:
-    source = text if text.startswith("[") else f"[{text}]"
+    source, names = _keyword_names(text if text.startswith("[") else f"[{text}]")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
@@ -179,10 +229,11 @@ def _parse_python(text: str) -> ParseResult:
         for kw in node.keywords:
             if kw.arg is None:
                 return ParseResult(calls=calls, style="python", failure=f"{name} uses **kwargs")
+            arg = names.get(kw.arg, kw.arg)
             try:
-                args[kw.arg] = ast.literal_eval(kw.value)
+                args[arg] = ast.literal_eval(kw.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                return ParseResult(calls=calls, style="python", failure=f"argument {kw.arg} of {name} is not a literal")
+                return ParseResult(calls=calls, style="python", failure=f"argument {arg} of {name} is not a literal")
         calls.append(ToolCall(name, args))
     if not calls:
         return ParseResult(style="python", failure="empty call list")
