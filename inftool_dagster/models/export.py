@@ -100,7 +100,7 @@ def export_model(
         "chosen_by": "named" if round_key else "best BFCL dev score (evolution.best_round)",
         "dev_scores": scores,
         "checkpoint": str(checkpoint),
-        "base_model": _base_model(checkpoint),
+        "base_model": _base_model(home),
         "bfcl_test": {k: test.get(k) for k in ("split", "sample", "prompt_format", "generation", "categories")}
         | {"summaries": test.get("summaries", {})},
         "heldout": {k: v for k, v in _json(layout.heldout_scores()).items() if k in ("exact", "reward", "prompts")},
@@ -115,13 +115,16 @@ def export_model(
     return record
 
 
-def _base_model(checkpoint: Path) -> str:
-    card = checkpoint / "README.md"
-    if card.exists():
-        for line in card.read_text().splitlines():
-            if line.startswith("base_model:"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
+def _base_model(home: Path) -> dict:
+    """The model the loop started from: the first round's, with its hub id and source when embedded."""
+    from inftool_dagster.models.registry import EMBEDDED
+
+    first = min(dev_scores(home))
+    name = _json(RoundLayout.local(home, first).policy_stages()).get("base_model", "unknown")
+    embedded = EMBEDDED.get(name)
+    if embedded is None:
+        return {"name": name, "hub_id": name, "source": name}
+    return {"name": name, "hub_id": embedded.hub_id or name, "source": f"{embedded.member} from {embedded.package}"}
 
 
 def _data_sources(layout: RoundLayout) -> dict:
@@ -157,14 +160,15 @@ def model_card(record: dict) -> str:
     sample = f"a uniform sample of {test['sample']} entries per category" if test.get("sample") else "every entry"
     lines = [
         "---",
-        f"base_model: {record['base_model']}",
+        f"base_model: {record['base_model']['hub_id']}",
         "library_name: transformers",
         "pipeline_tag: text-generation",
         "tags: [inftool, tool-calling, function-calling, bfcl]",
         "---",
         f"# inftool tool-calling policy ({record['round']})",
         "",
-        f"Fine-tuned from `{record['base_model']}` by inftool's closed loop (synthesized, verified tool-use "
+        f"Fine-tuned from `{record['base_model']['hub_id']}` (weights: {record['base_model']['source']}, "
+        f"dequantized to float32) by inftool's closed loop (synthesized, verified tool-use "
         f"conversations from API specs; {_stages(record)}). Round {record['round']}, chosen by "
         f"{record['chosen_by']}. Dev scores by round (non-live Python AST summary): {dev}.",
         "",
@@ -190,6 +194,7 @@ def model_card(record: dict) -> str:
         "",
         "```python",
         "from transformers import AutoModelForCausalLM, AutoTokenizer",
+        "",
         "tok = AutoTokenizer.from_pretrained(PATH)",
         "model = AutoModelForCausalLM.from_pretrained(PATH)",
         "prompt = tok.apply_chat_template(messages, tools=tools, add_generation_prompt=True, tokenize=False)",

