@@ -23,10 +23,7 @@ AIMS = {
 
 
 def _aim_value(row: dict, key: str) -> dict | None:
-    if key == "heldout_exact":
-        return row.get("heldout", {}).get("exact")
-    test = row.get("bfcl_test", {})
-    return test.get("summaries", {}).get(key) or test.get("categories", {}).get(key)
+    return row.get("heldout", {}).get("exact") if key == "heldout_exact" else series_value(row, "bfcl", key)
 
 
 def _aims_table(results: dict) -> list[str]:
@@ -263,21 +260,8 @@ def write_readme_block(readme: Path, results: dict, command: str, scope: str) ->
     base, best = results.get("base"), _chosen_loop_round(results)
     if not base or not best:
         return
-    pick = lambda r, c: r["bfcl_test"]["summaries"].get(c) or r["bfcl_test"]["categories"].get(c)  # noqa: E731
-    cats = [
-        c
-        for c in (
-            "simple_python",
-            "multiple",
-            "parallel",
-            "parallel_multiple",
-            "irrelevance",
-            "live_simple",
-            "live_multiple",
-            "live_irrelevance",
-        )
-        if pick(base, c) and pick(best, c)
-    ]
+    pick = lambda r, c: series_value(r, "bfcl", c)  # noqa: E731
+    cats = [c for c in best["bfcl_test"]["categories"] if pick(base, c) and pick(best, c)]
     lines = [
         f"On BFCL's **test split** ({scope}; the loop itself only ever reads the dev split), "
         f"{len(results['variants'].get('loop', []))} rounds of the closed loop on "

@@ -39,8 +39,8 @@ def dev_scores(home: str | Path) -> dict[str, float | None]:
     return {k: _json(RoundLayout.local(home, k).gaps()).get("score") for k in keys}
 
 
-def choose_round(home: str | Path) -> str:
-    scores = dev_scores(home)
+def choose_round(home: str | Path, scores: dict[str, float | None]) -> str:
+    """The best dev round among ``scores`` (``dev_scores(home)``)."""
     chosen = best_round(list(scores), list(scores.values()))
     if chosen is None:
         raise ExportError(f"no round under {home} has a dev score (capability_gaps): name one with --round")
@@ -80,7 +80,8 @@ def export_model(
     from inftool_dagster.llm.chat_template import compact_chat_template
 
     home, out = Path(home), Path(out)
-    key = round_key or choose_round(home)
+    scores = dev_scores(home)  # read once: the choice, the card and the base model
+    key = round_key or choose_round(home, scores)
     layout = RoundLayout.local(home, key)
     checkpoint = layout.latest_checkpoint()
     if checkpoint is None or not (checkpoint / "model.safetensors").exists():
@@ -94,13 +95,12 @@ def export_model(
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     tokenizer.chat_template = compact_chat_template(tokenizer.chat_template)
     tokenizer.save_pretrained(out)
-    scores = dev_scores(home)
     record = {
         "round": key,
         "chosen_by": "named" if round_key else "best BFCL dev score (evolution.best_round)",
         "dev_scores": scores,
         "checkpoint": str(checkpoint),
-        "base_model": _base_model(home),
+        "base_model": _base_model(home, min(scores)),
         "bfcl_test": {k: test.get(k) for k in ("split", "sample", "prompt_format", "generation", "categories")}
         | {"summaries": test.get("summaries", {})},
         "heldout": {k: v for k, v in _json(layout.heldout_scores()).items() if k in ("exact", "reward", "prompts")},
@@ -115,11 +115,10 @@ def export_model(
     return record
 
 
-def _base_model(home: Path) -> dict:
-    """The model the loop started from: the first round's, with its hub id and source when embedded."""
+def _base_model(home: Path, first: str) -> dict:
+    """The model the loop started from (round ``first``'s), with its hub id and source when embedded."""
     from inftool_dagster.models.registry import EMBEDDED
 
-    first = min(dev_scores(home))
     name = _json(RoundLayout.local(home, first).policy_stages()).get("base_model", "unknown")
     embedded = EMBEDDED.get(name)
     if embedded is None:
