@@ -134,7 +134,7 @@ def round_config(s: dict, specs: Path) -> dict:
             },
             "bfcl_dev_scores": {"config": {**bfcl, "limit": s["dev_sample"]}},
             "bfcl_test_scores": {"config": {**bfcl, "limit": s["test_sample"]}},
-            "heldout_scores": {"config": {"dtype": s["dtype"]}},
+            "heldout_scores": {"config": {"dtype": s["dtype"], "max_new_tokens": s["max_new_tokens"]}},
         },
     }
 
@@ -190,7 +190,7 @@ def base_row(settings: dict, home: Path, out: Path) -> dict:
     )
     first = RoundLayout.local(home, round_key(0))
     probe, blueprints, info = load_probe(first.probe())
-    heldout = heldout_eval(backend, probe, TrainConfig().reward_weights)
+    heldout = heldout_eval(backend, probe, TrainConfig().reward_weights, max_new_tokens=settings["max_new_tokens"])
     heldout.pop("outputs")
     yielded = policy_yield(first.catalog(), blueprints, backend, out / "yield", policy_model=settings["model"])
     return {

@@ -148,6 +148,7 @@ def bfcl_test_scores(
 
 class HeldoutScoresConfig(dg.Config):
     max_new_tokens: int = EvalSettings().max_new_tokens
+    stop_after_calls: bool = EvalSettings().stop_after_calls
     batch_size: int | None = None  # None: the policy_model resource's
     dtype: str | None = None  # None: the policy_model resource's
 
@@ -159,7 +160,7 @@ class HeldoutScoresConfig(dg.Config):
     kinds={"python", "pytorch"},
     op_tags=gpu_op_tags(),
     owners=OWNERS,
-    code_version="heldout-v2",
+    code_version="heldout-v3",
     description="The round's policy on the fixed held-out probe (tools of specs no round trains on): "
     "exact accuracy (BFCL-style), gated reward and its parts, per scenario type, with intervals.",
 )
@@ -172,7 +173,13 @@ def heldout_scores(
     key = context.partition_key
     checkpoint, backend = _policy(workspace, policy_model, key, config.batch_size, config.dtype)
     probe, _, info = load_probe(probe_dir(workspace))
-    result = heldout_eval(backend, probe, TrainConfig().reward_weights, max_new_tokens=config.max_new_tokens)
+    result = heldout_eval(
+        backend,
+        probe,
+        TrainConfig().reward_weights,
+        max_new_tokens=config.max_new_tokens,
+        stop_after_calls=config.stop_after_calls,
+    )
     out = workspace.round(key).heldout()
     workspace.round(key).heldout_scores().write_text(json.dumps({**result, "probe": info["fingerprint"]}, indent=1))
     rows = [{"scenario_type": k, "exact [95% CI] (correct/total)": fmt(v)} for k, v in result["by_scenario"].items()]
@@ -188,6 +195,7 @@ def heldout_scores(
             "reward_ci95": dg.MetadataValue.json(result["reward_ci95"]),
             "generation_errors": result["generation_errors"],
             "prompts_too_long": result["prompts_too_long"],
+            "generation": dg.MetadataValue.json(result.get("generation", {})),
             "by_scenario": dg.MetadataValue.md(_table(pl.DataFrame(rows))),
             "parts": dg.MetadataValue.json({k: result[k] for k in ("format", "name", "arguments") if k in result}),
         }

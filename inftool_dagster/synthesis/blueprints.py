@@ -37,13 +37,18 @@ SCENARIO_TYPES = (
 
 
 class ScenarioMix(BaseModel):
-    """Relative weights of scenario types (normalized when sampling)."""
+    """Relative weights of scenario types (normalized when sampling).
+
+    Irrelevance weighs as much as a calling type: abstaining is two of BFCL's eight headline
+    categories, its training answer is a few tokens against a call's tens (a token-averaged loss
+    hears it less), and at half this weight a first round took BFCL irrelevance from 40/40 to
+    12/40 (docs/evolution.md, the headline pilot)."""
 
     simple: float = Field(2.0, ge=0)
     multiple: float = Field(2.0, ge=0)
     parallel: float = Field(1.0, ge=0)
     parallel_multiple: float = Field(1.0, ge=0)
-    irrelevance: float = Field(1.0, ge=0)
+    irrelevance: float = Field(2.0, ge=0)
     missing_parameter: float = Field(0.5, ge=0)
     multi_step: float = Field(0.5, ge=0)
     multi_turn: float = Field(0.5, ge=0)

@@ -34,7 +34,15 @@ def probe_conversations(frame: pl.DataFrame) -> list[list[dict]]:
     ]
 
 
-def heldout_eval(backend: Any, frame: pl.DataFrame, weights: dict[str, float], max_new_tokens: int = 128) -> dict:
+def heldout_eval(
+    backend: Any,
+    frame: pl.DataFrame,
+    weights: dict[str, float],
+    max_new_tokens: int = 128,
+    stop_after_calls: bool = True,
+) -> dict:
+    """The probe's figures; ``stop_after_calls`` ends an output where its call list closes (only the
+    calls are scored, as in ``bfcl.evaluate``), so a policy that talks on after calling costs no time."""
     if frame.is_empty():
         return {
             "prompts": 0,
@@ -44,7 +52,8 @@ def heldout_eval(backend: Any, frame: pl.DataFrame, weights: dict[str, float], m
             "generation_errors": 0,
             "prompts_too_long": 0,
         }
-    outputs = backend.generate(probe_conversations(frame), SamplingParams(max_new_tokens=max_new_tokens))
+    params = SamplingParams(max_new_tokens=max_new_tokens, stop_after_calls=stop_after_calls)
+    outputs = backend.generate(probe_conversations(frame), params)
     failures = count_failures(outputs)
     texts = [o[0].text if o[0].ok else "" for o in outputs]
     gold = frame["gold_calls"].to_list()
@@ -70,5 +79,6 @@ def heldout_eval(backend: Any, frame: pl.DataFrame, weights: dict[str, float], m
         "by_scenario": by_scenario,
         **failures,
         **{n: round(v, 4) for n, v in parts.items()},
+        "generation": {"max_new_tokens": max_new_tokens, "stop_after_calls": stop_after_calls},
         "outputs": texts,
     }
