@@ -199,3 +199,33 @@ def test_the_gaps_asset_reads_the_dev_directory_only():
     ancestors = {k.to_user_string() for k in dg.AssetSelection.assets("capability_gaps").upstream().resolve(graph)}
     assert "bfcl_dev_scores" in ancestors and "policy_checkpoint" in ancestors
     assert not ancestors & {"bfcl_test_scores", "heldout_scores", "policy_yield", "round_report"}
+
+
+def test_heldout_probe_stops_after_the_call_list_unless_told_and_records_it():
+    from inftool_dagster.training.heldout import heldout_eval
+
+    class Params:
+        def __init__(self, inner):
+            self.inner, self.seen = inner, []
+
+        def generate(self, conversations, params, tools=None):
+            self.seen.append((params.max_new_tokens, params.stop_after_calls))
+            return self.inner.generate(conversations, params, tools)
+
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
+    frame = pl.DataFrame(
+        {
+            "prompt": [json.dumps([{"role": "user", "content": "call f"}])] * 2,
+            "tools": [json.dumps(tools)] * 2,
+            "gold_calls": [json.dumps([{"name": "f", "arguments": {}}]), "[]"],
+            "scenario_type": ["simple", "irrelevance"],
+        }
+    )
+    backend = Params(tiny_backend())
+    weights = {"format": 0.2, "name": 0.3, "arguments": 0.5}
+    stopped = heldout_eval(backend, frame, weights, max_new_tokens=3)
+    talked = heldout_eval(backend, frame, weights, max_new_tokens=3, stop_after_calls=False)
+    assert backend.seen == [(3, True), (3, False)]
+    assert stopped["generation"] == {"max_new_tokens": 3, "stop_after_calls": True}
+    assert talked["generation"]["stop_after_calls"] is False
+    assert stopped["prompts"] == 2 and stopped["exact"]["total"] == 2
