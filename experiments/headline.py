@@ -14,7 +14,8 @@ Variants (same specs, same number of trajectories per round):
 
 - ``loop``: SFT warm start + GRPO; the next round's scenarios and tools weighted by the gaps.
 - ``no_gaps``: the same with ``gap_boost = 0``. Round r0000 has no parent, so it is the same
-  computation as ``loop``'s and is copied; its gaps are materialized again with boost 0.
+  computation as ``loop``'s: copied when the loop's r0000 is on this machine (its gaps are
+  materialized again with boost 0), computed again otherwise.
 - ``sft_only``: gap-targeted, SFT only, at equal compute: GRPO's steps become
   ``--sft-per-grpo-step`` SFT steps each (the minutes per round in the report show how equal).
 - ``loop_seed1``: ``loop`` with seed 1 (the plans, the sampling, the training order).
@@ -111,6 +112,33 @@ def fix_settings(home: Path, settings: dict) -> dict:
     home.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(settings, indent=1))
     return settings
+
+
+def load_results(out: Path) -> dict:
+    """The results so far: ``out/headline.json``, or on a machine that has not run the experiment
+    (checkpoints are never committed) the committed ``docs/bench/headline.json``, so that each
+    variant can run in its own session and the report still holds them all."""
+    for path in (out / "headline.json", ROOT / "docs" / "bench" / "headline.json"):
+        if path.exists():
+            return json.loads(path.read_text())
+    return {"variants": {}}
+
+
+# what may differ between variants; every other setting must be the same for a comparison
+VARIANT_KEYS = {"variant", "gap_boost", "grpo", "seed", "sft_steps", "grpo_steps"}
+
+
+def comparable(results: dict, settings: dict) -> None:
+    """Stop unless ``settings`` agree with the variants already in ``results`` outside ``VARIANT_KEYS``."""
+    for other in results.get("settings", {}).values():
+        changed = sorted(
+            k for k in set(other) | set(settings) if k not in VARIANT_KEYS and other.get(k) != settings.get(k)
+        )
+        if changed:
+            raise SystemExit(
+                f"the results so far ({other['variant']}) were run with other {', '.join(changed)}: "
+                "use the same settings, or another --out and move docs/bench/headline.json aside"
+            )
 
 
 def round_config(s: dict, specs: Path) -> dict:
@@ -232,9 +260,8 @@ def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict
 
     home = out / name
     snapshot = out / "_loop_after_r0000"
-    if name == "no_gaps" and not (home / "rounds").exists():
-        if not snapshot.exists():
-            raise SystemExit("no_gaps copies loop's round r0000: run the loop variant first")
+    shared = name == "no_gaps" and snapshot.exists()  # else (a new machine) r0000 is computed again
+    if shared and not (home / "rounds").exists():
         for part in ("dagster_home", "shared", "rounds"):
             shutil.copytree(snapshot / part, home / part)
         regap(home, round_key(0), settings["gap_boost"])
@@ -247,7 +274,7 @@ def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict
         if not summary["success"]:
             raise SystemExit(f"{name} {key} failed: see `INFTOOL_HOME={home} inftool ui`")
         row = {"variant": name, **round_row(home, key)}
-        if name == "no_gaps" and i == 0:
+        if shared and i == 0:
             row["shared_with"] = "loop"
         rows[:] = [r for r in rows if r["round"] != key] + [row]
         if name == "loop" and i == 0 and not snapshot.exists():  # no_gaps' round r0000 is this computation
@@ -315,7 +342,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = json.loads((out / "headline.json").read_text()) if (out / "headline.json").exists() else {"variants": {}}
+    results = load_results(out)
     if args.base_only:
         name = next(iter(results.get("settings", {})), None)
         if name is None:
@@ -327,6 +354,7 @@ def main() -> None:
         specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
         for name in args.variants.split(","):
             settings = fix_settings(out / name, variant_settings(args, name))
+            comparable(results, settings)
             results.setdefault("settings", {})[name] = settings
             start = time.perf_counter()
             run_variant(name, settings, specs, out, results)
