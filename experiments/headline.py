@@ -19,6 +19,8 @@ Variants (same specs, same number of trajectories per round):
 - ``sft_only``: gap-targeted, SFT only, at equal compute: GRPO's steps become
   ``--sft-per-grpo-step`` SFT steps each (the minutes per round in the report show how equal).
 - ``loop_seed1``: ``loop`` with seed 1 (the plans, the sampling, the training order).
+- ``loop_keep``: ``loop`` whose gaps never take irrelevance under a fifth of the next round's mix
+  (``EvolutionSettings.min_share``): the gaps raise what the policy fails and thin out abstention.
 
 Each variant's configuration is written once to ``--out/<variant>/config.json`` (a rerun with a
 different configuration stops instead of mixing two); results accumulate in
@@ -55,6 +57,8 @@ VARIANTS = {
     "loop_seed1": {"gap_boost": 2.0, "grpo": True, "seed": 1},  # the loop again, other plans and sampling
     "no_gaps": {"gap_boost": 0.0, "grpo": True, "seed": 0},
     "sft_only": {"gap_boost": 2.0, "grpo": False, "seed": 0},
+    # the loop with abstention kept at a fifth of the mix (evolution.gaps.keep_shares)
+    "loop_keep": {"gap_boost": 2.0, "grpo": True, "seed": 0, "min_share": {"irrelevance": 0.2}},
 }
 COMMAND = "experiments/headline.py"
 
@@ -125,7 +129,7 @@ def load_results(out: Path) -> dict:
 
 
 # what may differ between variants; every other setting must be the same for a comparison
-VARIANT_KEYS = {"variant", "gap_boost", "grpo", "seed", "sft_steps", "grpo_steps"}
+VARIANT_KEYS = {"variant", "gap_boost", "grpo", "seed", "sft_steps", "grpo_steps", "min_share"}
 
 
 def comparable(results: dict, settings: dict) -> None:
@@ -146,7 +150,13 @@ def round_config(s: dict, specs: Path) -> dict:
     return {
         "resources": {
             "spec_sources": {"config": {"paths": [str(specs)]}},
-            "evolution": {"config": {"gap_boost": s["gap_boost"], "max_rounds": s["rounds"] + 1}},
+            "evolution": {
+                "config": {
+                    "gap_boost": s["gap_boost"],
+                    "max_rounds": s["rounds"] + 1,
+                    "min_share": s.get("min_share", {}),
+                }
+            },
         },
         "ops": {
             "heldout_probe": {"config": {"prompts": s["probe_prompts"], "yield_blueprints": s["yield_blueprints"]}},

@@ -130,3 +130,32 @@ def test_a_crashed_sensor_tick_does_not_skip_the_round(tmp_path):
         gaps.write_text(good)
         result = _tick(instance, resources)
         assert [r.partition_key for r in result.run_requests] == ["r0001"] and result.cursor == "r0000"
+
+
+def test_min_share_keeps_what_the_policy_does_right_in_the_mix(tmp_path):
+    import pytest
+
+    from inftool_dagster.evolution.gaps import keep_shares
+    from inftool_dagster.evolution.stopping import EvolutionSettings
+
+    score_dir = tmp_path / "score" / "policy"
+    score_dir.mkdir(parents=True)
+    for category, accuracy in [("simple_python", 0.0), ("multiple", 0.0), ("irrelevance", 1.0)]:
+        (score_dir / f"BFCL_v4_{category}_score.json").write_text(json.dumps({"accuracy": accuracy}) + "\n")
+    (tmp_path / "summary.json").write_text(json.dumps({"split": "dev", "model": "policy", "summary": {}}))
+    plain = capability_gaps(tmp_path, pl.DataFrame())["scenario_weights"]
+    kept = capability_gaps(tmp_path, pl.DataFrame(), min_share={"irrelevance": 0.2})["scenario_weights"]
+    share = lambda w, s: w[s] / sum(w.values())  # noqa: E731
+    assert share(plain, "irrelevance") < 0.2  # the gaps alone thin out the skill the policy has
+    assert share(kept, "irrelevance") == pytest.approx(0.2, abs=1e-3)
+    assert {s: w for s, w in kept.items() if s != "irrelevance"} == {
+        s: w for s, w in plain.items() if s != "irrelevance"
+    }
+    # a floor already met changes nothing; two floors both hold
+    assert keep_shares({"a": 1.0, "b": 1.0}, {"a": 0.3}) == {"a": 1.0, "b": 1.0}
+    two = keep_shares({"a": 8.0, "b": 1.0, "c": 1.0}, {"b": 0.25, "c": 0.25})
+    assert share(two, "b") == pytest.approx(0.25, abs=1e-3) and share(two, "c") == pytest.approx(0.25, abs=1e-3)
+    with pytest.raises(ValueError, match="unknown scenario"):
+        EvolutionSettings(min_share={"irrelevant": 0.2})
+    with pytest.raises(ValueError, match="sum to less than 1"):
+        EvolutionSettings(min_share={"simple": 0.6, "irrelevance": 0.5})

@@ -45,7 +45,11 @@ def capability_gaps(
     gated_path = workspace.round(key).gated()
     gated = pl.read_parquet(gated_path) if gated_path.exists() else pl.DataFrame()
     gaps = compute_gaps(
-        workspace.round(key).bfcl("dev"), gated, boost=evolution.gap_boost, score_key=evolution.score_key
+        workspace.round(key).bfcl("dev"),
+        gated,
+        boost=evolution.gap_boost,
+        score_key=evolution.score_key,
+        min_share=evolution.min_share,
     )
     domains = dict(load_catalog(catalog_dir(workspace, key)).select("name", "domain").iter_rows())
     gaps["tool_weights"] = tool_weights(gaps["domain_weights"], domains)

@@ -120,9 +120,11 @@ def capability_gaps(
     base_mix: ScenarioMix | None = None,
     boost: float = _DEFAULTS.gap_boost,
     score_key: str = _DEFAULTS.score_key,
+    min_share: dict[str, float] | None = None,
 ) -> dict:
-    """Error rates and the next round's weights: weight × (1 + boost × error rate). BFCL errors
-    come from the dev split only (``dev_results``); ``score`` is the dev summary's ``score_key``."""
+    """Error rates and the next round's weights: weight × (1 + boost × error rate), then raised
+    where a scenario's share would fall under ``min_share``. BFCL errors come from the dev split
+    only (``dev_results``); ``score`` is the dev summary's ``score_key``."""
     base = (base_mix or ScenarioMix()).weights()
     score_dir, summary = dev_results(dev_bfcl_dir)
     bfcl_rates, bfcl_kinds = bfcl_errors(score_dir) if score_dir and score_dir.exists() else ({}, Counter())
@@ -137,6 +139,7 @@ def capability_gaps(
         s: round(w * (1 + boost * (sum(scenario_error.get(s, [0])) / len(scenario_error.get(s, [0])))), 4)
         for s, w in base.items()
     }
+    weights = keep_shares(weights, min_share or {})
     return {
         "bfcl_error_rate": {k: round(v, 4) for k, v in bfcl_rates.items()},
         "bfcl_error_kinds": dict(bfcl_kinds.most_common()),
@@ -149,6 +152,22 @@ def capability_gaps(
         "score_split": summary.get("split"),
         "score_ci95": (summary.get("summaries", {}).get(score_key) or {}).get("ci95"),
     }
+
+
+def keep_shares(weights: dict[str, float], min_share: dict[str, float]) -> dict[str, float]:
+    """``weights`` with each scenario in ``min_share`` raised, where needed, to that share of the
+    total, the others unchanged: a floor that binds gets m × (the others' sum) / (1 − Σ binding m)."""
+    floored = {s: m for s, m in min_share.items() if s in weights and m > 0}
+    binding: set[str] = set()
+    while True:  # each pass binds at least one more floor, or ends
+        free = sum(w for s, w in weights.items() if s not in binding)
+        share = sum(floored[s] for s in binding)
+        out = {s: max(w, floored[s] * free / (1 - share)) if s in binding else w for s, w in weights.items()}
+        total = sum(out.values())
+        newly = {s for s, m in floored.items() if s not in binding and out[s] < m * total - 1e-9}
+        if not newly:
+            return {s: round(w, 4) for s, w in out.items()}
+        binding |= newly
 
 
 def tool_weights(domain_weights: dict[str, float], tool_domains: dict[str, str]) -> dict[str, float]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class StopRule(BaseModel):
@@ -20,6 +20,24 @@ class EvolutionSettings(StopRule):
 
     gap_boost: float = Field(2.0, ge=0, description="Next weight = weight × (1 + gap_boost × error rate).")
     score_key: str = Field(HEADLINE_SCORE, description="The headline score in bfcl/summary.json.")
+    min_share: dict[str, float] = Field(
+        default_factory=dict,
+        description="Scenario type → the least share of the next round's mix it keeps whatever the gaps say "
+        '(e.g. {"irrelevance": 0.2}): gaps raise what the policy fails, which thins out what it still does '
+        "right, and a skill the data stops showing is forgotten. Empty: off.",
+    )
+
+    @field_validator("min_share")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        from inftool_dagster.synthesis.blueprints import SCENARIO_TYPES
+
+        unknown = sorted(set(value) - set(SCENARIO_TYPES))
+        if unknown:
+            raise ValueError(f"min_share names unknown scenario types {unknown}; known: {list(SCENARIO_TYPES)}")
+        if any(v < 0 for v in value.values()) or sum(value.values()) >= 1:
+            raise ValueError("min_share values must be >= 0 and sum to less than 1")
+        return value
 
 
 def should_stop(scores: list[float | None], rule: StopRule) -> tuple[bool, str]:
