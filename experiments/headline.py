@@ -150,13 +150,7 @@ def round_config(s: dict, specs: Path) -> dict:
     return {
         "resources": {
             "spec_sources": {"config": {"paths": [str(specs)]}},
-            "evolution": {
-                "config": {
-                    "gap_boost": s["gap_boost"],
-                    "max_rounds": s["rounds"] + 1,
-                    "min_share": s.get("min_share", {}),
-                }
-            },
+            "evolution": {"config": {**gap_settings(s), "max_rounds": s["rounds"] + 1}},
         },
         "ops": {
             "heldout_probe": {"config": {"prompts": s["probe_prompts"], "yield_blueprints": s["yield_blueprints"]}},
@@ -243,8 +237,12 @@ def base_row(settings: dict, home: Path, out: Path) -> dict:
     }
 
 
-def regap(home: Path, key: str, gap_boost: float) -> None:
-    """Materialize ``capability_gaps`` of round ``key`` again in ``home`` with ``gap_boost``."""
+def gap_settings(settings: dict) -> dict:
+    return {"gap_boost": settings["gap_boost"], "min_share": settings.get("min_share", {})}
+
+
+def regap(home: Path, key: str, settings: dict) -> None:
+    """Materialize ``capability_gaps`` of round ``key`` again in ``home`` with the variant's gap settings."""
     import dagster as dg
 
     from inftool_dagster.assets.partitions import ROUND_JOB, ROUND_TAG
@@ -253,14 +251,24 @@ def regap(home: Path, key: str, gap_boost: float) -> None:
 
     prepare_dagster_home(home)
     result = defs.resolve_job_def(ROUND_JOB).execute_in_process(
-        run_config={"resources": {"evolution": {"config": {"gap_boost": gap_boost}}}},
+        run_config={"resources": {"evolution": {"config": gap_settings(settings)}}},
         instance=dg.DagsterInstance.get(),
         partition_key=key,
         asset_selection=[dg.AssetKey("capability_gaps")],
-        tags={ROUND_TAG: key, "inftool/regap": str(gap_boost)},
+        tags={ROUND_TAG: key, "inftool/regap": json.dumps(gap_settings(settings))},
     )
     if not result.success:
         raise SystemExit(f"capability_gaps of {key} in {home} failed")
+
+
+# what acts only on a round's capability_gaps (the last asset): a variant differing from loop in
+# nothing else has the same round r0000 computation
+GAPS_ONLY = ("gap_boost", "min_share")
+
+
+def shares_first_round(name: str) -> bool:
+    loop, this = VARIANTS["loop"], VARIANTS[name]
+    return name != "loop" and all(loop.get(k) == this.get(k) for k in {*loop, *this} - set(GAPS_ONLY))
 
 
 def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict) -> None:
@@ -270,11 +278,11 @@ def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict
 
     home = out / name
     snapshot = out / "_loop_after_r0000"
-    shared = name == "no_gaps" and snapshot.exists()  # else (a new machine) r0000 is computed again
+    shared = shares_first_round(name) and snapshot.exists()  # else (a new machine) r0000 is computed again
     if shared and not (home / "rounds").exists():
         for part in ("dagster_home", "shared", "rounds"):
             shutil.copytree(snapshot / part, home / part)
-        regap(home, round_key(0), settings["gap_boost"])
+        regap(home, round_key(0), settings)
     rows = results["variants"].setdefault(name, [])
     for i in range(settings["rounds"]):
         key = round_key(i)
@@ -287,7 +295,7 @@ def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict
         if shared and i == 0:
             row["shared_with"] = "loop"
         rows[:] = [r for r in rows if r["round"] != key] + [row]
-        if name == "loop" and i == 0 and not snapshot.exists():  # no_gaps' round r0000 is this computation
+        if name == "loop" and i == 0 and not snapshot.exists():  # no_gaps' and loop_keep's r0000 too
             shutil.copytree(home, snapshot)
             (snapshot / "config.json").unlink()  # the variant's settings, not a checkpoint's config
         save(out, results)
