@@ -134,16 +134,17 @@ def _reward(heldout: dict) -> str:
 
 
 def _comparisons(results: dict) -> list[str]:
-    """Each variant's last round against the base model and against loop's, on the summary and
-    on irrelevance: a difference whose intervals overlap is called noise."""
+    """Each variant's last round against the base model and against loop's same round (its last
+    where loop has no such round), on every reported series: a difference whose intervals overlap
+    is called noise."""
     out = []
     base = results.get("base")
-    last = {
-        name: sorted(rows, key=lambda r: r["round"])[-1] for name, rows in results.get("variants", {}).items() if rows
-    }
+    variants = {name: sorted(rows, key=lambda r: r["round"]) for name, rows in results.get("variants", {}).items()}
+    last = {name: rows[-1] for name, rows in variants.items() if rows}
     for metric, source, key in REPORT_SERIES:
         for name, row in last.items():
-            pairs = [("base", base)] + ([("loop", last["loop"])] if name != "loop" and "loop" in last else [])
+            loop = next((r for r in variants.get("loop", []) if r["round"] == row["round"]), last.get("loop"))
+            pairs = [("base", base)] + ([(f"loop {loop['round']}", loop)] if name != "loop" and loop else [])
             for other_name, other in pairs:
                 if other is None:
                     continue
