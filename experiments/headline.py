@@ -279,10 +279,12 @@ def run_variant(name: str, settings: dict, specs: Path, out: Path, results: dict
     home = out / name
     snapshot = out / "_loop_after_r0000"
     shared = shares_first_round(name) and snapshot.exists()  # else (a new machine) r0000 is computed again
-    if shared and not (home / "rounds").exists():
+    if shared and not (home / "regapped.json").exists():  # a copy whose regap did not finish is redone
         for part in ("dagster_home", "shared", "rounds"):
+            shutil.rmtree(home / part, ignore_errors=True)
             shutil.copytree(snapshot / part, home / part)
         regap(home, round_key(0), settings)
+        (home / "regapped.json").write_text(json.dumps(gap_settings(settings)))
     rows = results["variants"].setdefault(name, [])
     for i in range(settings["rounds"]):
         key = round_key(i)
@@ -358,7 +360,7 @@ def main() -> None:
         "then write the report: for a variant stopped between rounds (it resumes with the same command)",
     )
     args = parser.parse_args()
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # Dagster homes must be absolute
     out.mkdir(parents=True, exist_ok=True)
     results = load_results(out)
     if args.base_only:
