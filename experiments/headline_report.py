@@ -140,10 +140,14 @@ def _comparisons(results: dict) -> list[str]:
     out = []
     base = results.get("base")
     variants = {name: sorted(rows, key=lambda r: r["round"]) for name, rows in results.get("variants", {}).items()}
-    last = {name: rows[-1] for name, rows in variants.items() if rows}
+    last = [(name, rows[-1]) for name, rows in variants.items() if rows]
+    chosen = _chosen_loop_round(results)
+    if chosen and chosen is not variants["loop"][-1]:  # the round the headline reports, chosen on dev
+        last.insert(0, ("loop", chosen))
     for metric, source, key in REPORT_SERIES:
-        for name, row in last.items():
-            loop = next((r for r in variants.get("loop", []) if r["round"] == row["round"]), last.get("loop"))
+        for name, row in last:
+            loop_rows = variants.get("loop", [])
+            loop = next((r for r in loop_rows if r["round"] == row["round"]), loop_rows[-1] if loop_rows else None)
             pairs = [("base", base)] + ([(f"loop {loop['round']}", loop)] if name != "loop" and loop else [])
             for other_name, other in pairs:
                 if other is None:
