@@ -1,9 +1,10 @@
 """The figures behind docs/evolution.md's "headline pilot" section, read from a headline variant's
 round artifacts and its Dagster instance: tools whose parameter names a Python call cannot spell,
 the gates' rejections of each round's policy conversations, the next round's scenario weights,
-and seconds per asset. Written to ``docs/bench/pilot_findings.json``.
+the share of each GRPO step's completions cut at the length limit, and seconds per asset. Written
+to ``docs/bench/pilot_findings.json`` (the pilot, at 9d525a5) or ``--record``.
 
-    .venv/bin/python experiments/pilot_findings.py [--home .experiments/headline/loop]
+    .venv/bin/python experiments/pilot_findings.py [--home .experiments/headline/loop] [--record PATH]
 """
 
 from __future__ import annotations
@@ -21,9 +22,18 @@ def spellable(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
 
 
+def clipped(log: Path) -> list[float] | None:
+    """Per GRPO step, the share of completions that hit ``max_completion_length`` (TRL's log)."""
+    if not log.exists():
+        return None
+    key = "completions/clipped_ratio"
+    return [round(e[key], 3) for e in json.loads(log.read_text()) if key in e]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", default=str(ROOT / ".experiments" / "headline" / "loop"))
+    parser.add_argument("--record", default=str(ROOT / "docs" / "bench" / "pilot_findings.json"))
     args = parser.parse_args()
     import dagster as dg
     import polars as pl
@@ -60,10 +70,12 @@ def main() -> None:
                 "rejected_by_gate": dict(
                     gated.filter(~pl.col("verified")).group_by("rejected_by").len().sort("rejected_by").iter_rows()
                 ),
-                "next_scenario_weights": json.loads(layout.gaps().read_text())["scenario_weights"],
+                "next_scenario_weights": (weights := json.loads(layout.gaps().read_text())["scenario_weights"]),
+                "next_scenario_shares": {k: round(v / sum(weights.values()), 3) for k, v in weights.items()},
+                "grpo_clipped_ratio": clipped(layout.policy() / "grpo" / "checkpoint" / "training_log.json"),
                 "seconds_by_asset": seconds,
             }
-    out = ROOT / "docs" / "bench" / "pilot_findings.json"
+    out = Path(args.record)
     record = {"home": str(home), "rounds": rounds, "command": "experiments/pilot_findings.py " + " ".join(sys.argv[1:])}
     out.write_text(json.dumps(record, indent=1))
     print(json.dumps({k: {x: v[x] for x in list(v)[:5]} for k, v in rounds.items()}, indent=1))
