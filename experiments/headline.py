@@ -408,6 +408,7 @@ def main() -> None:
         results,
         ROOT / "docs",
         command=f".venv/bin/python {COMMAND} --out {args.out} --variants {variants} {options}".strip(),
+        loop_command=f".venv/bin/python {COMMAND} --out {args.out} --variants loop {options}".strip(),
     )
 
 

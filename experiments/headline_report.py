@@ -163,7 +163,9 @@ def _comparisons(results: dict) -> list[str]:
     return out
 
 
-def write_report(results: dict, docs: Path, command: str) -> Path:
+def write_report(results: dict, docs: Path, command: str, loop_command: str | None = None) -> Path:
+    """``docs/headline.md``, its plot and the README's headline block; ``command`` runs every variant
+    reported, ``loop_command`` (the README's) the loop alone."""
     docs = Path(docs)
     (docs / "img").mkdir(parents=True, exist_ok=True)
     series = _rows(results)
@@ -239,7 +241,7 @@ def write_report(results: dict, docs: Path, command: str) -> Path:
     path.write_text("\n".join(text))
     readme = docs.parent / "README.md"
     if readme.exists():
-        write_readme_block(readme, results, command, scope)
+        write_readme_block(readme, results, loop_command or command, scope)
     return path
 
 
