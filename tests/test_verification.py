@@ -207,11 +207,12 @@ def test_dedup_exact_near_and_caps(gold):
 def test_trajectory_suite_passes_and_fails_with_examples(server, gold):
     names = list(server.tools)
     assert trajectory_suite(gold, names, QualityBounds()).success
-    report = trajectory_suite(gold, [n for n in names if n != gold["target_tools"][0][0]], QualityBounds())
+    target = next(t[0] for t in gold["target_tools"] if len(t))  # irrelevance rows target nothing
+    report = trajectory_suite(gold, [n for n in names if n != target], QualityBounds())
     assert not report.success
     failed = {e.name: e for e in report.failed()}
     key = next(k for k in failed if "offered_tools" in k)
-    assert gold["target_tools"][0][0] in failed[key].failing_examples
+    assert target in failed[key].failing_examples
     skewed = QualityBounds(max_scenario_share=0.05)
     assert any("scenario_mix" in e.name for e in trajectory_suite(gold, names, skewed).failed())
 
@@ -222,9 +223,10 @@ def test_verified_suite_judges_kept_rows_again_from_scratch(server, gold):
     gated = Verifier(server.tools).run(gold)
     verified, _ = dedup(gated.filter(pl.col("verified")), DedupConfig())
     assert verified_suite(gated, verified, list(server.tools), QualityBounds(min_pass_rate=0.9), server).success
-    # corrupt three kept rows' calls while their stored gate flags still say "passed"
+    # corrupt three kept rows' calls (rows with arguments) while their stored gate flags still say "passed"
+    with_arguments = pl.col("predicted_calls").str.contains('"arguments":{"', literal=True)
     broken = verified.with_columns(
-        pl.when(pl.int_range(pl.len()) < 3)
+        pl.when(with_arguments & (with_arguments.cast(pl.Int32).cum_sum() <= 3))
         .then(pl.col("predicted_calls").str.replace(r'"arguments":\{', '"arguments":{"bogus_param":1,'))
         .otherwise(pl.col("predicted_calls"))
         .alias("predicted_calls")
