@@ -60,6 +60,9 @@ VARIANTS = {
     # the loop with abstention kept at a fifth of the mix (evolution.gaps.keep_shares)
     "loop_keep": {"gap_boost": 2.0, "grpo": True, "seed": 0, "min_share": {"irrelevance": 0.2}},
 }
+# what acts only on a round's capability_gaps (the last asset): a variant differing from loop in
+# nothing else has the same round r0000 computation
+GAPS_ONLY = ("gap_boost", "min_share")
 COMMAND = "experiments/headline.py"
 
 
@@ -129,7 +132,7 @@ def load_results(out: Path) -> dict:
 
 
 # what may differ between variants; every other setting must be the same for a comparison
-VARIANT_KEYS = {"variant", "gap_boost", "grpo", "seed", "sft_steps", "grpo_steps", "min_share"}
+VARIANT_KEYS = {"variant", "grpo", "seed", "sft_steps", "grpo_steps", *GAPS_ONLY}
 
 
 def comparable(results: dict, settings: dict) -> None:
@@ -238,7 +241,11 @@ def base_row(settings: dict, home: Path, out: Path) -> dict:
 
 
 def gap_settings(settings: dict) -> dict:
-    return {"gap_boost": settings["gap_boost"], "min_share": settings.get("min_share", {})}
+    """The variant's ``GAPS_ONLY`` settings, ``EvolutionSettings``' defaults where it sets none."""
+    from inftool_dagster.evolution import EvolutionSettings
+
+    defaults = EvolutionSettings()
+    return {k: settings.get(k, getattr(defaults, k)) for k in GAPS_ONLY}
 
 
 def regap(home: Path, key: str, settings: dict) -> None:
@@ -259,11 +266,6 @@ def regap(home: Path, key: str, settings: dict) -> None:
     )
     if not result.success:
         raise SystemExit(f"capability_gaps of {key} in {home} failed")
-
-
-# what acts only on a round's capability_gaps (the last asset): a variant differing from loop in
-# nothing else has the same round r0000 computation
-GAPS_ONLY = ("gap_boost", "min_share")
 
 
 def shares_first_round(name: str) -> bool:

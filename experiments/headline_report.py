@@ -144,11 +144,14 @@ def _comparisons(results: dict) -> list[str]:
     chosen = _chosen_loop_round(results)
     if chosen and chosen is not variants["loop"][-1]:  # the round the headline reports, chosen on dev
         last.insert(0, ("loop", chosen))
+    loop_rows = variants.get("loop", [])
+    compared = []
+    for name, row in last:
+        loop = next((r for r in loop_rows if r["round"] == row["round"]), loop_rows[-1] if loop_rows else None)
+        against_loop = [(f"loop {loop['round']}", loop)] if name != "loop" and loop else []
+        compared.append((name, row, [("base", base), *against_loop]))
     for metric, source, key in REPORT_SERIES:
-        for name, row in last:
-            loop_rows = variants.get("loop", [])
-            loop = next((r for r in loop_rows if r["round"] == row["round"]), loop_rows[-1] if loop_rows else None)
-            pairs = [("base", base)] + ([(f"loop {loop['round']}", loop)] if name != "loop" and loop else [])
+        for name, row, pairs in compared:
             for other_name, other in pairs:
                 if other is None:
                     continue

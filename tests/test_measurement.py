@@ -73,10 +73,11 @@ class _Recording:
     """A backend wrapper recording each generate call: (rows, whether an early-stop rule was set)."""
 
     def __init__(self, inner):
-        self.inner, self.calls = inner, []
+        self.inner, self.calls, self.params = inner, [], []
 
     def generate(self, conversations, params, tools=None):
         self.calls.append((len(conversations), params.stop_when is not None))
+        self.params.append(params)
         return self.inner.generate(conversations, params, tools)
 
     def describe(self):
@@ -204,14 +205,6 @@ def test_the_gaps_asset_reads_the_dev_directory_only():
 def test_heldout_probe_stops_after_the_call_list_unless_told_and_records_it():
     from inftool_dagster.training.heldout import heldout_eval
 
-    class Params:
-        def __init__(self, inner):
-            self.inner, self.seen = inner, []
-
-        def generate(self, conversations, params, tools=None):
-            self.seen.append((params.max_new_tokens, params.stop_after_calls))
-            return self.inner.generate(conversations, params, tools)
-
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
     frame = pl.DataFrame(
         {
@@ -221,11 +214,11 @@ def test_heldout_probe_stops_after_the_call_list_unless_told_and_records_it():
             "scenario_type": ["simple", "irrelevance"],
         }
     )
-    backend = Params(tiny_backend())
+    backend = _Recording(tiny_backend())
     weights = {"format": 0.2, "name": 0.3, "arguments": 0.5}
     stopped = heldout_eval(backend, frame, weights, max_new_tokens=3)
     talked = heldout_eval(backend, frame, weights, max_new_tokens=3, stop_after_calls=False)
-    assert backend.seen == [(3, True), (3, False)]
+    assert [(p.max_new_tokens, p.stop_after_calls) for p in backend.params] == [(3, True), (3, False)]
     assert stopped["generation"] == {"max_new_tokens": 3, "stop_after_calls": True}
     assert talked["generation"]["stop_after_calls"] is False
     assert stopped["prompts"] == 2 and stopped["exact"]["total"] == 2

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from inftool_dagster.bfcl.settings import EvalSettings
 from inftool_dagster.evaluation.intervals import mean_interval, proportion
 from inftool_dagster.llm.prompts import prompt_mode_messages
 from inftool_dagster.llm.types import SamplingParams, count_failures
@@ -22,6 +23,7 @@ from inftool_dagster.llm.types import SamplingParams, count_failures
 from .rewards import REWARD_FUNCS
 
 EXACT = ("format", "name", "arguments")
+_EVAL = EvalSettings()  # the probe generates as BFCL evaluation does by default
 
 
 def probe_conversations(frame: pl.DataFrame) -> list[list[dict]]:
@@ -38,8 +40,8 @@ def heldout_eval(
     backend: Any,
     frame: pl.DataFrame,
     weights: dict[str, float],
-    max_new_tokens: int = 128,
-    stop_after_calls: bool = True,
+    max_new_tokens: int = _EVAL.max_new_tokens,
+    stop_after_calls: bool = _EVAL.stop_after_calls,
 ) -> dict:
     """The probe's figures; ``stop_after_calls`` ends an output where its call list closes (only the
     calls are scored, as in ``bfcl.evaluate``), so a policy that talks on after calling costs no time."""
