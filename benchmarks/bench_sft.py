@@ -4,7 +4,7 @@ project's settings of it (issue 22, part 1).
 The rows are gold replays of planned blueprints over the bundled sample specs, verified into the
 SFT view (``benchmarks/bench_train.build_training_set``): long prompts (system prompt and tool
 list) and short assistant steps, as every round trains on. Every configuration trains the same
-model on the same rows for ``--steps`` steps of batch ``SFT_BATCH`` with the same seed, each in
+model on the same rows for ``--steps`` steps of batch ``TrainConfig.sft_batch_size`` with the same seed, each in
 its own process (its peak memory is its own), through ``training.train``:
 
 - ``trl``: TRL's trainer as shipped on CPU: float32, its fused LM head scoring every position
@@ -65,7 +65,7 @@ def epoch_steps(data: str, settings: dict) -> tuple[int, int]:
     from inftool_dagster.models.registry import resolve_model
     from inftool_dagster.training import TrainConfig
     from inftool_dagster.training.datasets import sft_pairs, sft_sequences, within_length, within_prompt_limit
-    from inftool_dagster.training.sft import SFT_BATCH, sft_max_length
+    from inftool_dagster.training.sft import sft_max_length
 
     config = TrainConfig(method="sft", **settings)
     tokenizer = load_tokenizer(resolve_model("smollm2-135m-instruct"))
@@ -76,7 +76,7 @@ def epoch_steps(data: str, settings: dict) -> tuple[int, int]:
         units = len(rows["input_ids"])
     else:
         units = len(pairs["prompt"])
-    return math.ceil(units / SFT_BATCH), len(pairs["prompt"])
+    return math.ceil(units / config.sft_batch_size), len(pairs["prompt"])
 
 
 def run_one(data: str, model: str, out: str, steps: int, settings: dict) -> dict:
@@ -128,7 +128,7 @@ def main() -> None:
     from bench_train import build_training_set
 
     from inftool_dagster.training import TrainConfig
-    from inftool_dagster.training.sft import SFT_BATCH, sft_max_length
+    from inftool_dagster.training.sft import sft_max_length
 
     with tempfile.TemporaryDirectory() as tmp:
         data = build_training_set(Path(tmp), n=args.rows)
@@ -150,7 +150,7 @@ def main() -> None:
     record = {
         "model": args.model,
         "steps": args.steps,
-        "batch": SFT_BATCH,
+        "batch": TrainConfig(method="sft").sft_batch_size,
         "max_length": sft_max_length(TrainConfig(method="sft")),
         "rows": "gold replays of planned blueprints over the bundled sample specs (SFT view)",
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},

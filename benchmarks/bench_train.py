@@ -159,9 +159,10 @@ def main() -> None:
 def sft_settings() -> dict:
     """The SFT batch and max_length the trainer uses (read from its config, not restated)."""
     from inftool_dagster.training import TrainConfig
-    from inftool_dagster.training.sft import SFT_BATCH, sft_max_length
+    from inftool_dagster.training.sft import sft_max_length
 
-    return {"batch": SFT_BATCH, "max_length": sft_max_length(TrainConfig(method="sft"))}
+    config = TrainConfig(method="sft")
+    return {"batch": config.sft_batch_size, "max_length": sft_max_length(config)}
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ Variants (same specs, same number of trajectories per round):
 - ``loop_seed1``: ``loop`` with seed 1 (the plans, the sampling, the training order).
 - ``loop_keep``: ``loop`` whose gaps never take irrelevance under a fifth of the next round's mix
   (``EvolutionSettings.min_share``): the gaps raise what the policy fails and thin out abstention.
+- ``loop_lean``: ``loop`` whose SFT chats show lean tool documents (the required and used
+  parameters and two others, descriptions cut to their first sentence within 120 characters)
+  and, in 30 % of them, dotted tool names (``training/tool_docs.py``): on the dev split the
+  loop's r0002 loses 4 of 20 ``multiple`` and 4 of 20 ``simple_python`` entries by writing a
+  dotted name only up to its first dot, and a third of the real-API chats are too long to train on.
 
 Each variant's configuration is written once to ``--out/<variant>/config.json`` (a rerun with a
 different configuration stops instead of mixing two); results accumulate in
@@ -59,7 +64,19 @@ VARIANTS = {
     "sft_only": {"gap_boost": 2.0, "grpo": False, "seed": 0},
     # the loop with abstention kept at a fifth of the mix (evolution.gaps.keep_shares)
     "loop_keep": {"gap_boost": 2.0, "grpo": True, "seed": 0, "min_share": {"irrelevance": 0.2}},
+    # the loop with lean tool documents in its SFT chats (training/tool_docs.py): required and used
+    # parameters and two others, descriptions cut to 120 characters, and 30 % of the chats' names dotted
+    "loop_lean": {
+        "gap_boost": 2.0,
+        "grpo": True,
+        "seed": 0,
+        "tool_doc_chars": 120,
+        "tool_optional_params": 2,
+        "dotted_name_share": 0.3,
+    },
 }
+# how a variant's SFT chats show their tools (RoundTraining fields; absent: as in the catalog)
+RENDERING = ("tool_doc_chars", "tool_optional_params", "dotted_name_share")
 # what acts only on a round's capability_gaps (the last asset): a variant differing from loop in
 # nothing else has the same round r0000 computation
 GAPS_ONLY = ("gap_boost", "min_share")
@@ -132,7 +149,7 @@ def load_results(out: Path) -> dict:
 
 
 # what may differ between variants; every other setting must be the same for a comparison
-VARIANT_KEYS = {"variant", "grpo", "seed", "sft_steps", "grpo_steps", *GAPS_ONLY}
+VARIANT_KEYS = {"variant", "grpo", "seed", "sft_steps", "grpo_steps", *GAPS_ONLY, *RENDERING}
 
 
 def comparable(results: dict, settings: dict) -> None:
@@ -165,6 +182,7 @@ def round_config(s: dict, specs: Path) -> dict:
                     "learning_rate": s["learning_rate"],
                     "boundary_candidates": s["boundary_candidates"],
                     "seed": s["seed"],
+                    **{k: s[k] for k in RENDERING if k in s},
                 }
             },
             "bfcl_dev_scores": {"config": {**bfcl, "limit": s["dev_sample"]}},

@@ -40,6 +40,26 @@ class TrainConfig(BaseModel):
         "with native bf16 arithmetic (AVX512-BF16, AMX), where it is faster (benchmarks/bench_sft.py).",
     )
     group_by_length: bool = Field(True, description="SFT batches of rows of similar length: less padding.")
+    sft_batch_size: int = Field(4, ge=1, description="SFT chats (or pairs) per batch.")
+    tool_doc_chars: int = Field(
+        0,
+        ge=0,
+        description="Training rows show each tool and parameter description cut to its first sentence "
+        "within this many characters (training/tool_docs.py): shorter chats, more of them per step; 0: whole.",
+    )
+    tool_optional_params: int | None = Field(
+        None,
+        ge=0,
+        description="SFT chats show each tool's required and used parameters and at most this many other "
+        "optional ones (training/tool_docs.py); None: all of them.",
+    )
+    dotted_name_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="This share of SFT chats show their tool names namespaced with dots "
+        "(inspector.add_tags), as many tool sets name them (training/tool_docs.py); 0: as in the catalog.",
+    )
     sft_whole_chats: bool = Field(
         True,
         description="SFT on each chat as one sequence, the loss on every assistant step (the prompt computed once); "
@@ -97,6 +117,10 @@ class RoundTraining(BaseModel):
     learning_rate: float = _train_default("learning_rate")
     boundary_candidates: int = _train_default("boundary_candidates")
     seed: int = _train_default("seed")
+    sft_batch_size: int = _train_default("sft_batch_size")
+    tool_doc_chars: int = _train_default("tool_doc_chars")
+    tool_optional_params: int | None = _train_default("tool_optional_params")
+    dotted_name_share: float = _train_default("dotted_name_share")
 
     def steps(self) -> dict[str, int]:
         return {"sft": self.sft_steps, "grpo": self.grpo_steps}
@@ -111,4 +135,8 @@ class RoundTraining(BaseModel):
             "learning_rate": self.learning_rate,
             "boundary_candidates": self.boundary_candidates,
             "seed": self.seed,
+            "sft_batch_size": self.sft_batch_size,
+            "tool_doc_chars": self.tool_doc_chars,
+            "tool_optional_params": self.tool_optional_params,
+            "dotted_name_share": self.dotted_name_share,
         }

@@ -11,21 +11,32 @@ import polars as pl
 
 from inftool_dagster.llm.prompts import prompt_mode_messages, render_prompt
 
+from .tool_docs import AS_IN_CATALOG, ToolRendering, trimmed_tools
 
-def prompt_texts(frame: pl.DataFrame, tokenizer: Any) -> list[str]:
-    """Each GRPO row's prompt, rendered in the policy's tool format."""
+
+def prompt_texts(frame: pl.DataFrame, tokenizer: Any, description_chars: int = 0) -> list[str]:
+    """Each GRPO row's prompt, rendered in the policy's tool format (descriptions cut to
+    ``description_chars``, ``tool_docs.trim``; names as they are, the rewards compare them)."""
     return [
-        render_prompt(tokenizer, json.loads(p), json.loads(t), "prompt")
+        render_prompt(tokenizer, json.loads(p), trimmed_tools(json.loads(t), description_chars), "prompt")
         for p, t in zip(frame["prompt"].to_list(), frame["tools"].to_list())
     ]
 
 
-def sft_pairs(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[str]]:
+def _chats(frame: pl.DataFrame, rendering: ToolRendering) -> list[list[dict]]:
+    """Each SFT row as prompt-format chat turns, its tools shown as ``rendering`` says."""
+    ids = frame["trajectory_id"].to_list() if "trajectory_id" in frame.columns else list(map(str, range(frame.height)))
+    chats = []
+    for row_id, messages, tools in zip(ids, frame["messages"].to_list(), frame["tools"].to_list()):
+        chats.append(prompt_mode_messages(*rendering.apply(row_id, json.loads(messages), json.loads(tools))))
+    return chats
+
+
+def sft_pairs(frame: pl.DataFrame, tokenizer: Any, rendering: ToolRendering = AS_IN_CATALOG) -> dict[str, list[str]]:
     """One prompt/completion pair per assistant step of each chat (prompt format): TRL then puts
     the loss on the assistant's tokens only, not on the long system prompt and tool list."""
     prompts, completions = [], []
-    for messages, tools in zip(frame["messages"].to_list(), frame["tools"].to_list()):
-        chat = prompt_mode_messages(json.loads(messages), json.loads(tools))
+    for chat in _chats(frame, rendering):
         for i, message in enumerate(chat):
             if message["role"] != "assistant":
                 continue
@@ -37,14 +48,15 @@ def sft_pairs(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[str]]:
     return {"prompt": prompts, "completion": completions}
 
 
-def sft_sequences(frame: pl.DataFrame, tokenizer: Any) -> dict[str, list[list[int]]]:
+def sft_sequences(
+    frame: pl.DataFrame, tokenizer: Any, rendering: ToolRendering = AS_IN_CATALOG
+) -> dict[str, list[list[int]]]:
     """One token sequence per chat (prompt format) with ``completion_mask`` on every assistant step:
     each step is learnt on the same context and the same completion text as ``sft_pairs`` gives it,
     but the shared prompt (system prompt, tool list, earlier turns) is computed once per chat
     instead of once per step."""
     input_ids, masks = [], []
-    for messages, tools in zip(frame["messages"].to_list(), frame["tools"].to_list()):
-        chat = prompt_mode_messages(json.loads(messages), json.loads(tools))
+    for chat in _chats(frame, rendering):
         text = tokenizer.apply_chat_template(chat, tokenize=False)
         spans = []
         for i, message in enumerate(chat):

@@ -31,7 +31,7 @@ def grpo_trainer(
         raise ValueError(f"no GRPO prompts in {data / 'grpo_train.parquet'}")
     rows, dropped = within_prompt_limit(
         tokenizer,
-        {"prompt": prompt_texts(frame, tokenizer), "gold_calls": frame["gold_calls"].to_list()},
+        {"prompt": prompt_texts(frame, tokenizer, config.tool_doc_chars), "gold_calls": frame["gold_calls"].to_list()},
         config.max_prompt_tokens,
     )
     info: dict[str, Any] = {"rows_over_max_prompt_tokens": dropped}
