@@ -23,9 +23,11 @@ Variants (same specs, same number of trajectories per round):
   (``EvolutionSettings.min_share``): the gaps raise what the policy fails and thin out abstention.
 - ``loop_lean``: ``loop`` whose SFT chats show lean tool documents (the required and used
   parameters and two others, descriptions cut to their first sentence within 120 characters)
-  and, in 30 % of them, dotted tool names (``training/tool_docs.py``): on the dev split the
-  loop's r0002 loses 4 of 20 ``multiple`` and 4 of 20 ``simple_python`` entries by writing a
-  dotted name only up to its first dot, and a third of the real-API chats are too long to train on.
+  and, in 30 % of them, dotted tool names (``training/tool_docs.py``), and half of its parallel
+  requests asking for every call in one sentence (``Planner.merged_share``): on the dev split
+  the loop's r0002 loses 4 of 20 ``multiple`` and 4 of 20 ``simple_python`` entries by writing a
+  dotted name only up to its first dot and 19 of 20 ``parallel`` entries by the number of calls
+  (``experiments/dev_failures.py``), and a third of the real-API chats are too long to train on.
 
 Each variant's configuration is written once to ``--out/<variant>/config.json`` (a rerun with a
 different configuration stops instead of mixing two); results accumulate in
@@ -73,10 +75,13 @@ VARIANTS = {
         "tool_doc_chars": 120,
         "tool_optional_params": 2,
         "dotted_name_share": 0.3,
+        "merged_share": 0.5,
     },
 }
 # how a variant's SFT chats show their tools (RoundTraining fields; absent: as in the catalog)
 RENDERING = ("tool_doc_chars", "tool_optional_params", "dotted_name_share")
+# how a variant's requests are phrased (ScenarioPlanConfig fields; absent: the Planner's defaults)
+PHRASING = ("merged_share",)
 # what acts only on a round's capability_gaps (the last asset): a variant differing from loop in
 # nothing else has the same round r0000 computation
 GAPS_ONLY = ("gap_boost", "min_share")
@@ -149,7 +154,7 @@ def load_results(out: Path) -> dict:
 
 
 # what may differ between variants; every other setting must be the same for a comparison
-VARIANT_KEYS = {"variant", "grpo", "seed", "sft_steps", "grpo_steps", *GAPS_ONLY, *RENDERING}
+VARIANT_KEYS = {"variant", "grpo", "seed", "sft_steps", "grpo_steps", *GAPS_ONLY, *RENDERING, *PHRASING}
 
 
 def comparable(results: dict, settings: dict) -> None:
@@ -174,7 +179,14 @@ def round_config(s: dict, specs: Path) -> dict:
         },
         "ops": {
             "heldout_probe": {"config": {"prompts": s["probe_prompts"], "yield_blueprints": s["yield_blueprints"]}},
-            "scenario_plan": {"config": {"n": s["trajectories"], "gold_only": s["gold_only"], "seed": s["seed"]}},
+            "scenario_plan": {
+                "config": {
+                    "n": s["trajectories"],
+                    "gold_only": s["gold_only"],
+                    "seed": s["seed"],
+                    **{k: s[k] for k in PHRASING if k in s},
+                }
+            },
             "policy_checkpoint": {
                 "config": {
                     "sft_steps": s["sft_steps"],

@@ -460,3 +460,26 @@ def test_llm_rewrites_that_are_not_a_users_request_are_rejected(rewrite, problem
     template = "Can you list the pets in the store matching “cat”, just the first 20?"
     assert rewrite_problem(_unwrap(rewrite), template) == problem
     assert _unwrap('Here\'s the request:\n\nRequest: "List cats, 20 max."') == "List cats, 20 max."
+
+
+def test_merged_parallel_requests_ask_for_every_call_in_one_sentence(server):
+    """``merged_share`` marks that share of parallel blueprints and changes nothing else in the
+    plan; the User Simulator then asks for their calls in one sentence, every value said."""
+    from inftool_dagster.synthesis.realizer import JOINERS
+
+    tools = list(server.tools.values())
+    only = ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"parallel": 1.0})
+    plain = Planner(tools, seed=5, mix=only).plan(0, 60)
+    marked = Planner(tools, seed=5, mix=only, merged_share=0.5).plan(0, 60)
+    assert [(b.blueprint_id, b.tools, b.gold_calls) for b in plain] == [
+        (b.blueprint_id, b.tools, b.gold_calls) for b in marked
+    ]
+    merged = [b for b in marked if b.notes.get("phrasing") == "merged"]
+    assert 0.25 * len(marked) < len(merged) < 0.75 * len(marked)
+    assert not any(b.notes.get("phrasing") for b in plain)
+    user = UserSimulator.for_tools(tools)
+    for blueprint, (text, _) in zip(merged, user.requests(merged)):
+        assert not any(joiner in text for joiner in JOINERS[:8]), text  # no second sentence per call
+        said = user.surfaces[blueprint.blueprint_id]  # each value as phrased ("April 23, 2026")
+        assert len(said) >= sum(map(len, (c.arguments for c in blueprint.gold_calls))) - 1, (text, said)
+        assert all(value.lower() in text.lower() for value in said), text

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from inftool_dagster.catalog.tree import load_tool_tree, tree_places
 from inftool_dagster.deployment import gpu_op_tags
@@ -61,6 +62,8 @@ class ScenarioPlanConfig(dg.Config):
     seed: int = 0  # each round plans with seed + 7919 × round index: new blueprints every round
     mix: dict[str, float] = {}  # scenario type → weight (empty: defaults; the gaps asset will set it)
     tool_weights: dict[str, float] = {}
+    # parallel blueprints whose calls the User Simulator asks for in one sentence (Planner.merged_share)
+    merged_share: float = Field(0.0, ge=0.0, le=1.0)
 
 
 @dg.asset(
@@ -94,7 +97,14 @@ def scenario_plan(
             f"capability_gaps of {parent.key}",
         )
     seed = config.seed + 7919 * int(context.partition_key.lstrip("r") or 0)
-    planner = Planner(tools, seed=seed, mix=ScenarioMix(**mix), tool_weights=tool_weights, places=tree_places(tree))
+    planner = Planner(
+        tools,
+        seed=seed,
+        mix=ScenarioMix(**mix),
+        tool_weights=tool_weights,
+        places=tree_places(tree),
+        merged_share=config.merged_share,
+    )
     blueprints = planner.plan(0, config.n)
     policy_ids = {b.blueprint_id for b in blueprints}
     blueprints += planner.plan(config.n, config.gold_only)
@@ -125,6 +135,7 @@ def scenario_plan(
             **parent_inputs(parent),
             "weights_source": source,
             "rejected": sum(planner.rejected.values()),
+            "merged_parallel": sum(b.notes.get("phrasing") == "merged" for b in blueprints),
             "scenario_mix": dg.MetadataValue.md(_table(mix)),
         },
         data_version=dg.DataVersion(hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]),

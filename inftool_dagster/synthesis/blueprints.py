@@ -103,7 +103,12 @@ class Planner:
     wanted tool's cluster or domain that almost serves the request but not quite — the same kind
     of action on another resource (``wrong_entity``: "get an invoice" offered for "get an order")
     or another action on the same resource (``missing_capability``: "list orders" offered for
-    "cancel an order"). Every offered tool's kind is recorded in ``notes["negatives"]``."""
+    "cancel an order"). Every offered tool's kind is recorded in ``notes["negatives"]``.
+
+    ``merged_share`` of the parallel blueprints are marked ``notes["phrasing"] = "merged"``: the
+    User Simulator asks for their calls in one sentence ("… for Paris, and again for Rome"),
+    the way BFCL's parallel questions and people ask, instead of one sentence per call. The mark
+    is drawn apart from the plan, so the blueprints are otherwise the same at any share."""
 
     def __init__(
         self,
@@ -116,7 +121,9 @@ class Planner:
         places: Mapping[str, TreePlace] | None = None,
         domain_weights: dict[str, float] | None = None,
         near_miss_share: float = 0.5,
+        merged_share: float = 0.0,
     ) -> None:
+        self.merged_share = merged_share
         self.places = dict(places or {})
         if self.places:
             tools = [
@@ -366,7 +373,10 @@ class Planner:
                 calls.append(call)
         if len(calls) < 2:
             raise _Skip("could not draw distinct parallel calls")
-        return self._make(bid, "parallel", [name], calls, rng)
+        blueprint = self._make(bid, "parallel", [name], calls, rng)
+        if self.merged_share > 0 and random.Random(f"{bid}:phrasing").random() < self.merged_share:
+            blueprint.notes["phrasing"] = "merged"
+        return blueprint
 
     def _parallel_multiple(self, rng, bid):
         first = self._pick(rng)

@@ -50,6 +50,9 @@ CONTEXT_FIRST = [
 ]  # fmt: skip
 # the values in a sentence of their own, after the ask (when the action ends on a parameter's noun,
 # "… for a city", so that "… for a city in Tokyo" does not read as name-then-value)
+# the same request again with other values, in the same sentence ("… for Paris, and again for Rome?")
+SAME_AGAIN = [", and again {v}", ", and also {v}", "; then {v}", ", and one more time {v}", ", and then {v}",
+              "; and {v}"]  # fmt: skip
 AFTER = ["It's {v}.", "That's {v}.", "I mean {v}.", "Details: {v}.", "Use {v}.", "Go with {v}.", "Specifically {v}."]
 JOINERS = [
     " Also, ", " And then ", " After that, ", " Oh, and ", " Once that's done, ", " Plus, ", " Next, ",
@@ -237,13 +240,30 @@ class NaturalRealizer:
             text = template.format(a=action, A=action[:1].upper() + action[1:], v=(" " + values) if values else "")
         return text, form
 
+    def merged_text(self, calls: list[ToolCall], rng: random.Random, skip: str | None, surfaces: list[str]):
+        """(sentence, form) asking for one action several times in one sentence, as people ask for
+        parallel calls: "Get the forecast for Paris, and again for Rome and 5 days?"."""
+        text, form = self.call_text(calls[0], rng, skip, surfaces)
+        end = len(text.rstrip("?.!"))
+        body, stop = text[:end], text[end:]
+        for call in calls[1:]:
+            phrases = [self.phrase(k, v, rng, surfaces, call.name) for k, v in call.arguments.items()]
+            body += rng.choice(SAME_AGAIN).format(v=_enumerate(phrases)) if phrases else ", and once more"
+        return body + stop, f"merged-{form}"
+
     def realize(
-        self, calls: list[ToolCall], rng: random.Random, skip: str | None = None, then: str = ""
+        self, calls: list[ToolCall], rng: random.Random, skip: str | None = None, then: str = "", merged: bool = False
     ) -> Realization:
         """The request for ``calls`` (``skip``: a parameter of the first withheld; ``then``: a
-        sentence said after the calls, before any sign-off)."""
+        sentence said after the calls, before any sign-off; ``merged``: calls of one tool asked
+        for in one sentence)."""
         surfaces: list[str] = []
         sentences, forms = [], []
+        if merged and len(calls) > 1 and len({c.name for c in calls}) == 1:
+            text, form = self.merged_text(calls, rng, skip, surfaces)
+            sentences.append(text)
+            forms.append(form)
+            calls = []
         for i, call in enumerate(calls):
             text, form = self.call_text(call, rng, skip if i == 0 else None, surfaces)
             sentences.append(text)

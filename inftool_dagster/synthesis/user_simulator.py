@@ -162,7 +162,8 @@ class UserSimulator:
             then = rng.choice(
                 [" Then look it up again with the id it gives back.", " After that, fetch it again by its new id."]
             )
-        done = self._natural.realize(calls, rng, blueprint.missing_parameter, then)
+        merged = blueprint.notes.get("phrasing") == "merged"
+        done = self._natural.realize(calls, rng, blueprint.missing_parameter, then, merged=merged)
         self.surfaces[blueprint.blueprint_id] = done.surfaces
         return done.text, done.form
 
