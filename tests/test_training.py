@@ -77,6 +77,8 @@ def test_grpo_lora_run_writes_a_loadable_checkpoint_and_resumes(training_set, ti
     )
     summary = train(training_set, str(tiny_dir), tmp_path, config)
     assert summary["steps"] == 2 and summary["reward_first"] is not None and summary["seconds_per_step"] > 0
+    resume_points = lambda: sorted(p.name for p in (tmp_path / "trainer").glob("checkpoint-*"))  # noqa: E731
+    assert resume_points() == ["checkpoint-2"]  # save_total_limit: the newest only, not one per save
     checkpoint = tmp_path / "checkpoint"
     assert (checkpoint / "model.safetensors").exists() and (checkpoint / "tokenizer_config.json").exists()
     assert not list(checkpoint.glob("adapter_*")), "LoRA must be merged into the saved weights"
@@ -95,6 +97,7 @@ def test_grpo_lora_run_writes_a_loadable_checkpoint_and_resumes(training_set, ti
     # a second call with a higher step budget resumes from the last saved step
     more = train(training_set, str(tiny_dir), tmp_path, config.model_copy(update={"max_steps": 3}))
     assert more["resumed_from"].endswith("checkpoint-2") and more["steps"] == 3
+    assert resume_points() == ["checkpoint-3"]
 
 
 def test_sft_cli_one_json_line(training_set, tiny_dir, tmp_path):

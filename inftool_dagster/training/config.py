@@ -21,6 +21,12 @@ class TrainConfig(BaseModel):
     lora_r: int = 16
     reward_weights: dict[str, float] = Field(default_factory=lambda: {"format": 0.2, "name": 0.3, "arguments": 0.5})
     save_steps: int = 10
+    save_total_limit: int | None = Field(
+        1,
+        ge=1,
+        description="Resume points kept under out/trainer (the newest; each holds weights and optimizer state, "
+        "~1.5 GB for the default model); None: every one.",
+    )
     gradient_accumulation_steps: int = Field(1, ge=1, description="Batches per optimizer step (per process).")
     seed: int = 0
     round_key: str = "adhoc"

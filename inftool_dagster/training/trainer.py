@@ -4,9 +4,10 @@ in ``datasets.py``, checkpoints in ``checkpoint.py``, settings in ``config.py``.
 
 Prompts are rendered with the project's compact prompting format (the policy's tool format),
 so completions are plain text the reward functions parse. Checkpoints are saved every
-``save_steps`` under ``out/trainer``; a killed run resumes from the last one. The final
-checkpoint (LoRA merged) lands in ``out/checkpoint`` as safetensors with tokenizer,
-generation config and a model card.
+``save_steps`` under ``out/trainer`` (the newest ``save_total_limit`` kept: each is ~1.5 GB
+with its optimizer state); a killed run resumes from the last one. The final checkpoint
+(LoRA merged) lands in ``out/checkpoint`` as safetensors with tokenizer, generation config
+and a model card.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def train(data_dir: str | Path, model_name: str, out_dir: str | Path, config: Tr
         learning_rate=config.learning_rate,
         logging_steps=1,
         save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         report_to=[],
         seed=config.seed,
