@@ -135,8 +135,8 @@ def _reward(heldout: dict) -> str:
 
 def _comparisons(results: dict) -> list[str]:
     """Each variant's last round against the base model and against loop's same round (its last
-    where loop has no such round), on every reported series: a difference whose intervals overlap
-    is called noise."""
+    where loop has no such round), and each variant's dev-chosen round against loop's, on every
+    reported series: a difference whose intervals overlap is called noise."""
     out = []
     base = results.get("base")
     variants = {name: sorted(rows, key=lambda r: r["round"]) for name, rows in results.get("variants", {}).items()}
@@ -150,6 +150,10 @@ def _comparisons(results: dict) -> list[str]:
         loop = next((r for r in loop_rows if r["round"] == row["round"]), loop_rows[-1] if loop_rows else None)
         against_loop = [(f"loop {loop['round']}", loop)] if name != "loop" and loop else []
         compared.append((name, row, [("base", base), *against_loop]))
+    for name in variants:
+        mine = _chosen_round(results, name)
+        if name != "loop" and chosen and mine and len(variants[name]) > 1:
+            compared.append((f"{name} (dev-chosen)", mine, [(f"loop {chosen['round']} (dev-chosen)", chosen)]))
     for metric, source, key in REPORT_SERIES:
         for name, row, pairs in compared:
             for other_name, other in pairs:
@@ -249,9 +253,15 @@ def write_report(results: dict, docs: Path, command: str, loop_command: str | No
 
 
 def _chosen_loop_round(results: dict) -> dict | None:
-    """The loop round chosen on the **dev** score (``evolution.best_round``: the earlier round on a
-    tie): choosing by test would let test data pick the checkpoint."""
-    rows = sorted(results.get("variants", {}).get("loop", []), key=lambda r: r["round"])
+    return _chosen_round(results, "loop")
+
+
+def _chosen_round(results: dict, name: str) -> dict | None:
+    """The variant's round chosen on the **dev** score (``evolution.best_round``: the earlier round
+    on a tie): choosing by test would let test data pick the checkpoint."""
+    rows = sorted(results.get("variants", {}).get(name, []), key=lambda r: r["round"])
+    if not rows:
+        return None
     best = best_round([r["round"] for r in rows], [r.get("dev_score") for r in rows])
     return next((r for r in rows if r["round"] == best), None)
 
