@@ -9,11 +9,12 @@ Dev split only: what it finds may steer training.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections import Counter
 from pathlib import Path
+
+from round_records import print_and_record, round_arguments  # this directory is on sys.path as a script
 
 from inftool_dagster.evolution.gaps import dev_results, error_kind
 
@@ -47,11 +48,7 @@ def failures(score_dir: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", type=Path, required=True, help="a headline variant's INFTOOL_HOME")
-    parser.add_argument("--round", required=True)
-    parser.add_argument("--record", type=Path, help="merge the result into this JSON file (keyed by home/round)")
-    args = parser.parse_args()
+    args = round_arguments(__doc__.split("\n\n")[0])
     from inftool_dagster.layout import RoundLayout
 
     bfcl_dir = RoundLayout.local(args.home, args.round).bfcl("dev")
@@ -59,11 +56,7 @@ def main() -> None:
     if score_dir is None:
         raise SystemExit(f"no BFCL dev results under {bfcl_dir}")
     result = {"split": summary["split"], "sample": summary.get("sample"), "categories": failures(score_dir)}
-    print(json.dumps(result, indent=1))
-    if args.record:
-        record = json.loads(args.record.read_text()) if args.record.exists() else {}
-        record[f"{args.home.name}/{args.round}"] = result
-        args.record.write_text(json.dumps(record, indent=1) + "\n")
+    print_and_record(args, result)
 
 
 if __name__ == "__main__":

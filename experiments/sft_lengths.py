@@ -8,10 +8,9 @@ tokens, and the share of tokens the loss falls on. Tokenizing only, no model.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
-from pathlib import Path
+
+from round_records import print_and_record, round_arguments  # this directory is on sys.path as a script
 
 RENDERINGS = {
     "as_in_catalog": {},
@@ -39,11 +38,7 @@ def lengths(frame, tokenizer, limit: int, **rendering) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", type=Path, required=True, help="a headline variant's INFTOOL_HOME")
-    parser.add_argument("--round", required=True)
-    parser.add_argument("--record", type=Path, help="merge the result into this JSON file (keyed by home/round)")
-    args = parser.parse_args()
+    args = round_arguments(__doc__.split("\n\n")[0])
     import polars as pl
 
     from inftool_dagster.layout import RoundLayout
@@ -57,11 +52,7 @@ def main() -> None:
     tokenizer = load_tokenizer(resolve_model("smollm2-135m-instruct"))
     limit = sft_max_length(TrainConfig(method="sft"))
     result = {"limit": limit, **{name: lengths(frame, tokenizer, limit, **r) for name, r in RENDERINGS.items()}}
-    print(json.dumps(result, indent=1))
-    if args.record:
-        record = json.loads(args.record.read_text()) if args.record.exists() else {}
-        record[f"{args.home.name}/{args.round}"] = result
-        args.record.write_text(json.dumps(record, indent=1) + "\n")
+    print_and_record(args, result)
 
 
 if __name__ == "__main__":
