@@ -29,7 +29,7 @@ def _aim_value(row: dict, key: str) -> dict | None:
 def _aims_table(results: dict) -> list[str]:
     """The aims against the loop round chosen on dev, with the base model beside it; an aim counts
     as met when the point estimate reaches it (the interval says how surely)."""
-    best, base = _chosen_loop_round(results), results.get("base")
+    best, base = _chosen_round(results, "loop"), results.get("base")
     if not best:
         return ["- (no loop round yet)"]
     lines = [
@@ -141,7 +141,7 @@ def _comparisons(results: dict) -> list[str]:
     base = results.get("base")
     variants = {name: sorted(rows, key=lambda r: r["round"]) for name, rows in results.get("variants", {}).items()}
     last = [(name, rows[-1]) for name, rows in variants.items() if rows]
-    chosen = _chosen_loop_round(results)
+    chosen = _chosen_round(results, "loop")
     if chosen and chosen is not variants["loop"][-1]:  # the round the headline reports, chosen on dev
         last.insert(0, ("loop", chosen))
     loop_rows = variants.get("loop", [])
@@ -252,10 +252,6 @@ def write_report(results: dict, docs: Path, command: str, loop_command: str | No
     return path
 
 
-def _chosen_loop_round(results: dict) -> dict | None:
-    return _chosen_round(results, "loop")
-
-
 def _chosen_round(results: dict, name: str) -> dict | None:
     """The variant's round chosen on the **dev** score (``evolution.best_round``: the earlier round
     on a tie): choosing by test would let test data pick the checkpoint."""
@@ -277,7 +273,7 @@ def _share_phrase(results: dict) -> str:
 
 def write_readme_block(readme: Path, results: dict, command: str, scope: str) -> None:
     """The README's headline paragraph, between its markers, from the same results."""
-    base, best = results.get("base"), _chosen_loop_round(results)
+    base, best = results.get("base"), _chosen_round(results, "loop")
     if not base or not best:
         return
     pick = lambda r, c: series_value(r, "bfcl", c)  # noqa: E731

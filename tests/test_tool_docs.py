@@ -7,11 +7,9 @@ import jsonschema
 import polars as pl
 import pytest
 
+from inftool_dagster.llm.prompts import call_arguments
+from inftool_dagster.llm.prompts import function_doc as _fn
 from inftool_dagster.training.tool_docs import ToolRendering, dotted, fewer_optional, trim, trimmed_tools
-
-
-def _fn(tool: dict) -> dict:
-    return tool["function"] if isinstance(tool.get("function"), dict) else tool
 
 
 def _rows(training_set) -> list[tuple[str, list[dict], list[dict]]]:
@@ -23,9 +21,7 @@ def _rows(training_set) -> list[tuple[str, list[dict], list[dict]]]:
 
 def _calls(messages: list[dict]) -> list[tuple[str, dict]]:
     return [
-        (c["function"]["name"], json.loads(c["function"]["arguments"] or "{}"))
-        if isinstance(c["function"]["arguments"], str)
-        else (c["function"]["name"], c["function"]["arguments"])
+        (c["function"]["name"], call_arguments(c["function"]["arguments"]))
         for m in messages
         for c in m.get("tool_calls") or []
     ]

@@ -12,7 +12,7 @@ unchanged, over the rewritten messages.
 Written for transformers' sandboxed Jinja environment (``chat_template_utils``: its ``tojson``
 is ``json.dumps`` with ``ensure_ascii=False`` and the default separators). Tool-call arguments
 may be dicts or JSON strings; JSON strings are parsed by the template itself (invalid JSON, or
-JSON that is not an object, renders as no arguments, as ``prompts._args`` does). Known gaps,
+JSON that is not an object, renders as no arguments, as ``prompts.call_arguments`` does). Known gaps,
 all outside what JSON-shaped inputs produce: duplicate keys inside a JSON-string ``arguments``
 are all rendered (``json.loads`` keeps the last); tuples among dict arguments render as lists;
 a message whose ``name``/``content`` is ``None`` is seen by the template without that key,

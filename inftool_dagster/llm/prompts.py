@@ -90,9 +90,14 @@ def template_supports_tools(tokenizer: Any) -> bool:
     return isinstance(template, str) and "tools" in template
 
 
+def function_doc(tool: dict) -> dict:
+    """An OpenAI tool dict's bare function document (name, description, parameters); a bare one as is."""
+    return tool["function"] if isinstance(tool.get("function"), dict) else tool
+
+
 def function_docs(tools: list[dict]) -> list[dict]:
     """OpenAI tool dicts → bare function documents (name, description, parameters)."""
-    return [t["function"] if isinstance(t.get("function"), dict) else t for t in tools]
+    return [function_doc(t) for t in tools]
 
 
 def prompt_mode_messages(messages: list[Message], tools: list[dict] | None) -> list[Message]:
@@ -108,7 +113,8 @@ def prompt_mode_messages(messages: list[Message], tools: list[dict] | None) -> l
         role = message["role"]
         if role == "assistant" and message.get("tool_calls"):
             calls = [
-                ToolCall(c["function"]["name"], _args(c["function"].get("arguments"))) for c in message["tool_calls"]
+                ToolCall(c["function"]["name"], call_arguments(c["function"].get("arguments")))
+                for c in message["tool_calls"]
             ]
             out.append({"role": "assistant", "content": render_python(calls)})
         elif role == "tool":
@@ -123,7 +129,8 @@ def prompt_mode_messages(messages: list[Message], tools: list[dict] | None) -> l
     return out
 
 
-def _args(arguments: Any) -> dict:
+def call_arguments(arguments: Any) -> dict:
+    """A call's arguments as a dict: as given, or parsed from JSON text; {} when they are not an object."""
     if isinstance(arguments, dict):
         return arguments
     try:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import re
 from dataclasses import dataclass
+
+from inftool_dagster.llm.prompts import call_arguments, function_doc
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
 
@@ -66,7 +67,7 @@ def trimmed_tools(tools: list[dict], chars: int) -> list[dict]:
     out = []
     for tool in tools:
         tool = copy.deepcopy(tool)
-        fn = tool["function"] if isinstance(tool.get("function"), dict) else tool
+        fn = function_doc(tool)
         if isinstance(fn.get("description"), str):
             fn["description"] = trim(fn["description"], chars)
         if isinstance(fn.get("parameters"), dict):
@@ -97,13 +98,7 @@ def _used_arguments(messages: list[dict]) -> dict[str, set[str]]:
     for message in messages:
         for call in message.get("tool_calls") or []:
             fn = call.get("function") or {}
-            arguments = fn.get("arguments")
-            if isinstance(arguments, str):
-                try:
-                    arguments = json.loads(arguments or "{}")
-                except json.JSONDecodeError:
-                    arguments = {}
-            used.setdefault(fn.get("name", ""), set()).update(arguments if isinstance(arguments, dict) else {})
+            used.setdefault(fn.get("name", ""), set()).update(call_arguments(fn.get("arguments")))
     return used
 
 
@@ -112,7 +107,7 @@ def fewer_optional(tools: list[dict], messages: list[dict], keep: int) -> list[d
     used = _used_arguments(messages)
     out = []
     for tool in tools:
-        fn = tool["function"] if isinstance(tool.get("function"), dict) else tool
+        fn = function_doc(tool)
         params = fn.get("parameters") if isinstance(fn.get("parameters"), dict) else {}
         properties = params.get("properties") if isinstance(params.get("properties"), dict) else {}
         required = set(params.get("required") or [])
@@ -123,7 +118,7 @@ def fewer_optional(tools: list[dict], messages: list[dict], keep: int) -> list[d
             out.append(tool)
             continue
         tool = copy.deepcopy(tool)
-        fn = tool["function"] if isinstance(tool.get("function"), dict) else tool
+        fn = function_doc(tool)
         fn["parameters"]["properties"] = {k: v for k, v in properties.items() if k in shown}
         out.append(tool)
     return out
@@ -141,7 +136,7 @@ class ToolRendering:
         """Old name → shown name for this row (empty unless the row is among ``dotted_share``)."""
         if self.dotted_share <= 0 or _fraction(row_id, "dotted") >= self.dotted_share:
             return {}
-        names = [(t["function"] if isinstance(t.get("function"), dict) else t)["name"] for t in tools]
+        names = [function_doc(t)["name"] for t in tools]
         shown = {n: dotted(n) for n in names}
         if len(set(shown.values())) < len(shown):
             return {}  # two tools would look alike
@@ -157,7 +152,7 @@ class ToolRendering:
             return messages, tools
         tools = copy.deepcopy(tools)
         for tool in tools:
-            fn = tool["function"] if isinstance(tool.get("function"), dict) else tool
+            fn = function_doc(tool)
             fn["name"] = renames.get(fn["name"], fn["name"])
         messages = copy.deepcopy(messages)
         for message in messages:
