@@ -1,6 +1,7 @@
 """How long a round's SFT chats are as the trainer sees them, with the catalog's tool documents
 and with lean ones (``training/tool_docs.py``): chats under the trainer's length limit, their
-tokens, and the share of tokens the loss falls on. Tokenizing only, no model.
+tokens, and the share of tokens the loss falls on; and how many parameters the offered tools
+have (what the lean documents cut). Tokenizing only, no model.
 
     .venv/bin/python experiments/sft_lengths.py --home .experiments/headline/loop --round r0002 \
         [--record docs/bench/sft_lengths.json]
@@ -8,6 +9,7 @@ tokens, and the share of tokens the loss falls on. Tokenizing only, no model.
 
 from __future__ import annotations
 
+import json
 import statistics
 
 from round_records import print_and_record, round_arguments  # this directory is on sys.path as a script
@@ -37,6 +39,25 @@ def lengths(frame, tokenizer, limit: int, **rendering) -> dict:
     }
 
 
+def tool_parameters(frame) -> dict:
+    """Parameters per offered tool (each offer counted), at the median and the 75th percentile."""
+    from inftool_dagster.llm.prompts import function_docs
+
+    counts, required = [], []
+    for tools in frame["tools"].to_list():
+        for fn in function_docs(json.loads(tools)):
+            params = fn.get("parameters") or {}
+            counts.append(len(params.get("properties") or {}))
+            required.append(len(params.get("required") or []))
+    quartiles = statistics.quantiles(counts, n=4)
+    return {
+        "offers": len(counts),
+        "median": statistics.median(counts),
+        "p75": quartiles[2],
+        "median_required": statistics.median(required),
+    }
+
+
 def main() -> None:
     args = round_arguments(__doc__.split("\n\n")[0])
     import polars as pl
@@ -51,7 +72,11 @@ def main() -> None:
     frame = pl.read_parquet(layout.training_set() / "sft_train.parquet")
     tokenizer = load_tokenizer(resolve_model("smollm2-135m-instruct"))
     limit = sft_max_length(TrainConfig(method="sft"))
-    result = {"limit": limit, **{name: lengths(frame, tokenizer, limit, **r) for name, r in RENDERINGS.items()}}
+    result = {
+        "limit": limit,
+        "tool_parameters": tool_parameters(frame),
+        **{name: lengths(frame, tokenizer, limit, **r) for name, r in RENDERINGS.items()},
+    }
     print_and_record(args, result)
 
 
