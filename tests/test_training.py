@@ -316,3 +316,39 @@ def test_whole_chat_sequences_learn_the_same_tokens_in_the_same_contexts_as_pair
     assert chat_tokens == pair_tokens > 0
     assert abs(chat_logp - pair_logp) < 1e-3 * abs(pair_logp)
     assert sum(map(len, sequences["input_ids"])) < 0.8 * pair_length  # the shared prompt once per chat
+
+
+def test_a_finished_stage_drops_its_resume_points_and_is_reused_only_for_the_same_inputs(
+    training_set, tiny_dir, tmp_path
+):
+    import shutil
+
+    from inftool_dagster.training.stages import train_stages
+
+    def run(data, steps, out=tmp_path / "policy"):
+        return train_stages(data, out, str(tiny_dir), {"sft": steps}, {"save_steps": 1})
+
+    first = run(training_set, 2)
+    sft = tmp_path / "policy" / "sft"
+    weights = sft / "checkpoint" / "model.safetensors"
+    stamp = weights.stat().st_mtime_ns
+    assert first["stages"]["sft"]["steps"] == 2 and (sft / "summary.json").exists()
+    assert not (sft / "trainer").exists()  # the resume points (optimizer state) are gone once the stage is done
+    assert run(training_set, 2)["stages"] == first["stages"] and weights.stat().st_mtime_ns == stamp  # reused
+    # other rows (a rematerialized training set) train again, from scratch: no stale resume point
+    changed = tmp_path / "changed"
+    shutil.copytree(training_set, changed)
+    frame = pl.read_parquet(changed / "sft_train.parquet")
+    frame.head(max(1, frame.height // 2)).write_parquet(changed / "sft_train.parquet")
+    again = run(changed, 2)
+    assert weights.stat().st_mtime_ns != stamp and again["stages"]["sft"]["steps"] == 2
+    # a child stage starting from this checkpoint depends on it: retraining the parent changes its inputs
+    child = lambda: train_stages(training_set, tmp_path / "child", again["checkpoint"], {"sft": 1}, {})  # noqa: E731
+    child()
+    child_weights = tmp_path / "child" / "sft" / "checkpoint" / "model.safetensors"
+    child_stamp = child_weights.stat().st_mtime_ns
+    child()
+    assert child_weights.stat().st_mtime_ns == child_stamp
+    run(training_set, 2)  # the parent is retrained from other rows
+    child()
+    assert child_weights.stat().st_mtime_ns != child_stamp
