@@ -64,6 +64,10 @@ class ScenarioPlanConfig(dg.Config):
     tool_weights: dict[str, float] = {}
     # parallel blueprints whose calls the User Simulator asks for in one sentence (Planner.merged_share)
     merged_share: float = Field(0.0, ge=0.0, le=1.0)
+    # gold calls: at most this many optional arguments (None: as drawn), and never an API's
+    # boilerplate parameters (catalog.boilerplate) — Planner.max_optional_args, .skip_boilerplate
+    max_optional_args: int | None = Field(None, ge=0)
+    skip_boilerplate: bool = False
 
 
 @dg.asset(
@@ -104,6 +108,8 @@ def scenario_plan(
         tool_weights=tool_weights,
         places=tree_places(tree),
         merged_share=config.merged_share,
+        max_optional_args=config.max_optional_args,
+        skip_boilerplate=config.skip_boilerplate,
     )
     blueprints = planner.plan(0, config.n)
     policy_ids = {b.blueprint_id for b in blueprints}
@@ -125,6 +131,8 @@ def scenario_plan(
             "seed": seed,
             "tools_available": len(tools),
             "canonical_tools_planned_from": len(planner.names),
+            # tools whose boilerplate parameters gold calls leave out (0 unless skip_boilerplate)
+            "tools_with_boilerplate_skipped": len(planner.boilerplate),
             "tools_held_out": len(every) - len(tools),
             "heldout_twins_excluded": len(twins),
             "domains_covered": frame["domain"].n_unique() if frame.height else 0,

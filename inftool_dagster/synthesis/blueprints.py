@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import BaseModel, Field
 
+from inftool_dagster.catalog.boilerplate import boilerplate_parameters
 from inftool_dagster.llm.tool_calls import ToolCall
 from inftool_dagster.mcp_server.simulator import CatalogTool, Simulator, ToolCallError, validate_arguments
 
@@ -108,7 +109,13 @@ class Planner:
     ``merged_share`` of the parallel blueprints are marked ``notes["phrasing"] = "merged"``: the
     User Simulator asks for their calls in one sentence ("… for Paris, and again for Rome"),
     the way BFCL's parallel questions and people ask, instead of one sentence per call. The mark
-    is drawn apart from the plan, so the blueprints are otherwise the same at any share."""
+    is drawn apart from the plan, so the blueprints are otherwise the same at any share.
+
+    Gold calls take every required parameter and each optional one with probability
+    ``optional_share``; ``max_optional_args`` keeps at most that many of the optional ones (a
+    person names a few options, not a dozen), and ``skip_boilerplate`` never asks for an API's
+    boilerplate parameters (``catalog.boilerplate``: its transport and tracing switches, such as
+    Google's ``quotaUser`` or ``$.xgafv``). Both off (the defaults), plans are as before."""
 
     def __init__(
         self,
@@ -122,8 +129,14 @@ class Planner:
         domain_weights: dict[str, float] | None = None,
         near_miss_share: float = 0.5,
         merged_share: float = 0.0,
+        optional_share: float = 0.35,
+        max_optional_args: int | None = None,
+        skip_boilerplate: bool = False,
     ) -> None:
         self.merged_share = merged_share
+        self.optional_share = optional_share
+        self.max_optional_args = max_optional_args
+        self.boilerplate = boilerplate_parameters(tools) if skip_boilerplate else {}
         self.places = dict(places or {})
         if self.places:
             tools = [
@@ -279,16 +292,24 @@ class Planner:
         tool = self.tools[name]
         props = tool.parameters.get("properties", {})
         required = set(tool.parameters.get("required", []))
+        boilerplate = self.boilerplate.get(name, frozenset())
         optional = [
             p
             for p, schema in props.items()
-            if p not in required and not _is_complex(schema) and tool.locations.get(p) not in ("header", "cookie")
+            if p not in required
+            and p not in boilerplate
+            and not _is_complex(schema)
+            and tool.locations.get(p) not in ("header", "cookie")
         ]
         for _ in range(8):
             args = {}
             for pname, schema in props.items():
-                if pname in required or (pname in optional and rng.random() < 0.35):
+                if pname in required or (pname in optional and rng.random() < self.optional_share):
                     args[pname] = self.simulator.generate(schema, rng, hint=pname)
+            extra = [p for p in args if p not in required]
+            if self.max_optional_args is not None and len(extra) > self.max_optional_args:
+                for pname in rng.sample(extra, len(extra) - self.max_optional_args):
+                    del args[pname]
             try:
                 validate_arguments(tool, args)
             except ToolCallError:
