@@ -485,3 +485,36 @@ def test_merged_parallel_requests_ask_for_every_call_in_one_sentence(server):
         said = user.surfaces[blueprint.blueprint_id]  # each value as phrased ("April 23, 2026")
         assert len(said) >= sum(map(len, (c.arguments for c in blueprint.gold_calls))) - 1, (text, said)
         assert all(value.lower() in text.lower() for value in said), text
+
+
+def test_factored_parallel_requests_list_the_values_of_the_one_argument_the_calls_differ_in(server):
+    """``factored_share`` turns that share of parallel blueprints into calls of one tool that
+    differ in one argument (BFCL's parallel shape), leaves the other blueprints as they were, and
+    the User Simulator says the shared values once and lists the varying ones in one phrase."""
+    tools = list(server.tools.values())
+    only = ScenarioMix(**{k: 0.0 for k in SCENARIO_TYPES} | {"parallel": 1.0})
+    plain = {b.blueprint_id: b for b in Planner(tools, seed=5, mix=only).plan(0, 80)}
+    marked = Planner(tools, seed=5, mix=only, factored_share=0.5).plan(0, 80)
+    factored = [b for b in marked if b.notes.get("phrasing") == "factored"]
+    assert 0.2 * len(marked) < len(factored) < 0.7 * len(marked)
+    for blueprint in marked:
+        if blueprint not in factored and blueprint.blueprint_id in plain:
+            assert blueprint.gold_calls == plain[blueprint.blueprint_id].gold_calls  # untouched
+    user = UserSimulator.for_tools(tools)
+    texts = dict(zip((b.blueprint_id for b in factored), (t for t, _ in user.requests(factored))))
+    spliced = 0
+    for blueprint in factored:
+        varying, calls = blueprint.notes["varying"], blueprint.gold_calls
+        assert len(calls) in (2, 3) and len({c.name for c in calls}) == 1
+        shared = [{k: v for k, v in c.arguments.items() if k != varying} for c in calls]
+        assert all(s == shared[0] for s in shared)
+        values = [c.arguments[varying] for c in calls]
+        assert len(set(map(str, values))) == len(values)
+        text = texts[blueprint.blueprint_id]
+        said = user.surfaces[blueprint.blueprint_id]  # each value as phrased ("May 30, 2026")
+        assert all(value.lower() in text.lower() for value in said), text  # every value is said
+        if user.templates[blueprint.blueprint_id].startswith("n-factored"):
+            spliced += 1  # one phrase for the values, each shared value said once
+            assert len(said) == len(set(said)) >= len(values), said  # no shared value said twice
+            assert " and " in text, text
+    assert spliced >= len(factored) // 2

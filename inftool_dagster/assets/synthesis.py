@@ -64,6 +64,12 @@ class ScenarioPlanConfig(dg.Config):
     tool_weights: dict[str, float] = {}
     # parallel blueprints whose calls the User Simulator asks for in one sentence (Planner.merged_share)
     merged_share: float = Field(0.0, ge=0.0, le=1.0)
+    # parallel blueprints calling one tool on several values of one argument (Planner.factored_share)
+    factored_share: float = Field(0.0, ge=0.0, le=1.0)
+    # gold calls: at most this many optional arguments (None: as drawn), and never an API's
+    # boilerplate parameters (catalog.boilerplate) — Planner.max_optional_args, .skip_boilerplate
+    max_optional_args: int | None = Field(None, ge=0)
+    skip_boilerplate: bool = False
 
 
 @dg.asset(
@@ -104,6 +110,9 @@ def scenario_plan(
         tool_weights=tool_weights,
         places=tree_places(tree),
         merged_share=config.merged_share,
+        factored_share=config.factored_share,
+        max_optional_args=config.max_optional_args,
+        skip_boilerplate=config.skip_boilerplate,
     )
     blueprints = planner.plan(0, config.n)
     policy_ids = {b.blueprint_id for b in blueprints}
@@ -125,6 +134,8 @@ def scenario_plan(
             "seed": seed,
             "tools_available": len(tools),
             "canonical_tools_planned_from": len(planner.names),
+            # tools whose boilerplate parameters gold calls leave out (0 unless skip_boilerplate)
+            "tools_with_boilerplate_skipped": len(planner.boilerplate),
             "tools_held_out": len(every) - len(tools),
             "heldout_twins_excluded": len(twins),
             "domains_covered": frame["domain"].n_unique() if frame.height else 0,
@@ -136,6 +147,7 @@ def scenario_plan(
             "weights_source": source,
             "rejected": sum(planner.rejected.values()),
             "merged_parallel": sum(b.notes.get("phrasing") == "merged" for b in blueprints),
+            "factored_parallel": sum(b.notes.get("phrasing") == "factored" for b in blueprints),
             "scenario_mix": dg.MetadataValue.md(_table(mix)),
         },
         data_version=dg.DataVersion(hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]),

@@ -45,6 +45,7 @@ class CatalogTool:
     path: str | None = None
     domain: str = ""
     locations: dict[str, str] = field(default_factory=dict)  # argument → where the API takes it (query, header…)
+    spec_id: str = ""  # the API it comes from (the catalog's spec_id)
     _validator: Validator | None = field(default=None, repr=False)
     _response_validator: Validator | None = field(default=None, repr=False)
 
@@ -60,6 +61,7 @@ class CatalogTool:
             path=row.get("path"),
             domain=row.get("domain") or "",
             locations={k: v.get("in", "") for k, v in orjson.loads(row.get("param_locations") or "{}").items()},
+            spec_id=row.get("spec_id") or "",
         )
 
     @property

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import BaseModel, Field
 
+from inftool_dagster.catalog.boilerplate import boilerplate_parameters
 from inftool_dagster.llm.tool_calls import ToolCall
 from inftool_dagster.mcp_server.simulator import CatalogTool, Simulator, ToolCallError, validate_arguments
 
@@ -108,7 +109,17 @@ class Planner:
     ``merged_share`` of the parallel blueprints are marked ``notes["phrasing"] = "merged"``: the
     User Simulator asks for their calls in one sentence ("… for Paris, and again for Rome"),
     the way BFCL's parallel questions and people ask, instead of one sentence per call. The mark
-    is drawn apart from the plan, so the blueprints are otherwise the same at any share."""
+    is drawn apart from the plan, so the blueprints are otherwise the same at any share.
+    ``factored_share`` of them (drawn apart too, and before ``merged_share``) instead call the tool
+    on two or three values of one argument, the others shared, marked ``notes["phrasing"] =
+    "factored"`` and ``notes["varying"]``: the User Simulator lists the values in one phrase
+    ("the weather in Paris, Rome and Oslo"), the shape of BFCL's parallel questions.
+
+    Gold calls take every required parameter and each optional one with probability
+    ``optional_share``; ``max_optional_args`` keeps at most that many of the optional ones (a
+    person names a few options, not a dozen), and ``skip_boilerplate`` never asks for an API's
+    boilerplate parameters (``catalog.boilerplate``: its transport and tracing switches, such as
+    Google's ``quotaUser`` or ``$.xgafv``). Both off (the defaults), plans are as before."""
 
     def __init__(
         self,
@@ -122,8 +133,16 @@ class Planner:
         domain_weights: dict[str, float] | None = None,
         near_miss_share: float = 0.5,
         merged_share: float = 0.0,
+        optional_share: float = 0.35,
+        max_optional_args: int | None = None,
+        skip_boilerplate: bool = False,
+        factored_share: float = 0.0,
     ) -> None:
         self.merged_share = merged_share
+        self.factored_share = factored_share
+        self.optional_share = optional_share
+        self.max_optional_args = max_optional_args
+        self.boilerplate = boilerplate_parameters(tools) if skip_boilerplate else {}
         self.places = dict(places or {})
         if self.places:
             tools = [
@@ -279,16 +298,24 @@ class Planner:
         tool = self.tools[name]
         props = tool.parameters.get("properties", {})
         required = set(tool.parameters.get("required", []))
+        boilerplate = self.boilerplate.get(name, frozenset())
         optional = [
             p
             for p, schema in props.items()
-            if p not in required and not _is_complex(schema) and tool.locations.get(p) not in ("header", "cookie")
+            if p not in required
+            and p not in boilerplate
+            and not _is_complex(schema)
+            and tool.locations.get(p) not in ("header", "cookie")
         ]
         for _ in range(8):
             args = {}
             for pname, schema in props.items():
-                if pname in required or (pname in optional and rng.random() < 0.35):
+                if pname in required or (pname in optional and rng.random() < self.optional_share):
                     args[pname] = self.simulator.generate(schema, rng, hint=pname)
+            extra = [p for p in args if p not in required]
+            if self.max_optional_args is not None and len(extra) > self.max_optional_args:
+                for pname in rng.sample(extra, len(extra) - self.max_optional_args):
+                    del args[pname]
             try:
                 validate_arguments(tool, args)
             except ToolCallError:
@@ -366,17 +393,55 @@ class Planner:
 
     def _parallel(self, rng, bid):
         name = self._pick(rng, pool="with_params")
-        calls = []
-        for _ in range(rng.randint(2, 3)):
-            call = self._gold(name, rng)
-            if call not in calls:
-                calls.append(call)
+        factored = None
+        if self.factored_share > 0 and random.Random(f"{bid}:factored").random() < self.factored_share:
+            factored = self._factored_calls(name, random.Random(f"{bid}:factored-calls"))  # rng left as is
+        if factored is not None:
+            calls, varying = factored
+        else:
+            calls = []
+            for _ in range(rng.randint(2, 3)):
+                call = self._gold(name, rng)
+                if call not in calls:
+                    calls.append(call)
         if len(calls) < 2:
             raise _Skip("could not draw distinct parallel calls")
         blueprint = self._make(bid, "parallel", [name], calls, rng)
-        if self.merged_share > 0 and random.Random(f"{bid}:phrasing").random() < self.merged_share:
+        if factored is not None:
+            blueprint.notes.update(phrasing="factored", varying=varying)
+        elif self.merged_share > 0 and random.Random(f"{bid}:phrasing").random() < self.merged_share:
             blueprint.notes["phrasing"] = "merged"
         return blueprint
+
+    def _factored_calls(self, name: str, rng: random.Random) -> tuple[list[ToolCall], str] | None:
+        """Two or three calls of ``name`` that differ in one scalar argument (a required one where
+        there is one), the rest shared: the shape of BFCL's parallel questions ("the weather in
+        Paris, Rome and Oslo"). None when the first call has no such argument."""
+        tool = self.tools[name]
+        first = self._gold(name, rng)
+        required = set(tool.parameters.get("required", []))
+        scalar = [p for p, v in first.arguments.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+        pool = [p for p in scalar if p in required] or scalar
+        if not pool:
+            return None
+        varying = rng.choice(pool)
+        schema = tool.parameters["properties"][varying]
+        calls, seen = [first], {first.arguments[varying]}
+        for _ in range(rng.randint(1, 2)):
+            for _ in range(8):
+                value = self.simulator.generate(schema, rng, hint=varying)
+                if value not in seen:
+                    break
+            else:
+                continue
+            arguments = {**first.arguments, varying: value}
+            try:
+                validate_arguments(tool, arguments)
+            except ToolCallError:
+                continue
+            calls.append(ToolCall(name, arguments))
+            seen.add(value)
+        return (calls, varying) if len(calls) > 1 else None
 
     def _parallel_multiple(self, rng, bid):
         first = self._pick(rng)

@@ -219,10 +219,18 @@ class NaturalRealizer:
             first = f"get {first}" if first.startswith(("the ", "a ", "an ")) else f"get the {first}"
         return first
 
-    def call_text(self, call: ToolCall, rng: random.Random, skip: str | None, surfaces: list[str]) -> tuple[str, str]:
-        """(sentence, form) for one call."""
+    def call_text(
+        self,
+        call: ToolCall,
+        rng: random.Random,
+        skip: str | None,
+        surfaces: list[str],
+        phrases: list[str] | None = None,
+    ) -> tuple[str, str]:
+        """(sentence, form) for one call (``phrases``: its arguments already phrased)."""
         action = _reword(self.action(call), rng)
-        phrases = [self.phrase(k, v, rng, surfaces, call.name) for k, v in call.arguments.items() if k != skip]
+        if phrases is None:
+            phrases = [self.phrase(k, v, rng, surfaces, call.name) for k, v in call.arguments.items() if k != skip]
         values = _enumerate(phrases) if phrases else ""
         forms = [("question", QUESTION), ("command", COMMAND), ("need", NEED)]
         if phrases and not any(p.split(" ", 1)[0] in _LEADING for p in phrases):  # "Given called X" reads wrong
@@ -251,15 +259,58 @@ class NaturalRealizer:
             body += rng.choice(SAME_AGAIN).format(v=_enumerate(phrases)) if phrases else ", and once more"
         return body + stop, f"merged-{form}"
 
+    def factored_text(
+        self, calls: list[ToolCall], varying: str, rng: random.Random, skip: str | None, surfaces: list[str]
+    ) -> tuple[str, str] | None:
+        """(sentence, form) asking for one action on several values of one parameter, the others
+        said once, as BFCL's parallel questions ask: "Get the forecast in celsius for Paris, Rome
+        and Oslo". None when the calls differ elsewhere or the value cannot be spliced in."""
+        first = calls[0]
+        shared = {k: v for k, v in first.arguments.items() if k != varying}
+        if varying == skip or any({k: v for k, v in c.arguments.items() if k != varying} != shared for c in calls):
+            return None
+        start = said = len(surfaces)
+        phrases = []
+        for name, value in first.arguments.items():
+            if name == skip:
+                continue
+            phrase = self.phrase(name, value, rng, surfaces, first.name)
+            if name == varying:
+                if len(surfaces) != said + 1 or phrase.count(surfaces[-1]) != 1:
+                    del surfaces[start:]
+                    return None
+                one = surfaces[-1]
+                rest = [self._scalar_text(name, c.arguments[name], surfaces) for c in calls[1:]]
+                quoted = f"“{one}”" in phrase  # each value in its own quotes, not the list in one pair
+                mark = (lambda v: f"“{v}”") if quoted else (lambda v: v)
+                phrase = phrase.replace(mark(one), _enumerate([mark(v) for v in (one, *rest)]))
+            said = len(surfaces)
+            phrases.append(phrase)
+        text, form = self.call_text(first, rng, skip, surfaces, phrases)
+        return text, f"factored-{form}"
+
     def realize(
-        self, calls: list[ToolCall], rng: random.Random, skip: str | None = None, then: str = "", merged: bool = False
+        self,
+        calls: list[ToolCall],
+        rng: random.Random,
+        skip: str | None = None,
+        then: str = "",
+        merged: bool = False,
+        varying: str | None = None,
     ) -> Realization:
         """The request for ``calls`` (``skip``: a parameter of the first withheld; ``then``: a
         sentence said after the calls, before any sign-off; ``merged``: calls of one tool asked
-        for in one sentence)."""
+        for in one sentence; ``varying``: the one parameter they differ in, its values listed in
+        one phrase, else as ``merged``)."""
         surfaces: list[str] = []
         sentences, forms = [], []
-        if merged and len(calls) > 1 and len({c.name for c in calls}) == 1:
+        one_tool = len(calls) > 1 and len({c.name for c in calls}) == 1
+        factored = self.factored_text(calls, varying, rng, skip, surfaces) if varying and one_tool else None
+        if factored is not None:
+            sentences.append(factored[0])
+            forms.append(factored[1])
+            calls = []
+        elif (merged or varying) and one_tool:
             text, form = self.merged_text(calls, rng, skip, surfaces)
             sentences.append(text)
             forms.append(form)

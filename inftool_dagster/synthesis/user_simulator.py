@@ -163,7 +163,8 @@ class UserSimulator:
                 [" Then look it up again with the id it gives back.", " After that, fetch it again by its new id."]
             )
         merged = blueprint.notes.get("phrasing") == "merged"
-        done = self._natural.realize(calls, rng, blueprint.missing_parameter, then, merged=merged)
+        varying = blueprint.notes.get("varying") if blueprint.notes.get("phrasing") == "factored" else None
+        done = self._natural.realize(calls, rng, blueprint.missing_parameter, then, merged=merged, varying=varying)
         self.surfaces[blueprint.blueprint_id] = done.surfaces
         return done.text, done.form
 
