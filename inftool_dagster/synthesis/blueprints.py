@@ -312,10 +312,11 @@ class Planner:
             for pname, schema in props.items():
                 if pname in required or (pname in optional and rng.random() < self.optional_share):
                     args[pname] = self.simulator.generate(schema, rng, hint=pname)
-            extra = [p for p in args if p not in required]
-            if self.max_optional_args is not None and len(extra) > self.max_optional_args:
-                for pname in rng.sample(extra, len(extra) - self.max_optional_args):
-                    del args[pname]
+            if self.max_optional_args is not None:  # off by default: no extra work per drawn call
+                extra = [p for p in args if p not in required]
+                if len(extra) > self.max_optional_args:
+                    for pname in rng.sample(extra, len(extra) - self.max_optional_args):
+                        del args[pname]
             try:
                 validate_arguments(tool, args)
             except ToolCallError:
