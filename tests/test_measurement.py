@@ -246,6 +246,24 @@ def test_paired_comparisons_read_per_item_verdicts_and_use_mcnemars_exact_test(t
     ids = [e["id"] for e in select(load_category("irrelevance"), "dev", 4)]
     assert list(outcomes) == ids and sum(outcomes.values()) == summary["categories"]["irrelevance"]["correct"]
     assert outcomes[ids[0]] is False and outcomes[ids[1]] is False
+    # `inftool bfcl compare`: the same entries without the failures, and a directory that is no run
+    from click.testing import CliRunner
+
+    from inftool_dagster.cli import main
+
+    again = evaluate(
+        tiny_backend(), ["irrelevance"], tmp_path / "again", model_name="tiny", split="dev", limit=4, max_new_tokens=2
+    )
+    shown = CliRunner().invoke(main, ["bfcl", "compare", str(tmp_path), str(tmp_path / "again")])
+    row = json.loads(shown.output)["comparisons"]["irrelevance"]
+    first, second = summary["categories"]["irrelevance"]["correct"], again["categories"]["irrelevance"]["correct"]
+    assert (row["first"], row["second"]) == (f"{first}/4", f"{second}/4")
+    assert row["paired"]["a_only"] - row["paired"]["b_only"] == first - second
+    same = CliRunner().invoke(main, ["bfcl", "compare", str(tmp_path), str(tmp_path)])
+    assert json.loads(same.output)["comparisons"]["irrelevance"]["verdict"] == "inside the noise"
+    (tmp_path / "empty").mkdir()
+    bad = CliRunner().invoke(main, ["bfcl", "compare", str(tmp_path), str(tmp_path / "empty")])
+    assert bad.exit_code != 0 and "not two bfcl eval directories" in bad.output
 
     # McNemar: only the discordant items count; 9 against 1 is p = 2 * 11/1024
     a = {str(i): i < 9 or i >= 15 for i in range(20)}  # 9 won, 5 shared passes, 0 lost

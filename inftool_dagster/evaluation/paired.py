@@ -10,6 +10,7 @@ wherever both sides' per-item outcomes are on record.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 ALPHA = 0.05
 
@@ -51,3 +52,38 @@ def describe(result: dict | None) -> str:
         f"{verdict} (paired on {result['items']} items: {result['a_only']} only the first passes, "
         f"{result['b_only']} only the second, exact McNemar p = {result['p_value']:.3f})"
     )
+
+
+def compare_runs(first: str | Path, second: str | Path) -> dict:
+    """Two ``bfcl evaluate`` directories (two models, or one model twice) compared entry by entry:
+    per category and per BFCL summary whose entries weigh the same, each side's count and the
+    paired test. Raises ``BFCLDataError`` when they share no scored entry."""
+    from inftool_dagster.bfcl import BFCLDataError, entry_outcomes
+    from inftool_dagster.bfcl.evaluate import SUMMARIES, summary_weights
+
+    a, b = entry_outcomes(first), entry_outcomes(second)
+    rows: dict[str, dict] = {}
+    for category in (c for c in a if c in b):
+        rows[category] = _row(a[category], b[category])
+    sizes = {c: {"total_count": len(a[c])} for c in rows}
+    for summary in SUMMARIES:
+        weights = summary_weights(sizes, summary)
+        if summary in rows or not weights or len(weights) < 2:
+            continue
+        pooled_a, pooled_b = pooled_items(a, weights), pooled_items(b, weights)
+        if pooled_a and pooled_b:
+            rows[summary] = _row(pooled_a, pooled_b)
+    if not any(r["paired"] for r in rows.values()):
+        raise BFCLDataError(f"{first} and {second} share no scored BFCL entry")
+    return {"first": str(first), "second": str(second), "alpha": ALPHA, "comparisons": rows}
+
+
+def _row(a: Mapping[str, bool], b: Mapping[str, bool]) -> dict:
+    paired = paired_difference(a, b)
+    common = [k for k in a if k in b]
+    return {
+        "first": f"{sum(a[k] for k in common)}/{len(common)}",
+        "second": f"{sum(b[k] for k in common)}/{len(common)}",
+        "paired": paired,
+        "verdict": describe(paired).split(" (")[0],
+    }
