@@ -250,14 +250,12 @@ def round_row(home: Path, key: str) -> dict:
 def base_row(settings: dict, home: Path, out: Path) -> dict:
     """The untouched base model on the same test entries, the same probe and the same yield blueprints."""
     from inftool_dagster.assets.partitions import round_key
-    from inftool_dagster.bfcl import evaluate
+    from inftool_dagster.bfcl import entry_outcomes, evaluate
     from inftool_dagster.evaluation.policy_yield import policy_yield
     from inftool_dagster.evaluation.probe import load_probe
     from inftool_dagster.layout import RoundLayout
     from inftool_dagster.llm.backend import TransformersConfig
     from inftool_dagster.llm.transformers_backend import TransformersBackend
-    from inftool_dagster.training import TrainConfig
-    from inftool_dagster.training.heldout import heldout_eval
 
     start = time.perf_counter()
     backend = TransformersBackend(TransformersConfig(model=settings["model"], dtype=settings["dtype"]))
@@ -272,20 +270,79 @@ def base_row(settings: dict, home: Path, out: Path) -> dict:
         prompt_format="compact",
     )
     first = RoundLayout.local(home, round_key(0))
-    probe, blueprints, info = load_probe(first.probe())
-    heldout = heldout_eval(backend, probe, TrainConfig().reward_weights, max_new_tokens=settings["max_new_tokens"])
-    heldout.pop("outputs")
+    heldout, hits = base_probe(settings, home, backend)
+    _, blueprints, info = load_probe(first.probe())
     yielded = policy_yield(first.catalog(), blueprints, backend, out / "yield", policy_model=settings["model"])
     return {
         "round": "base",
         "bfcl_test": {
             k: test[k] for k in ("categories", "summaries", "split", "sample", "generation_errors", "prompts_too_long")
         },
-        "heldout": {**heldout, "probe": info["fingerprint"]},
+        "heldout": heldout,
         "yield": yielded,
         "training_rows": {},
         "minutes": round((time.perf_counter() - start) / 60, 1),
+        "outcomes": {"bfcl": entry_outcomes(out / "bfcl"), "heldout": {"probe": info["fingerprint"], "hits": hits}},
     }
+
+
+def base_probe(settings: dict, home: Path, backend) -> tuple[dict, list[bool]]:
+    """The base model on the experiment's held-out probe: its record (no outputs) and per-prompt hits."""
+    from inftool_dagster.assets.partitions import round_key
+    from inftool_dagster.evaluation.probe import load_probe
+    from inftool_dagster.layout import RoundLayout
+    from inftool_dagster.training import TrainConfig
+    from inftool_dagster.training.heldout import heldout_eval
+
+    probe, _, info = load_probe(RoundLayout.local(home, round_key(0)).probe())
+    heldout = heldout_eval(backend, probe, TrainConfig().reward_weights, max_new_tokens=settings["max_new_tokens"])
+    heldout.pop("outputs")
+    hits = heldout.pop("hits")
+    return {**heldout, "probe": info["fingerprint"]}, hits
+
+
+def refresh_outcomes(out: Path, results: dict) -> int:
+    """Adds the per-item outcomes (``evaluation.report.round_outcomes``) to rows recorded before
+    rows kept them, from the rounds' artifacts on this machine: BFCL verdicts from the score files,
+    probe verdicts re-scored from the kept outputs (checked against the recorded count). The base
+    model kept no probe outputs: its probe is generated again (greedy, so the same answers; the
+    count is checked). Rows whose artifacts are not here are left as they are. Returns rows filled."""
+    from inftool_dagster.bfcl import entry_outcomes
+    from inftool_dagster.evaluation.probe import load_probe
+    from inftool_dagster.evaluation.report import round_outcomes
+    from inftool_dagster.layout import RoundLayout
+    from inftool_dagster.training.heldout import rescore_hits
+
+    filled = 0
+    for name, rows in results.get("variants", {}).items():
+        for row in rows:
+            layout = RoundLayout.local(out / name, row["round"])
+            if row.get("outcomes") or not layout.heldout_scores().exists():
+                continue
+            outcomes = round_outcomes(layout)
+            if outcomes["heldout"] is None:
+                record = json.loads(layout.heldout_scores().read_text())
+                hits = rescore_hits(record, load_probe(layout.probe())[0])
+                outcomes["heldout"] = {"probe": record.get("probe"), "hits": hits}
+            row["outcomes"] = outcomes
+            filled += 1
+    base = results.get("base")
+    if base and not base.get("outcomes") and (out / "base" / "bfcl" / "summary.json").exists():
+        from inftool_dagster.llm.backend import TransformersConfig
+        from inftool_dagster.llm.transformers_backend import TransformersBackend
+
+        name = next(iter(results["settings"]))
+        settings = results["settings"][name]
+        backend = TransformersBackend(TransformersConfig(model=settings["model"], dtype=settings["dtype"]))
+        heldout, hits = base_probe(settings, out / name, backend)
+        if heldout["probe"] != base["heldout"]["probe"] or sum(hits) != base["heldout"]["exact"]["correct"]:
+            raise SystemExit("the base model's probe is not the recorded one or scored differently: not filled")
+        base["outcomes"] = {
+            "bfcl": entry_outcomes(out / "base" / "bfcl"),
+            "heldout": {"probe": heldout["probe"], "hits": hits},
+        }
+        filled += 1
+    return filled
 
 
 def gap_settings(settings: dict) -> dict:
@@ -409,6 +466,11 @@ def main() -> None:
         help="score the base model now (on the first variant's probe and test entries) if not yet scored, "
         "then write the report: for a variant stopped between rounds (it resumes with the same command)",
     )
+    parser.add_argument(
+        "--refresh-outcomes",
+        action="store_true",
+        help="add per-item outcomes (for paired comparisons) to rows recorded without them, then write the report",
+    )
     args = parser.parse_args()
     out = Path(args.out).resolve()  # Dagster homes must be absolute
     out.mkdir(parents=True, exist_ok=True)
@@ -420,6 +482,9 @@ def main() -> None:
         if not results.get("base"):
             results["base"] = base_row(results["settings"][name], out / name, out / "base")
             save(out, results)
+    elif args.refresh_outcomes:
+        print(json.dumps({"rows_filled": refresh_outcomes(out, results)}), flush=True)
+        save(out, results)
     elif not args.report_only:
         specs = spec_slice(Path(args.corpus), out / "specs.tgz", args.every, args.specs)
         for name in args.variants.split(","):

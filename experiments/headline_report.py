@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from inftool_dagster.evaluation.intervals import fmt, overlaps
-from inftool_dagster.evaluation.report import REPORT_SERIES, report_png, series_value
+from inftool_dagster.evaluation.paired import describe, paired_difference
+from inftool_dagster.evaluation.report import REPORT_SERIES, report_png, series_outcomes, series_value
 from inftool_dagster.evolution import best_round
 
 SUMMARY = "non_live_python_ast_summary"
@@ -133,10 +134,17 @@ def _reward(heldout: dict) -> str:
     return f"{heldout['reward']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
+def _paired(row: dict, other: dict, source: str, key: str) -> dict | None:
+    a, b = series_outcomes(row, source, key), series_outcomes(other, source, key)
+    return paired_difference(a, b) if a and b else None
+
+
 def _comparisons(results: dict) -> list[str]:
     """Each variant's last round against the base model and against loop's same round (its last
     where loop has no such round), and each variant's dev-chosen round against loop's, on every
-    reported series: a difference whose intervals overlap is called noise."""
+    reported series. Where both rows keep their per-item outcomes (the same BFCL entries, the same
+    probe prompts) the verdict is McNemar's exact test at 5 % (``evaluation.paired``); elsewhere
+    (the yield's 12 blueprints) a difference whose intervals overlap is called noise."""
     out = []
     base = results.get("base")
     variants = {name: sorted(rows, key=lambda r: r["round"]) for name, rows in results.get("variants", {}).items()}
@@ -162,7 +170,12 @@ def _comparisons(results: dict) -> list[str]:
                 a, b = series_value(row, source, key), series_value(other, source, key)
                 if not a or not b or a.get("accuracy") is None or b.get("accuracy") is None:
                     continue
-                verdict = "inside the noise (intervals overlap)" if overlaps(a, b) else "outside the noise"
+                paired = _paired(row, other, source, key)
+                apart = "intervals overlap" if overlaps(a, b) else "intervals apart"
+                if paired:
+                    verdict = f"{describe(paired)}; {apart}"
+                else:
+                    verdict = "inside the noise (intervals overlap)" if overlaps(a, b) else "outside the noise"
                 out.append(
                     f"- {metric}: {name} {row['round']} {a['accuracy']:.3f} vs {other_name} "
                     f"{b['accuracy']:.3f} — {verdict}"
@@ -238,6 +251,13 @@ def write_report(results: dict, docs: Path, command: str, loop_command: str | No
         "",
         "## Differences and noise",
         "",
+        "Rows scored on the same items are compared item by item: McNemar's exact test on the items "
+        "only one of the two passes, at 5 % (`inftool_dagster/evaluation/paired.py`); the non-live AST "
+        "summary pools its four categories' entries (equal sizes, equal weights). Overlapping intervals "
+        "are shown beside it: they ignore the pairing and miss differences the paired test sees. With this "
+        "many comparisons, about one in twenty is called outside the noise by chance. Rows kept without "
+        "per-item outcomes (and the yield's 12 blueprints) fall back to the intervals.",
+        "",
         *(_comparisons(results) or ["- (no comparison yet)"]),
         "",
         "Raw figures: `docs/bench/headline.json` (per round: per-category counts and intervals, summaries, "
@@ -271,6 +291,30 @@ def _share_phrase(results: dict) -> str:
     return f"{policy} of {total} SFT rows ({policy / total:.0%}) are the policy's own conversations"
 
 
+def _seed_lines(results: dict, best: dict) -> list[str]:
+    """The loop run again with another seed: its dev-chosen round against the headline's, item by item."""
+    lines = []
+    for name in results.get("variants", {}):
+        other = _chosen_round(results, name) if name.startswith("loop_seed") else None
+        if not other:
+            continue
+        parts = []
+        for label, source, key in (("non-live AST", "bfcl", SUMMARY), ("held-out exact", "heldout", "exact")):
+            a, b = series_value(other, source, key), series_value(best, source, key)
+            paired = _paired(other, best, source, key)
+            verdict = (
+                describe(paired).split(" (")[0]
+                if paired
+                else ("inside the noise" if overlaps(a, b) else "outside the noise")
+            )
+            parts.append(f"{label} {fmt(a)}, {verdict} against seed 0's")
+        lines.append(
+            f"- the loop again, {name.removeprefix('loop_')} (its dev-chosen round {other['round']}): "
+            + "; ".join(parts)
+        )
+    return lines
+
+
 def write_readme_block(readme: Path, results: dict, command: str, scope: str) -> None:
     """The README's headline paragraph, between its markers, from the same results."""
     base, best = results.get("base"), _chosen_round(results, "loop")
@@ -293,6 +337,7 @@ def write_readme_block(readme: Path, results: dict, command: str, scope: str) ->
         f"{fmt(best['heldout'].get('exact'))}",
         f"- the policy's own yield on fixed blueprints: {fmt(base['yield'].get('yield'))} → "
         f"{fmt(best['yield'].get('yield'))}",
+        *_seed_lines(results, best),
         "- training data per round (SFT rows: the policy's own verified conversations / gold replays of "
         "its failures / gold-only replays of the plan): "
         + "; ".join(

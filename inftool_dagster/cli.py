@@ -511,6 +511,21 @@ def bfcl_score(results):
         raise click.ClickException(str(exc)) from None
 
 
+@bfcl_group.command("compare")
+@click.argument("first", type=click.Path(exists=True, file_okay=False))
+@click.argument("second", type=click.Path(exists=True, file_okay=False))
+def bfcl_compare(first, second):
+    """Compare two `bfcl eval --out` directories entry by entry (McNemar's exact test per category
+    and summary): whether a difference is outside the noise, on the entries both scored."""
+    from inftool_dagster.bfcl import BFCLDataError
+    from inftool_dagster.evaluation.paired import compare_runs
+
+    try:
+        _emit(compare_runs(first, second))
+    except (BFCLDataError, FileNotFoundError, KeyError) as exc:
+        raise click.ClickException(f"not two bfcl eval directories: {exc}") from None
+
+
 # --- serving ----------------------------------------------------------------
 @main.command("serve")
 @click.option("--model", "model_name", default=DEFAULT_MODEL, help="Embedded name, local checkpoint or cached hub id.")

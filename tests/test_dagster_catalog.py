@@ -153,6 +153,10 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert yielded.metadata["conversations"].value == 4 and "/4)" in yielded.metadata["yield"].value
         report = instance.get_latest_materialization_event(dg.AssetKey("round_report")).asset_materialization
         assert report.metadata["by_round"].value.startswith("![by round](data:image/png;base64,")
+        assert report.metadata["vs_previous_round"].value == "—"  # the first round has none
+        record = json.loads((tmp_path / "rounds" / "r0000" / "report" / "report.json").read_text())
+        assert sum(len(v) for v in record["outcomes"]["bfcl"].values()) == 4  # every test entry's verdict
+        assert len(record["outcomes"]["heldout"]["hits"]) == 8  # every probe prompt's
         plan = instance.get_latest_materialization_event(dg.AssetKey("scenario_plan")).asset_materialization
         assert plan.metadata["parent_round"].value == "none"
         # the next round (as the sensor requests it) reads its parent's gaps and starts from its policy
@@ -173,6 +177,10 @@ def test_round_job_materializes_catalog_with_checks_and_metadata(tmp_path, tiny_
         assert synth.metadata["parent_checkpoint"].value == parent_checkpoint
         shards = pl.read_parquet(tmp_path / "rounds" / "r0001" / "trajectories" / "*.parquet")
         assert set(shards["policy_model"].to_list()) == {parent_checkpoint}
+        # the child's report compares it with its parent item by item, on the same entries and prompts
+        report = instance.get_latest_materialization_event(dg.AssetKey("round_report")).asset_materialization
+        assert report.partition == "r0001" and "in r0000 — " in report.metadata["vs_previous_round"].value
+        assert "held-out probe: exact" in report.metadata["vs_previous_round"].value
         # both rounds were scored on the same fixed probe
         probes = [
             json.loads((tmp_path / "rounds" / k / "heldout" / "heldout.json").read_text())["probe"]

@@ -222,3 +222,80 @@ def test_heldout_probe_stops_after_the_call_list_unless_told_and_records_it():
     assert stopped["generation"] == {"max_new_tokens": 3, "stop_after_calls": True}
     assert talked["generation"]["stop_after_calls"] is False
     assert stopped["prompts"] == 2 and stopped["exact"]["total"] == 2
+
+
+class _Scripted:
+    """A backend answering each prompt with a fixed text (None: a failed generation)."""
+
+    def __init__(self, texts):
+        self.texts = texts
+
+    def generate(self, conversations, params, tools=None):
+        return [[Generation(text=t) if t is not None else Generation.failure("boom")] for t in self.texts]
+
+
+def test_paired_comparisons_read_per_item_verdicts_and_use_mcnemars_exact_test(tmp_path):
+    from inftool_dagster.bfcl import entry_outcomes
+    from inftool_dagster.evaluation.paired import describe, paired_difference, pooled_items
+    from inftool_dagster.training.heldout import heldout_eval, rescore_hits
+
+    # BFCL: every entry's verdict read back from the result and score files, failures wrong
+    backend = _Failing(tiny_backend(), {0: "generation_error", 1: "prompt_too_long"})
+    summary = evaluate(backend, ["irrelevance"], tmp_path, model_name="tiny", split="dev", limit=4, max_new_tokens=2)
+    outcomes = entry_outcomes(tmp_path)["irrelevance"]
+    ids = [e["id"] for e in select(load_category("irrelevance"), "dev", 4)]
+    assert list(outcomes) == ids and sum(outcomes.values()) == summary["categories"]["irrelevance"]["correct"]
+    assert outcomes[ids[0]] is False and outcomes[ids[1]] is False
+    # `inftool bfcl compare`: the same entries without the failures, and a directory that is no run
+    from click.testing import CliRunner
+
+    from inftool_dagster.cli import main
+
+    again = evaluate(
+        tiny_backend(), ["irrelevance"], tmp_path / "again", model_name="tiny", split="dev", limit=4, max_new_tokens=2
+    )
+    shown = CliRunner().invoke(main, ["bfcl", "compare", str(tmp_path), str(tmp_path / "again")])
+    row = json.loads(shown.output)["comparisons"]["irrelevance"]
+    first, second = summary["categories"]["irrelevance"]["correct"], again["categories"]["irrelevance"]["correct"]
+    assert (row["first"], row["second"]) == (f"{first}/4", f"{second}/4")
+    assert row["paired"]["a_only"] - row["paired"]["b_only"] == first - second
+    same = CliRunner().invoke(main, ["bfcl", "compare", str(tmp_path), str(tmp_path)])
+    assert json.loads(same.output)["comparisons"]["irrelevance"]["verdict"] == "inside the noise"
+    (tmp_path / "empty").mkdir()
+    bad = CliRunner().invoke(main, ["bfcl", "compare", str(tmp_path), str(tmp_path / "empty")])
+    assert bad.exit_code != 0 and "not two bfcl eval directories" in bad.output
+
+    # McNemar: only the discordant items count; 9 against 1 is p = 2 * 11/1024
+    a = {str(i): i < 9 or i >= 15 for i in range(20)}  # 9 won, 5 shared passes, 0 lost
+    b = {str(i): i == 9 or i >= 15 for i in range(20)}  # 1 won
+    result = paired_difference(a, b)
+    assert result == {"items": 20, "a_only": 9, "b_only": 1, "p_value": round(22 / 1024, 4)}
+    assert describe(result).startswith("outside the noise")
+    assert paired_difference(a, a)["p_value"] == 1.0 and describe(paired_difference(a, a)).startswith("inside")
+    assert paired_difference(a, {"x": True}) is None
+    # a summary pools its categories' entries only when every entry weighs the same
+    cats = {"p": {"1": True, "2": False}, "q": {"1": False, "2": False}}
+    assert pooled_items(cats, {"p": 0.5, "q": 0.5}) == {"p/1": True, "p/2": False, "q/1": False, "q/2": False}
+    assert pooled_items(cats, {"p": 0.75, "q": 0.25}) is None and pooled_items(cats, {"p": 0.5, "r": 0.5}) is None
+
+    # the probe: per-prompt hits, and the same hits re-scored from kept outputs
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
+    frame = pl.DataFrame(
+        {
+            "prompt": [json.dumps([{"role": "user", "content": "call f"}])] * 4,
+            "tools": [json.dumps(tools)] * 4,
+            "gold_calls": [
+                json.dumps([{"name": "f", "arguments": {}}]),
+                "[]",
+                "[]",
+                json.dumps([{"name": "f", "arguments": {}}]),
+            ],
+            "scenario_type": ["simple", "irrelevance", "irrelevance", "simple"],
+        }
+    )
+    answers = ["[f()]", "None of these tools can do that.", None, "[g()]"]
+    record = heldout_eval(_Scripted(answers), frame, {"format": 0.2, "name": 0.3, "arguments": 0.5}, max_new_tokens=8)
+    assert record["hits"] == [True, True, False, False]  # the failed generation on irrelevance is wrong
+    assert rescore_hits(record, frame) == record["hits"]
+    with pytest.raises(ValueError, match="rescored"):
+        rescore_hits(record, frame.with_columns(pl.lit("[]").alias("gold_calls")))

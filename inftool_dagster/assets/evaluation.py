@@ -299,12 +299,12 @@ def heldout_failures_bounded(
     group_name="evaluation",
     kinds={"python", "json"},
     owners=OWNERS,
-    code_version="report-v1",
+    code_version="report-v2",
     description="What the round shows, from test data only: BFCL test split and held-out probe with "
     "intervals, the policy's yield, training rows by source; a by-round plot with error bars.",
 )
 def round_report(context: dg.AssetExecutionContext, workspace: WorkspaceResource) -> dg.MaterializeResult:
-    from inftool_dagster.evaluation.report import report_png, round_record
+    from inftool_dagster.evaluation.report import paired_lines, report_png, round_record
 
     key = context.partition_key
     layout = workspace.round(key)
@@ -318,6 +318,8 @@ def round_report(context: dg.AssetExecutionContext, workspace: WorkspaceResource
         if k == key or layout.of(k).report_record().exists()
     ]
     png = report_png(records)
+    at = [r["round"] for r in records].index(key)
+    previous = records[at - 1] if at else None  # the round before, item by item on the same entries
     (out / "by_round.png").write_bytes(png)
     from inftool_dagster.evolution.plots import markdown_image
 
@@ -329,5 +331,6 @@ def round_report(context: dg.AssetExecutionContext, workspace: WorkspaceResource
             "heldout_exact": fmt(record["heldout"].get("exact")),
             "policy_yield": fmt(record["yield"].get("yield")),
             "training_rows_by_source": dg.MetadataValue.json(record["training_rows"]),
+            "vs_previous_round": dg.MetadataValue.md(paired_lines(record, previous) if previous else "—"),
         }
     )

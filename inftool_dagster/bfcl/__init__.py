@@ -2,7 +2,7 @@
 
 from .checker import Verdict, check_ast, check_call
 from .data import ALL_CATEGORIES, BFCL_VERSION, NON_LIVE, BFCLDataError, load_category
-from .evaluate import aggregate, evaluate, score_entry, score_results
+from .evaluate import aggregate, entry_outcomes, evaluate, score_entry, score_results
 from .prompting import prompt_messages
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "BFCLDataError",
     "load_category",
     "aggregate",
+    "entry_outcomes",
     "evaluate",
     "prompt_messages",
     "score_entry",

@@ -91,7 +91,7 @@ SIMPLE = ("simple_python", "simple_java", "simple_javascript")
 LIVE_AST = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
 
 
-def _weights(per_category: dict[str, dict], summary: str) -> dict[str, float] | None:
+def summary_weights(per_category: dict[str, dict], summary: str) -> dict[str, float] | None:
     """Each category's weight in one of BFCL's summaries (None when a category it needs is missing)."""
     have = lambda names: all(n in per_category and per_category[n]["total_count"] for n in names)  # noqa: E731
     if summary == "non_live_ast_summary" and have(SIMPLE + PYTHON_AST[1:]):
@@ -131,7 +131,7 @@ def aggregate_with_intervals(per_category: dict[str, dict]) -> dict[str, dict | 
     the weighted mean of independent proportions otherwise)."""
     out: dict[str, dict | None] = {}
     for name in SUMMARIES:
-        weights = _weights(per_category, name)
+        weights = summary_weights(per_category, name)
         if weights is None:
             out[name] = None
             continue
@@ -327,6 +327,22 @@ def summarize(per_category: dict[str, dict], *, seconds: float | None = None, **
         "seconds": round(seconds, 2) if seconds is not None else None,
         "entries_per_s": round(entries / seconds, 3) if seconds else None,
     }
+
+
+def entry_outcomes(out_dir: str | Path) -> dict[str, dict[str, bool]]:
+    """Each scored entry's verdict, ``{category: {entry_id: passed}}``, read back from an
+    ``evaluate`` directory (the result file names every entry, the score file the failed ones):
+    what a paired comparison of two models on the same entries needs."""
+    out = Path(out_dir)
+    model_dir = json.loads((out / "summary.json").read_text())["model"].replace("/", "_")
+    outcomes: dict[str, dict[str, bool]] = {}
+    for file in sorted((out / "result" / model_dir).glob("BFCL_v4_*_result.json")):
+        category = file.name[len("BFCL_v4_") : -len("_result.json")]
+        score = out / "score" / model_dir / f"BFCL_v4_{category}_score.json"
+        failed = {json.loads(line)["id"] for line in score.read_text().splitlines()[1:] if line.strip()}
+        ids = [json.loads(line)["id"] for line in file.read_text().splitlines() if line.strip()]
+        outcomes[category] = {i: i not in failed for i in ids}
+    return outcomes
 
 
 def _entries(category: str) -> list[dict]:

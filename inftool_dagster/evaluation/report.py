@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from inftool_dagster.bfcl.evaluate import entry_outcomes, summary_weights
 from inftool_dagster.evolution.plots import finish_png
 from inftool_dagster.layout import RoundLayout
 
 from .intervals import fmt
+from .paired import describe, paired_difference, pooled_items
 
 REPORT_SERIES = (
     ("BFCL test: non-live Python AST", "bfcl", "non_live_python_ast_summary"),
@@ -27,7 +29,7 @@ def _json(path: Path) -> dict:
 def round_record(layout: RoundLayout) -> dict:
     """The report record of one round directory (``rounds/<key>``)."""
     test = _json(layout.bfcl_summary("test"))
-    heldout = {k: v for k, v in _json(layout.heldout_scores()).items() if k != "outputs"}
+    heldout = {k: v for k, v in _json(layout.heldout_scores()).items() if k not in ("outputs", "hits")}
     yielded = _json(layout.yield_scores())
     training = _json(layout.training_summary())
     stages = _json(layout.policy_stages()).get("stages", {})
@@ -49,6 +51,18 @@ def round_record(layout: RoundLayout) -> dict:
         "yield": yielded,
         "training_rows": training.get("rows_by_source", {}),
         "training": _training_figures(stages),
+        "outcomes": round_outcomes(layout),
+    }
+
+
+def round_outcomes(layout: RoundLayout) -> dict:
+    """Per-item verdicts, for paired comparisons between rounds: each BFCL test entry's and each
+    held-out probe prompt's (``hits`` in probe order, with the probe's fingerprint)."""
+    test = layout.bfcl("test")
+    heldout = _json(layout.heldout_scores())
+    return {
+        "bfcl": entry_outcomes(test) if (test / "summary.json").exists() else {},
+        "heldout": {"probe": heldout.get("probe"), "hits": heldout["hits"]} if "hits" in heldout else None,
     }
 
 
@@ -71,6 +85,36 @@ def series_value(record: dict, source: str, key: str) -> dict | None:
         test = record.get("bfcl_test", {})
         return test.get("summaries", {}).get(key) or test.get("categories", {}).get(key)
     return (record.get(source) or {}).get(key)
+
+
+def series_outcomes(record: dict, source: str, key: str) -> dict[str, bool] | None:
+    """The items behind one report series, ``{item: passed}``, where the record keeps them (None
+    otherwise): a BFCL category's entries, a summary's pooled entries when each weighs the same,
+    the probe's prompts (named by the probe's fingerprint, so two probes share no item)."""
+    outcomes = record.get("outcomes") or {}
+    if source == "bfcl":
+        bfcl = outcomes.get("bfcl") or {}
+        if key in bfcl:
+            return bfcl[key]
+        weights = summary_weights({c: {"total_count": len(v)} for c, v in bfcl.items()}, key)
+        return pooled_items(bfcl, weights) if weights else None
+    if source == "heldout" and key == "exact" and outcomes.get("heldout"):
+        probe, hits = outcomes["heldout"]["probe"], outcomes["heldout"]["hits"]
+        return {f"{probe}/{i}": bool(h) for i, h in enumerate(hits)}
+    return None
+
+
+def paired_lines(record: dict, earlier: dict) -> str:
+    """Markdown lines: ``record`` against an ``earlier`` round on each series both keep per-item
+    outcomes for, item by item (McNemar's exact test, ``evaluation.paired``)."""
+    lines = []
+    for name, source, key in REPORT_SERIES:
+        a, b = series_outcomes(record, source, key), series_outcomes(earlier, source, key)
+        result = paired_difference(a, b) if a and b else None
+        if result:
+            now, then = sum(a.values()), sum(b.values())
+            lines.append(f"- {name}: {now} vs {then} in {earlier['round']} — {describe(result)}")
+    return "\n".join(lines) or "—"
 
 
 def report_png(records: list[dict], labels: list[str] | None = None) -> bytes:

@@ -61,8 +61,7 @@ def heldout_eval(
     gold = frame["gold_calls"].to_list()
     scores = {name: REWARD_FUNCS[name](texts, gold) for name in {*weights, *EXACT} if name in REWARD_FUNCS}
     parts = {name: sum(values) / len(texts) for name, values in scores.items()}
-    # a failed generation is wrong (an empty text would pass a "do not call" prompt), and counted
-    hits = [outputs[i][0].ok and all(scores[n][i] >= 1.0 for n in EXACT) for i in range(len(texts))]
+    hits = exact_hits(scores, [o[0].ok for o in outputs])
     reward = sum(weights[n] * parts[n] for n in weights if n in parts)
     per_prompt = [sum(weights[n] * scores[n][i] for n in weights if n in scores) for i in range(len(texts))]
     kinds = frame["scenario_type"].to_list() if "scenario_type" in frame.columns else ["all"] * len(texts)
@@ -83,4 +82,24 @@ def heldout_eval(
         **{n: round(v, 4) for n, v in parts.items()},
         "generation": {"max_new_tokens": max_new_tokens, "stop_after_calls": stop_after_calls},
         "outputs": texts,
+        "hits": hits,
     }
+
+
+def exact_hits(scores: dict[str, list[float]], ok: list[bool]) -> list[bool]:
+    """Each prompt's exact verdict from its reward scores: every ``EXACT`` part full. A failed
+    generation is wrong (an empty text would pass a "do not call" prompt), and counted apart."""
+    return [ok[i] and all(scores[n][i] >= 1.0 for n in EXACT) for i in range(len(ok))]
+
+
+def rescore_hits(record: dict, frame: pl.DataFrame) -> list[bool]:
+    """The exact verdicts of a ``heldout_eval`` record written before it kept ``hits``, from its
+    ``outputs`` (where a generation failed, its text is empty). Raises if they do not add up to
+    the record's own count: the frame is not the probe it was scored on."""
+    texts = record["outputs"]
+    failed = record.get("generation_errors", 0) + record.get("prompts_too_long", 0)
+    scores = {n: REWARD_FUNCS[n](texts, frame["gold_calls"].to_list()) for n in EXACT}
+    hits = exact_hits(scores, [bool(t) or not failed for t in texts])
+    if sum(hits) != record["exact"]["correct"]:
+        raise ValueError(f"rescored {sum(hits)} exact hits, the record says {record['exact']['correct']}")
+    return hits
