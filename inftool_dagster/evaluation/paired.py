@@ -48,9 +48,10 @@ def describe(result: dict | None) -> str:
     if not result:
         return "no paired outcomes"
     verdict = "outside the noise" if result["p_value"] < ALPHA else "inside the noise"
+    p = "p < 0.001" if result["p_value"] < 0.001 else f"p = {result['p_value']:.3f}"
     return (
         f"{verdict} (paired on {result['items']} items: {result['a_only']} only the first passes, "
-        f"{result['b_only']} only the second, exact McNemar p = {result['p_value']:.3f})"
+        f"{result['b_only']} only the second, exact McNemar {p})"
     )
 
 
