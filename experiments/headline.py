@@ -254,11 +254,9 @@ def base_row(settings: dict, home: Path, out: Path) -> dict:
     from inftool_dagster.evaluation.policy_yield import policy_yield
     from inftool_dagster.evaluation.probe import load_probe
     from inftool_dagster.layout import RoundLayout
-    from inftool_dagster.llm.backend import TransformersConfig
-    from inftool_dagster.llm.transformers_backend import TransformersBackend
 
     start = time.perf_counter()
-    backend = TransformersBackend(TransformersConfig(model=settings["model"], dtype=settings["dtype"]))
+    backend = base_backend(settings)
     test = evaluate(
         backend,
         settings["categories"],
@@ -270,8 +268,9 @@ def base_row(settings: dict, home: Path, out: Path) -> dict:
         prompt_format="compact",
     )
     first = RoundLayout.local(home, round_key(0))
-    heldout, hits = base_probe(settings, home, backend)
-    _, blueprints, info = load_probe(first.probe())
+    probe = load_probe(first.probe())
+    heldout, hits = base_probe(settings, backend, probe)
+    blueprints = probe[1]
     yielded = policy_yield(first.catalog(), blueprints, backend, out / "yield", policy_model=settings["model"])
     return {
         "round": "base",
@@ -282,20 +281,26 @@ def base_row(settings: dict, home: Path, out: Path) -> dict:
         "yield": yielded,
         "training_rows": {},
         "minutes": round((time.perf_counter() - start) / 60, 1),
-        "outcomes": {"bfcl": entry_outcomes(out / "bfcl"), "heldout": {"probe": info["fingerprint"], "hits": hits}},
+        "outcomes": {"bfcl": entry_outcomes(out / "bfcl"), "heldout": {"probe": heldout["probe"], "hits": hits}},
     }
 
 
-def base_probe(settings: dict, home: Path, backend) -> tuple[dict, list[bool]]:
-    """The base model on the experiment's held-out probe: its record (no outputs) and per-prompt hits."""
-    from inftool_dagster.assets.partitions import round_key
-    from inftool_dagster.evaluation.probe import load_probe
-    from inftool_dagster.layout import RoundLayout
+def base_backend(settings: dict):
+    """The untouched base model, as the experiment generates with it."""
+    from inftool_dagster.llm.backend import TransformersConfig
+    from inftool_dagster.llm.transformers_backend import TransformersBackend
+
+    return TransformersBackend(TransformersConfig(model=settings["model"], dtype=settings["dtype"]))
+
+
+def base_probe(settings: dict, backend, probe: tuple) -> tuple[dict, list[bool]]:
+    """The base model on the experiment's held-out probe (``load_probe``'s frame, blueprints,
+    info): its record (no outputs) and per-prompt hits."""
     from inftool_dagster.training import TrainConfig
     from inftool_dagster.training.heldout import heldout_eval
 
-    probe, _, info = load_probe(RoundLayout.local(home, round_key(0)).probe())
-    heldout = heldout_eval(backend, probe, TrainConfig().reward_weights, max_new_tokens=settings["max_new_tokens"])
+    frame, _, info = probe
+    heldout = heldout_eval(backend, frame, TrainConfig().reward_weights, max_new_tokens=settings["max_new_tokens"])
     heldout.pop("outputs")
     hits = heldout.pop("hits")
     return {**heldout, "probe": info["fingerprint"]}, hits
@@ -307,6 +312,7 @@ def refresh_outcomes(out: Path, results: dict) -> int:
     probe verdicts re-scored from the kept outputs (checked against the recorded count). The base
     model kept no probe outputs: its probe is generated again (greedy, so the same answers; the
     count is checked). Rows whose artifacts are not here are left as they are. Returns rows filled."""
+    from inftool_dagster.assets.partitions import round_key
     from inftool_dagster.bfcl import entry_outcomes
     from inftool_dagster.evaluation.probe import load_probe
     from inftool_dagster.evaluation.report import round_outcomes
@@ -319,22 +325,19 @@ def refresh_outcomes(out: Path, results: dict) -> int:
             layout = RoundLayout.local(out / name, row["round"])
             if row.get("outcomes") or not layout.heldout_scores().exists():
                 continue
-            outcomes = round_outcomes(layout)
+            record = json.loads(layout.heldout_scores().read_text())
+            outcomes = round_outcomes(layout, record)
             if outcomes["heldout"] is None:
-                record = json.loads(layout.heldout_scores().read_text())
                 hits = rescore_hits(record, load_probe(layout.probe())[0])
                 outcomes["heldout"] = {"probe": record.get("probe"), "hits": hits}
             row["outcomes"] = outcomes
             filled += 1
     base = results.get("base")
     if base and not base.get("outcomes") and (out / "base" / "bfcl" / "summary.json").exists():
-        from inftool_dagster.llm.backend import TransformersConfig
-        from inftool_dagster.llm.transformers_backend import TransformersBackend
-
         name = next(iter(results["settings"]))
         settings = results["settings"][name]
-        backend = TransformersBackend(TransformersConfig(model=settings["model"], dtype=settings["dtype"]))
-        heldout, hits = base_probe(settings, out / name, backend)
+        probe = load_probe(RoundLayout.local(out / name, round_key(0)).probe())
+        heldout, hits = base_probe(settings, base_backend(settings), probe)
         if heldout["probe"] != base["heldout"]["probe"] or sum(hits) != base["heldout"]["exact"]["correct"]:
             raise SystemExit("the base model's probe is not the recorded one or scored differently: not filled")
         base["outcomes"] = {

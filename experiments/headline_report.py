@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from inftool_dagster.evaluation.intervals import fmt, overlaps
-from inftool_dagster.evaluation.paired import describe, paired_difference
-from inftool_dagster.evaluation.report import REPORT_SERIES, report_png, series_outcomes, series_value
+from inftool_dagster.evaluation.paired import describe, verdict
+from inftool_dagster.evaluation.report import REPORT_SERIES, paired_series, report_png, series_value
 from inftool_dagster.evolution import best_round
 
 SUMMARY = "non_live_python_ast_summary"
@@ -134,11 +134,6 @@ def _reward(heldout: dict) -> str:
     return f"{heldout['reward']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
-def _paired(row: dict, other: dict, source: str, key: str) -> dict | None:
-    a, b = series_outcomes(row, source, key), series_outcomes(other, source, key)
-    return paired_difference(a, b) if a and b else None
-
-
 def _comparisons(results: dict) -> list[str]:
     """Each variant's last round against the base model and against loop's same round (its last
     where loop has no such round), and each variant's dev-chosen round against loop's, on every
@@ -170,15 +165,15 @@ def _comparisons(results: dict) -> list[str]:
                 a, b = series_value(row, source, key), series_value(other, source, key)
                 if not a or not b or a.get("accuracy") is None or b.get("accuracy") is None:
                     continue
-                paired = _paired(row, other, source, key)
+                paired = paired_series(row, other, source, key)
                 apart = "intervals overlap" if overlaps(a, b) else "intervals apart"
                 if paired:
-                    verdict = f"{describe(paired)}; {apart}"
+                    said = f"{describe(paired)}; {apart}"
                 else:
-                    verdict = "inside the noise (intervals overlap)" if overlaps(a, b) else "outside the noise"
+                    said = "inside the noise (intervals overlap)" if overlaps(a, b) else "outside the noise"
                 out.append(
                     f"- {metric}: {name} {row['round']} {a['accuracy']:.3f} vs {other_name} "
-                    f"{b['accuracy']:.3f} — {verdict}"
+                    f"{b['accuracy']:.3f} — {said}"
                 )
     return out
 
@@ -301,13 +296,9 @@ def _seed_lines(results: dict, best: dict) -> list[str]:
         parts = []
         for label, source, key in (("non-live AST", "bfcl", SUMMARY), ("held-out exact", "heldout", "exact")):
             a, b = series_value(other, source, key), series_value(best, source, key)
-            paired = _paired(other, best, source, key)
-            verdict = (
-                describe(paired).split(" (")[0]
-                if paired
-                else ("inside the noise" if overlaps(a, b) else "outside the noise")
-            )
-            parts.append(f"{label} {fmt(a)}, {verdict} against seed 0's")
+            paired = paired_series(other, best, source, key)
+            said = verdict(paired) if paired else ("inside the noise" if overlaps(a, b) else "outside the noise")
+            parts.append(f"{label} {fmt(a)}, {said} against seed 0's")
         lines.append(
             f"- the loop again, {name.removeprefix('loop_')} (its dev-chosen round {other['round']}): "
             + "; ".join(parts)

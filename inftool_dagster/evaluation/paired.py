@@ -43,14 +43,19 @@ def pooled_items(outcomes: Mapping[str, Mapping[str, bool]], weights: Mapping[st
     return {f"{c}/{i}": passed for c in weights for i, passed in outcomes[c].items()}
 
 
+def verdict(result: dict) -> str:
+    """``outside the noise`` when the paired test rejects equality at ``ALPHA``, else ``inside the noise``."""
+    return "outside the noise" if result["p_value"] < ALPHA else "inside the noise"
+
+
 def describe(result: dict | None) -> str:
-    """``outside the noise (paired: 9 vs 1 of 120, p = 0.021)`` for reports."""
+    """``outside the noise (paired on 120 items: 9 only the first passes, 1 only the second,
+    exact McNemar p = 0.021)`` for reports."""
     if not result:
         return "no paired outcomes"
-    verdict = "outside the noise" if result["p_value"] < ALPHA else "inside the noise"
     p = "p < 0.001" if result["p_value"] < 0.001 else f"p = {result['p_value']:.3f}"
     return (
-        f"{verdict} (paired on {result['items']} items: {result['a_only']} only the first passes, "
+        f"{verdict(result)} (paired on {result['items']} items: {result['a_only']} only the first passes, "
         f"{result['b_only']} only the second, exact McNemar {p})"
     )
 
@@ -69,7 +74,7 @@ def compare_runs(first: str | Path, second: str | Path) -> dict:
     sizes = {c: {"total_count": len(a[c])} for c in rows}
     for summary in SUMMARIES:
         weights = summary_weights(sizes, summary)
-        if summary in rows or not weights or len(weights) < 2:
+        if not weights or len(weights) < 2:  # a one-category summary is that category's row
             continue
         pooled_a, pooled_b = pooled_items(a, weights), pooled_items(b, weights)
         if pooled_a and pooled_b:
@@ -86,5 +91,5 @@ def _row(a: Mapping[str, bool], b: Mapping[str, bool]) -> dict:
         "first": f"{sum(a[k] for k in common)}/{len(common)}",
         "second": f"{sum(b[k] for k in common)}/{len(common)}",
         "paired": paired,
-        "verdict": describe(paired).split(" (")[0],
+        "verdict": verdict(paired) if paired else "no shared entries",
     }

@@ -29,7 +29,8 @@ def _json(path: Path) -> dict:
 def round_record(layout: RoundLayout) -> dict:
     """The report record of one round directory (``rounds/<key>``)."""
     test = _json(layout.bfcl_summary("test"))
-    heldout = {k: v for k, v in _json(layout.heldout_scores()).items() if k not in ("outputs", "hits")}
+    heldout_record = _json(layout.heldout_scores())
+    heldout = {k: v for k, v in heldout_record.items() if k not in ("outputs", "hits")}
     yielded = _json(layout.yield_scores())
     training = _json(layout.training_summary())
     stages = _json(layout.policy_stages()).get("stages", {})
@@ -51,15 +52,15 @@ def round_record(layout: RoundLayout) -> dict:
         "yield": yielded,
         "training_rows": training.get("rows_by_source", {}),
         "training": _training_figures(stages),
-        "outcomes": round_outcomes(layout),
+        "outcomes": round_outcomes(layout, heldout_record),
     }
 
 
-def round_outcomes(layout: RoundLayout) -> dict:
+def round_outcomes(layout: RoundLayout, heldout: dict) -> dict:
     """Per-item verdicts, for paired comparisons between rounds: each BFCL test entry's and each
-    held-out probe prompt's (``hits`` in probe order, with the probe's fingerprint)."""
+    held-out probe prompt's (``hits`` of the round's ``heldout.json`` record, in probe order, with
+    the probe's fingerprint; None for a record written before it kept them)."""
     test = layout.bfcl("test")
-    heldout = _json(layout.heldout_scores())
     return {
         "bfcl": entry_outcomes(test) if (test / "summary.json").exists() else {},
         "heldout": {"probe": heldout.get("probe"), "hits": heldout["hits"]} if "hits" in heldout else None,
@@ -109,12 +110,18 @@ def paired_lines(record: dict, earlier: dict) -> str:
     outcomes for, item by item (McNemar's exact test, ``evaluation.paired``)."""
     lines = []
     for name, source, key in REPORT_SERIES:
-        a, b = series_outcomes(record, source, key), series_outcomes(earlier, source, key)
-        result = paired_difference(a, b) if a and b else None
+        result = paired_series(record, earlier, source, key)
         if result:
-            now, then = sum(a.values()), sum(b.values())
+            now, then = (sum(series_outcomes(r, source, key).values()) for r in (record, earlier))
             lines.append(f"- {name}: {now} vs {then} in {earlier['round']} — {describe(result)}")
     return "\n".join(lines) or "—"
+
+
+def paired_series(record: dict, other: dict, source: str, key: str) -> dict | None:
+    """McNemar's exact test of ``record`` against ``other`` on one series' shared items (None where
+    either record keeps no per-item outcomes for it)."""
+    a, b = series_outcomes(record, source, key), series_outcomes(other, source, key)
+    return paired_difference(a, b) if a and b else None
 
 
 def report_png(records: list[dict], labels: list[str] | None = None) -> bytes:

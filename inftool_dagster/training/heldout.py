@@ -98,7 +98,8 @@ def rescore_hits(record: dict, frame: pl.DataFrame) -> list[bool]:
     the record's own count: the frame is not the probe it was scored on."""
     texts = record["outputs"]
     failed = record.get("generation_errors", 0) + record.get("prompts_too_long", 0)
-    scores = {n: REWARD_FUNCS[n](texts, frame["gold_calls"].to_list()) for n in EXACT}
+    gold = frame["gold_calls"].to_list()
+    scores = {n: REWARD_FUNCS[n](texts, gold) for n in EXACT}
     hits = exact_hits(scores, [bool(t) or not failed for t in texts])
     if sum(hits) != record["exact"]["correct"]:
         raise ValueError(f"rescored {sum(hits)} exact hits, the record says {record['exact']['correct']}")
